@@ -1,0 +1,139 @@
+"""The catalog: every subject, the stream that keeps it, every bucket and its retention.
+
+This is the one place that names subjects, streams, KV buckets and object stores. Provisioning,
+publishing, the AsyncAPI document and the NATS permissions are all derived from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from schemas import events as ev
+from schemas.settings import RetentionSettings
+
+RetentionKey = Literal["ocr", "applications", "attachments", "audit"]
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    name: str
+    subjects: tuple[str, ...]
+    retention: RetentionKey
+    description: str
+    duplicate_window: float = 120.0  # seconds a repeated Nats-Msg-Id is dropped
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """One event type: `<aggregate>.<event>.<org>` carrying `model`, kept by `stream`."""
+
+    aggregate: str
+    name: str
+    model: type[ev.Event]
+    stream: str
+    description: str
+
+    @property
+    def type_name(self) -> str:
+        return f"{self.aggregate}.{self.name}"
+
+    def subject(self, org: str) -> str:
+        return f"{self.aggregate}.{self.name}.{org}"
+
+    @property
+    def all_orgs(self) -> str:
+        return f"{self.aggregate}.{self.name}.*"
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    """A KV bucket or object store. `personal` buckets hold PI and are reached only via the PI store."""
+
+    name: str
+    kind: Literal["kv", "object"]
+    retention: RetentionKey
+    personal: bool
+    description: str
+
+    @property
+    def stream_name(self) -> str:
+        return f"KV_{self.name}" if self.kind == "kv" else f"OBJ_{self.name}"
+
+
+@dataclass(frozen=True)
+class PersonalDataKind:
+    """A class of personal records: where they live. Retention comes from the bucket."""
+
+    name: str
+    bucket: BucketSpec
+
+
+DOCUMENTS = StreamSpec("DOCUMENTS", ("document.>",), "audit", "Scans handed in and refused")
+OCR = StreamSpec("OCR", ("ocr.>",), "audit", "OCR results, failures and staff verification")
+APPLICATIONS = StreamSpec("APPLICATIONS", ("application.>",), "audit", "Online applications")
+PAYMENTS = StreamSpec("PAYMENTS", ("payment.>",), "audit", "Payments through the agent")
+DEAD_LETTERS = StreamSpec(
+    "DEADLETTER", ("deadletter.>",), "audit", "Messages given up on, with the error and tries"
+)
+STREAMS: tuple[StreamSpec, ...] = (DOCUMENTS, OCR, APPLICATIONS, PAYMENTS, DEAD_LETTERS)
+
+DEAD_LETTER_PREFIX = "deadletter"
+
+
+def dead_letter_subject(original_subject: str) -> str:
+    return f"{DEAD_LETTER_PREFIX}.{original_subject}"
+
+
+EVENTS: tuple[EventSpec, ...] = (
+    EventSpec("document", "scanned", ev.DocumentScanned, "DOCUMENTS", "A scan was stored"),
+    EventSpec("document", "rejected", ev.DocumentRejected, "DOCUMENTS", "A scan was refused"),
+    EventSpec("ocr", "completed", ev.OcrCompleted, "OCR", "A document was read"),
+    EventSpec("ocr", "failed", ev.OcrFailed, "OCR", "A document could not be read"),
+    EventSpec("ocr", "verified", ev.OcrVerified, "OCR", "Staff corrected or confirmed fields"),
+    EventSpec(
+        "application", "submitted", ev.ApplicationSubmitted, "APPLICATIONS", "A resident applied"
+    ),
+    EventSpec("application", "accepted", ev.ApplicationAccepted, "APPLICATIONS", "Staff accepted"),
+    EventSpec(
+        "application", "returned", ev.ApplicationReturned, "APPLICATIONS", "Returned to correct"
+    ),
+    EventSpec("application", "rejected", ev.ApplicationRejected, "APPLICATIONS", "Staff refused"),
+    EventSpec("payment", "requested", ev.PaymentRequested, "PAYMENTS", "A payment was started"),
+    EventSpec("payment", "settled", ev.PaymentSettled, "PAYMENTS", "The agent confirmed payment"),
+    EventSpec("payment", "failed", ev.PaymentFailed, "PAYMENTS", "The payment did not go through"),
+    EventSpec("payment", "canceled", ev.PaymentCanceled, "PAYMENTS", "Canceled before settlement"),
+    EventSpec("payment", "refunded", ev.PaymentRefunded, "PAYMENTS", "Money was returned"),
+)
+
+_EVENTS_BY_MODEL: dict[type[ev.Event], EventSpec] = {spec.model: spec for spec in EVENTS}
+
+
+def event_spec(model: type[ev.Event]) -> EventSpec:
+    try:
+        return _EVENTS_BY_MODEL[model]
+    except KeyError:
+        raise LookupError(f"{model.__name__} is not in the event catalog") from None
+
+
+SCANS = BucketSpec("pi_scans", "object", "ocr", True, "Scanned files as uploaded")
+OCR_RESULTS = BucketSpec("pi_ocr_results", "kv", "ocr", True, "Page text and field values")
+APPLICATION_ANSWERS = BucketSpec(
+    "pi_applications", "kv", "applications", True, "Application answers and review notes"
+)
+ATTACHMENTS = BucketSpec("pi_attachments", "object", "attachments", True, "Attached documents")
+BUCKETS: tuple[BucketSpec, ...] = (SCANS, OCR_RESULTS, APPLICATION_ANSWERS, ATTACHMENTS)
+
+PERSONAL_DATA_KINDS: dict[str, PersonalDataKind] = {
+    kind.name: kind
+    for kind in (
+        PersonalDataKind("scan", SCANS),
+        PersonalDataKind("ocr_result", OCR_RESULTS),
+        PersonalDataKind("application", APPLICATION_ANSWERS),
+        PersonalDataKind("attachment", ATTACHMENTS),
+    )
+}
+
+
+def retention_seconds(key: RetentionKey, retention: RetentionSettings) -> float:
+    return float(getattr(retention, key))

@@ -1,0 +1,63 @@
+"""The envelope of every event: id, headers and subject, and the one way to publish.
+
+`Nats-Msg-Id` is the event id, so a retried publish is dropped by the stream's duplicate
+window. An event caused by another gets an id derived from its cause (`caused_id`), so a
+handler that runs twice for the same message publishes the same id twice: stored once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from events.catalog import event_spec
+from events.tracing import TraceParent, child_of, current_trace
+from schemas.events import Event
+
+if TYPE_CHECKING:
+    from faststream.nats import NatsBroker, PubAck
+
+SCHEMA_HEADER = "Madoguchi-Schema"
+TRACEPARENT_HEADER = "traceparent"
+MSG_ID_HEADER = "Nats-Msg-Id"
+
+_CAUSED_NAMESPACE = uuid.UUID("6f1d8c8e-6a55-4b55-9a4e-6d61646f6775")
+
+
+def new_event_id() -> str:
+    return uuid.uuid4().hex
+
+
+def caused_id(cause_id: str, effect: str) -> str:
+    """A stable id for the `effect` of `cause_id`: the same inputs always give the same id."""
+    return uuid.uuid5(_CAUSED_NAMESPACE, f"{cause_id}/{effect}").hex
+
+
+def schema_name(event: Event) -> str:
+    return f"{event_spec(type(event)).type_name}/v{event.schema_version}"
+
+
+def event_headers(event: Event, trace: TraceParent) -> dict[str, str]:
+    return {
+        MSG_ID_HEADER: event.event_id,
+        TRACEPARENT_HEADER: trace.header(),
+        SCHEMA_HEADER: schema_name(event),
+    }
+
+
+def event_subject(event: Event) -> str:
+    return event_spec(type(event)).subject(event.org)
+
+
+async def publish_event(broker: NatsBroker, event: Event) -> PubAck:
+    """Publish to the event's stream and wait for JetStream's acknowledgement."""
+    spec = event_spec(type(event))
+    trace = child_of(current_trace.get())
+    ack: PubAck = await broker.publish(
+        event,
+        subject=spec.subject(event.org),
+        headers=event_headers(event, trace),
+        correlation_id=event.event_id,
+        stream=spec.stream,
+    )
+    return ack

@@ -1,0 +1,158 @@
+"""The composition root: every room wired into the broker, the web app and the `madoguchi` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+from faststream.nats import NatsBroker, NatsRouter
+from faststream.specification import AsyncAPI
+
+from events.catalog import EVENTS
+from handlers import ops
+from handlers.room import Room
+from infra.accounts import ensure_admin, open_accounts
+from infra.config import SettingsError, load_settings
+from infra.runtime import Runtime, ServeOptions, serve
+
+ROOMS: tuple[Room, ...] = (ops.room,)
+
+VERSION = "0.1.0"
+
+
+def routers_of(rooms: Sequence[Room]) -> list[NatsRouter]:
+    return [router for room in rooms for router in room.routers]
+
+
+def asyncapi_document() -> str:
+    """Every subscriber of every room, and every event of the catalog as a publication."""
+    broker = NatsBroker(description="madoguchi (窓口): city hall AI-OCR and online applications")
+    for router in routers_of(ROOMS):
+        broker.include_router(router)
+    for spec in EVENTS:
+        broker.publisher(
+            spec.all_orgs, title=spec.type_name, description=spec.description, schema=spec.model
+        )
+    spec_json = AsyncAPI(broker, title="madoguchi", version=VERSION).to_specification().to_json()
+    return json.dumps(json.loads(spec_json), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+@click.group()
+@click.option("--data", type=click.Path(file_okay=False, path_type=Path), default=Path("var"),
+              show_default=True, help="the embedded server's store, accounts, keys, credentials")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="TOML settings file")
+@click.pass_context
+def cli(ctx: click.Context, data: Path, config_file: Path | None) -> None:
+    """madoguchi (窓口): the event backbone of city hall AI-OCR and online applications."""
+    ctx.obj = {"data": data, "config": config_file}
+
+
+def _settings(obj: dict[str, object]):  # type: ignore[no-untyped-def]
+    try:
+        return load_settings(obj["config"])  # type: ignore[arg-type]
+    except SettingsError as exc:
+        raise click.ClickException(f"settings: {exc}") from None
+
+
+async def _announce(runtime: Runtime, http_port: int | None) -> None:
+    db = await open_accounts(runtime.data_dir / "accounts.sqlite3")
+    try:
+        admin_password = await ensure_admin(db)
+    finally:
+        await db.close()
+    lines = [f"madoguchi {VERSION} is up", f"  bus:      {', '.join(runtime.nats_urls)}"]
+    if http_port is not None:
+        base = f"http://127.0.0.1:{http_port}"
+        lines += [f"  portal:   {base}/", f"  staff:    {base}/staff/",
+                  f"  health:   {base}/healthz", f"  metrics:  {base}/metrics"]  # fmt: skip
+    if admin_password is not None:
+        lines += ["", "  First start: sign in at /staff/ as 'admin' with this password",
+                  f"  (shown only this once; you will be asked to change it): {admin_password}"]  # fmt: skip
+    lines += ["", "Ctrl-C stops it cleanly."]
+    click.echo("\n".join(lines))
+
+
+@cli.command()
+@click.option("--nats-port", type=click.IntRange(1, 65535), default=4222, show_default=True)
+@click.option("--http-port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--agent-port", type=click.IntRange(1, 65535), default=8001, show_default=True,
+              help="the sandbox payment agent")
+@click.option("--nats-url", help="use this server or cluster (URL,...) instead of the embedded one")
+@click.pass_obj
+def up(obj: dict[str, object], nats_port: int, http_port: int, agent_port: int,
+       nats_url: str | None) -> None:  # fmt: skip
+    """Start everything: the bus (embedded unless --nats-url), every handler, the web app."""
+    options = ServeOptions(
+        data_dir=Path(str(obj["data"])),
+        settings=_settings(obj),
+        nats_urls=nats_url.split(",") if nats_url else (),
+        nats_port=nats_port,
+        http_port=http_port,
+    )
+    routes = [route for room in ROOMS for route in room.routes]
+
+    async def ready(runtime: Runtime) -> None:
+        await _announce(runtime, http_port)
+
+    _run(serve(options, routers_of(ROOMS), routes, on_ready=ready))
+
+
+@cli.command()
+@click.option("--nats-url", required=True, help="the server or cluster to join (URL,...)")
+@click.option("--only", "only", multiple=True, help="run only this capability's handlers")
+@click.pass_obj
+def worker(obj: dict[str, object], nats_url: str, only: tuple[str, ...]) -> None:
+    """Run handlers only (no web app), sharing work with every other process."""
+    known = {room.name for room in ROOMS if room.routers}
+    unknown = set(only) - known
+    if unknown:
+        raise click.BadParameter(
+            f"no such capability: {', '.join(sorted(unknown))} (known: {', '.join(sorted(known)) or 'none'})",
+            param_hint="--only",
+        )
+    rooms = [room for room in ROOMS if not only or room.name in only]
+    options = ServeOptions(
+        data_dir=Path(str(obj["data"])), settings=_settings(obj),
+        nats_urls=nats_url.split(","), http_port=None,
+    )  # fmt: skip
+
+    async def ready(runtime: Runtime) -> None:
+        click.echo(f"worker running {', '.join(r.name for r in rooms)} on {nats_url}")
+
+    _run(serve(options, routers_of(rooms), on_ready=ready))
+
+
+@cli.command()
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="write to FILE")
+def asyncapi(out: Path | None) -> None:
+    """Write the AsyncAPI document of every subject."""
+    document = asyncapi_document()
+    if out is None:
+        click.echo(document, nl=False)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(document, encoding="utf-8")
+
+
+for _room in ROOMS:
+    for _command in _room.commands:
+        cli.add_command(_command)
+
+
+def _run(coro: object) -> None:
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")  # fmt: skip
+    try:
+        asyncio.run(coro)  # type: ignore[arg-type]
+    except OSError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def main() -> None:
+    cli(prog_name="madoguchi")

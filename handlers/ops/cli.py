@@ -1,0 +1,36 @@
+"""Operators' commands: `madoguchi creds`."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import click
+
+from events.permissions import NATS_ROLES, ORG_SCOPED_ROLES
+from infra.nats_server import load_or_create_passwords
+
+ORG_RE = re.compile(r"^[a-z0-9_-]{1,32}$")
+
+
+def nats_url_of(data_dir: Path) -> str:
+    recorded = data_dir / "nats" / "url"
+    return recorded.read_text().strip() if recorded.exists() else "nats://127.0.0.1:4222"
+
+
+@click.command()
+@click.argument("role", type=click.Choice(NATS_ROLES))
+@click.option("--org", help="the organisation (scanner and dashboard)")
+@click.pass_obj
+def creds(obj: dict[str, object], role: str, org: str | None) -> None:
+    """Print {"url", "user", "password"} for a plain NATS client acting as ROLE."""
+    data_dir = Path(str(obj["data"]))
+    if role in ORG_SCOPED_ROLES and org is None:
+        raise click.UsageError(f"{role} credentials are per organisation: add --org ORG")
+    if role not in ORG_SCOPED_ROLES and org is not None:
+        raise click.UsageError(f"{role} credentials are not per organisation: drop --org")
+    if org is not None and not ORG_RE.match(org):
+        raise click.BadParameter(f"{org!r} is not an org id ([a-z0-9_-]{{1,32}})", param_hint="--org")
+    passwords = load_or_create_passwords(data_dir / "nats")
+    click.echo(json.dumps({"url": nats_url_of(data_dir), "user": role, "password": passwords[role]}))

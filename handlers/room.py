@@ -1,0 +1,18 @@
+"""A room: everything one capability plugs into the process (bus, web, command line)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import click
+from faststream.nats import NatsRouter
+from starlette.routing import BaseRoute
+
+
+@dataclass(frozen=True)
+class Room:
+    name: str
+    routers: Sequence[NatsRouter] = ()
+    routes: Sequence[BaseRoute] = ()
+    commands: Sequence[click.Command] = ()

@@ -1,0 +1,68 @@
+"""Connecting to the bus and subscribing the way every handler must.
+
+`durable_subscriber` is the only way rooms consume JetStream: a durable pull consumer (shared by
+any number of processes), manual acks left to the reliability middleware, one message at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from faststream.middlewares import AckPolicy
+from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsRouter, PullSub
+from faststream.nats.security import NatsUserPassword
+from nats.js.api import DeliverPolicy
+
+from events.catalog import DEAD_LETTERS, EventSpec
+from infra.reliability import ReliabilityMiddleware, RetryPolicy
+from schemas.settings import ReliabilitySettings
+
+# How long the server waits for an ack before redelivering to another worker; long work
+# keeps its message with in_progress() heartbeats every third of this.
+ACK_WAIT_SECONDS = 30.0
+
+
+def retry_policy(settings: ReliabilitySettings) -> RetryPolicy:
+    return RetryPolicy(backoff=tuple(settings.backoff), ack_wait=ACK_WAIT_SECONDS)
+
+
+def make_broker(
+    urls: Sequence[str],
+    password: str,
+    policy: RetryPolicy,
+    *,
+    user: str = "operator",
+    graceful_timeout: float = 10.0,
+    name: str = "madoguchi",
+) -> NatsBroker:
+    broker = NatsBroker(
+        list(urls),
+        security=NatsUserPassword(username=user, password=password),
+        name=name,
+        graceful_timeout=graceful_timeout,
+        ack_policy=AckPolicy.MANUAL,
+        max_reconnect_attempts=-1,
+    )
+
+    async def dead_letter(subject: str, body: bytes, headers: dict[str, str]) -> None:
+        await broker.publish(body, subject=subject, headers=headers, stream=DEAD_LETTERS.name)
+
+    broker.add_middleware(ReliabilityMiddleware(policy, dead_letter))
+    return broker
+
+
+def durable_subscriber(router: NatsRouter, spec: EventSpec, durable: str, description: str = ""):  # type: ignore[no-untyped-def]
+    """Decorator: consume `spec` for every org through the shared durable consumer `durable`."""
+    return router.subscriber(
+        spec.all_orgs,
+        stream=JStream(spec.stream, declare=False),
+        durable=durable,
+        pull_sub=PullSub(batch_size=1, timeout=5.0),
+        config=ConsumerConfig(
+            ack_wait=ACK_WAIT_SECONDS,
+            max_deliver=-1,  # the reliability middleware decides when to give up
+            deliver_policy=DeliverPolicy.ALL,
+        ),
+        ack_policy=AckPolicy.MANUAL,
+        description=description or spec.description,
+    )

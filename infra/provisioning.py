@@ -1,0 +1,120 @@
+"""Create or update every stream, KV bucket and object store the catalog declares.
+
+Idempotent: what exists with the wanted settings is left alone; a changed retention (or replica
+count) is applied in place, so restarting with new `[retention]` settings takes effect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from nats.js import JetStreamContext
+from nats.js.api import KeyValueConfig, ObjectStoreConfig, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+
+from events.catalog import BUCKETS, STREAMS, BucketSpec, StreamSpec, retention_seconds
+from schemas.settings import RetentionSettings
+
+Outcome = Literal["created", "updated", "unchanged"]
+
+# Limit markers make an expired KV key visible to watchers (as a PURGE), so derived copies
+# can be deleted on the store's own expiry signal rather than on a timer's guess.
+LIMIT_MARKER_TTL = 60.0
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    stream: str
+    outcome: Outcome
+
+
+def _managed_changes(current: StreamConfig, max_age: float, replicas: int) -> StreamConfig | None:
+    """The updated config if retention or replicas differ, else None."""
+    same_age = current.max_age is not None and abs(current.max_age - max_age) < 1e-3
+    if same_age and (current.num_replicas or 1) == replicas:
+        return None
+    window = current.duplicate_window or 120.0
+    return replace(
+        current, max_age=max_age, num_replicas=replicas, duplicate_window=min(window, max_age)
+    )
+
+
+async def _stream_info_or_none(js: JetStreamContext, name: str) -> StreamConfig | None:
+    try:
+        info = await js.stream_info(name)
+    except NotFoundError:
+        return None
+    return info.config
+
+
+async def provision_stream(
+    js: JetStreamContext, spec: StreamSpec, max_age: float, replicas: int = 1
+) -> Provisioned:
+    current = await _stream_info_or_none(js, spec.name)
+    if current is None:
+        await js.add_stream(
+            StreamConfig(
+                name=spec.name,
+                description=spec.description,
+                subjects=list(spec.subjects),
+                max_age=max_age,
+                storage=StorageType.FILE,
+                num_replicas=replicas,
+                duplicate_window=min(spec.duplicate_window, max_age),
+            )
+        )
+        return Provisioned(spec.name, "created")
+    changed = _managed_changes(current, max_age, replicas)
+    if changed is None:
+        return Provisioned(spec.name, "unchanged")
+    await js.update_stream(changed)
+    return Provisioned(spec.name, "updated")
+
+
+async def provision_bucket(
+    js: JetStreamContext, spec: BucketSpec, max_age: float, replicas: int = 1
+) -> Provisioned:
+    current = await _stream_info_or_none(js, spec.stream_name)
+    if current is None:
+        if spec.kind == "kv":
+            await js.create_key_value(
+                KeyValueConfig(
+                    bucket=spec.name,
+                    description=spec.description,
+                    ttl=max_age,
+                    storage=StorageType.FILE,
+                    replicas=replicas,
+                    limit_marker_ttl=min(LIMIT_MARKER_TTL, max_age),
+                )
+            )
+        else:
+            await js.create_object_store(
+                spec.name,
+                ObjectStoreConfig(
+                    description=spec.description,
+                    ttl=max_age,
+                    storage=StorageType.FILE,
+                    replicas=replicas,
+                ),
+            )
+        return Provisioned(spec.stream_name, "created")
+    changed = _managed_changes(current, max_age, replicas)
+    if changed is None:
+        return Provisioned(spec.stream_name, "unchanged")
+    await js.update_stream(changed)
+    return Provisioned(spec.stream_name, "updated")
+
+
+async def provision_all(
+    js: JetStreamContext, retention: RetentionSettings, replicas: int = 1
+) -> list[Provisioned]:
+    done = [
+        await provision_stream(js, spec, retention_seconds(spec.retention, retention), replicas)
+        for spec in STREAMS
+    ]
+    done += [
+        await provision_bucket(js, spec, retention_seconds(spec.retention, retention), replicas)
+        for spec in BUCKETS
+    ]
+    return done

@@ -1,0 +1,117 @@
+"""Running madoguchi: the server (embedded or not), provisioning, handlers, web app, shutdown.
+
+`serve()` is what `madoguchi up` and `madoguchi worker` run. SIGINT/SIGTERM stop it in order:
+the web server first, then the handlers (in-flight work gets the broker's grace period to
+finish and be acked; what does not finish is handed back to the stream), then the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from faststream.nats import NatsBroker, NatsRouter
+from nats.js import JetStreamContext
+from starlette.routing import BaseRoute
+
+from infra.bus import make_broker, retry_policy
+from infra.nats_server import EmbeddedNatsServer, load_or_create_passwords
+from infra.pi_store import PersonalDataStore
+from infra.provisioning import Provisioned, provision_all
+from infra.web import build_web_app, web_server
+from schemas.settings import Settings
+
+
+@dataclass
+class Runtime:
+    """The shared resources of one running process, handed to handlers and routes."""
+
+    settings: Settings
+    data_dir: Path
+    broker: NatsBroker
+    nats_urls: list[str]
+    provisioned: list[Provisioned] = field(default_factory=list)
+
+    @property
+    def js(self) -> JetStreamContext:
+        return self.broker.connection.jetstream()
+
+    @cached_property
+    def pi_store(self) -> PersonalDataStore:
+        return PersonalDataStore(self.js)
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    data_dir: Path
+    settings: Settings
+    nats_urls: Sequence[str] = ()  # empty: start the embedded server
+    nats_port: int = 4222
+    http_host: str = "127.0.0.1"
+    http_port: int | None = 8000  # None: no web app (a worker)
+    graceful_timeout: float = 10.0
+
+
+ReadyHook = Callable[[Runtime], Awaitable[None]]
+
+
+async def serve(
+    options: ServeOptions,
+    routers: Sequence[NatsRouter],
+    routes: Sequence[BaseRoute] = (),
+    on_ready: ReadyHook | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    passwords = load_or_create_passwords(options.data_dir / "nats")
+    server: EmbeddedNatsServer | None = None
+    urls = list(options.nats_urls)
+    if not urls:
+        server = EmbeddedNatsServer(options.data_dir, options.nats_port, passwords)
+        urls = [await server.start()]
+    broker = make_broker(
+        urls,
+        passwords["operator"],
+        retry_policy(options.settings.reliability),
+        graceful_timeout=options.graceful_timeout,
+    )
+    for router in routers:
+        broker.include_router(router)
+    runtime = Runtime(options.settings, options.data_dir, broker, urls)
+    broker.context.set_global("runtime", runtime)
+    web = None
+    web_task: asyncio.Task[None] | None = None
+    try:
+        await broker.connect()
+        runtime.provisioned = await provision_all(runtime.js, options.settings.retention)
+        await broker.start()
+        (options.data_dir / "nats" / "url").write_text(",".join(urls))
+        if options.http_port is not None:
+            app = build_web_app(routes, {"runtime": runtime})
+            web = web_server(app, options.http_host, options.http_port)
+            web_task = asyncio.create_task(web.serve())
+            while not web.started and not web_task.done():
+                await asyncio.sleep(0.02)
+            if web_task.done():
+                web_task.result()  # raises why the web server could not start
+        if on_ready is not None:
+            await on_ready(runtime)
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        if web is not None:
+            web.should_exit = True
+            if web_task is not None:
+                await web_task
+        await broker.stop()
+        if server is not None:
+            await server.stop()

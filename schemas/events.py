@@ -1,0 +1,138 @@
+"""Every event payload on the bus.
+
+Events are immutable facts named in the past tense. By the claim-check rule they carry ids,
+states, counts and non-personal metadata only: names, addresses, OCR text, field values,
+answers and file names stay in the personal-data store, never here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ORG_PATTERN = r"^[a-z0-9_-]{1,32}$"
+RECORD_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+OrgId = str
+RecordId = str
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Event(BaseModel):
+    """The envelope every event shares: a stable id, the owning org, a time and a schema version."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: ClassVar[int] = 1
+
+    event_id: str = Field(pattern=RECORD_ID_PATTERN)
+    org: OrgId = Field(pattern=ORG_PATTERN)
+    occurred_at: datetime = Field(default_factory=utc_now)
+
+
+# --- documents and OCR --------------------------------------------------------------------
+
+ScanSource = Literal["cli", "http", "watch", "scanner"]
+
+
+class DocumentScanned(Event):
+    document_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    template_id: str | None = None
+    personal_info: bool
+    content_type: str
+    size_bytes: int = Field(ge=0)
+    source: ScanSource
+
+
+class DocumentRejected(Event):
+    document_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    reason_code: str
+    reason: str  # a clerk-readable sentence, written by us, never containing document content
+
+
+class OcrCompleted(Event):
+    document_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    template_id: str | None = None
+    pages: int = Field(ge=0)
+    fields: int = Field(ge=0)
+    fields_needing_review: int = Field(ge=0)
+    mean_confidence: float = Field(ge=0, le=100)
+
+
+class OcrFailed(Event):
+    document_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    reason_code: str
+    reason: str
+
+
+class OcrVerified(Event):
+    document_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    fields_changed: list[str]  # field names from the template, never values
+    actor_id: str
+
+
+# --- applications -------------------------------------------------------------------------
+
+
+class ApplicationSubmitted(Event):
+    application_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    procedure_id: str
+    attachments: int = Field(ge=0)
+
+
+class ApplicationAccepted(Event):
+    application_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    fee: int | None = Field(default=None, ge=0)
+    actor_id: str
+
+
+class ApplicationReturned(Event):
+    application_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    actor_id: str  # the reason text is personal data: it stays in the store
+
+
+class ApplicationRejected(Event):
+    application_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    actor_id: str
+
+
+# --- payments -----------------------------------------------------------------------------
+
+PaymentMethod = Literal["card", "wallet"]
+
+
+class PaymentRequested(Event):
+    payment_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    application_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    amount: int = Field(ge=0)
+    method: PaymentMethod
+
+
+class PaymentSettled(Event):
+    payment_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    application_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    amount: int = Field(ge=0)
+
+
+class PaymentFailed(Event):
+    payment_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    application_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    reason_code: str
+
+
+class PaymentCanceled(Event):
+    payment_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    application_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    actor_id: str
+
+
+class PaymentRefunded(Event):
+    payment_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    application_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    amount: int = Field(gt=0)
+    actor_id: str

@@ -1,0 +1,88 @@
+"""The settings file (`--config FILE`, TOML), validated before anything starts.
+
+Every key is optional; an unknown key or a bad value stops start-up with the key named.
+"""
+
+from __future__ import annotations
+
+import re
+from ipaddress import IPv4Network, IPv6Network
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_duration(value: object) -> float:
+    """'5d', '12h', '90m', '30s', '250ms' -> seconds. Bare numbers are seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration like '5d', '12h' or '30s'")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (match := _DURATION.match(value)):
+        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    else:
+        raise ValueError(f"expected a duration like '5d', '12h' or '30s', got {value!r}")
+    if seconds <= 0:
+        raise ValueError("a duration must be longer than zero")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Network = IPv4Network | IPv6Network
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ZoneSettings(_Section):
+    """Network zones by client address (DESIGN.md, the city's rules)."""
+
+    SA: list[Network] = Field(default_factory=list)
+    SJ: list[Network] = Field(default_factory=list)
+    MN: list[Network] = Field(default_factory=list)
+
+
+class RetentionSettings(_Section):
+    ocr: Duration = parse_duration("5d")
+    applications: Duration = parse_duration("90d")
+    attachments: Duration = parse_duration("90d")
+    audit: Duration = parse_duration("400d")
+
+
+class PasswordSettings(_Section):
+    min_length: int = Field(default=12, ge=8, le=256)
+    expiry_days: int = Field(default=90, ge=1)
+    lockout_attempts: int = Field(default=5, ge=1)
+
+
+class PaymentAgentSettings(_Section):
+    webhook_secret: str | None = None
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _standard_webhooks_secret(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("whsec_"):
+            raise ValueError("must start with 'whsec_' (Standard Webhooks secret)")
+        return value
+
+
+class ReliabilitySettings(_Section):
+    """How every handler retries: delays before the 2nd, 3rd, ... delivery, then dead-letter."""
+
+    backoff: list[Duration] = Field(
+        default_factory=lambda: [parse_duration(d) for d in ("2s", "10s", "1m", "5m")],
+        min_length=1,
+    )
+    ack_wait: Duration = parse_duration("30s")
+
+
+class Settings(_Section):
+    zones: ZoneSettings = ZoneSettings()
+    retention: RetentionSettings = RetentionSettings()
+    password: PasswordSettings = PasswordSettings()
+    payment_agent: PaymentAgentSettings = PaymentAgentSettings()
+    reliability: ReliabilitySettings = ReliabilitySettings()

@@ -1,0 +1,60 @@
+"""A real nats-server for the whole session, on a free port, with a temporary store."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import nats
+import pytest
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
+from infra.nats_server import EmbeddedNatsServer, load_or_create_passwords
+from infra.provisioning import provision_all
+from schemas.settings import Settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class NatsFixture:
+    def __init__(self, server: EmbeddedNatsServer, data_dir: Path) -> None:
+        self.server = server
+        self.data_dir = data_dir
+        self.url = server.url
+        self.passwords = server.passwords
+
+    async def connect(self, role: str = "operator", **options: object) -> Client:
+        return await nats.connect(
+            self.url, user=role, password=self.passwords[role], **options  # type: ignore[arg-type]
+        )
+
+
+@pytest.fixture(scope="session")
+async def nats_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[NatsFixture]:
+    data_dir = tmp_path_factory.mktemp("data")
+    passwords = load_or_create_passwords(data_dir / "nats")
+    server = EmbeddedNatsServer(data_dir, free_port(), passwords)
+    await server.start()
+    nc = await nats.connect(server.url, user="operator", password=passwords["operator"])
+    await provision_all(nc.jetstream(), Settings().retention)
+    await nc.close()
+    yield NatsFixture(server, data_dir)
+    await server.stop()
+
+
+@pytest.fixture
+async def nc(nats_server: NatsFixture) -> AsyncIterator[Client]:
+    client = await nats_server.connect()
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+def js(nc: Client) -> JetStreamContext:
+    return nc.jetstream()

@@ -51,15 +51,25 @@ def make_broker(
     return broker
 
 
-def durable_subscriber(router: NatsRouter, spec: EventSpec, durable: str, description: str = ""):  # type: ignore[no-untyped-def]
-    """Decorator: consume `spec` for every org through the shared durable consumer `durable`."""
+def durable_subscriber(  # type: ignore[no-untyped-def]
+    router: NatsRouter,
+    spec: EventSpec,
+    durable: str,
+    *,
+    description: str = "",
+    ack_wait: float = ACK_WAIT_SECONDS,
+):
+    """Decorator: consume `spec` for every org through the shared durable consumer `durable`.
+
+    `ack_wait` must match the RetryPolicy's, which paces the in_progress() heartbeats.
+    """
     return router.subscriber(
         spec.all_orgs,
         stream=JStream(spec.stream, declare=False),
         durable=durable,
         pull_sub=PullSub(batch_size=1, timeout=5.0),
         config=ConsumerConfig(
-            ack_wait=ACK_WAIT_SECONDS,
+            ack_wait=ack_wait,
             max_deliver=-1,  # the reliability middleware decides when to give up
             deliver_policy=DeliverPolicy.ALL,
         ),

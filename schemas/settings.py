@@ -77,7 +77,6 @@ class ReliabilitySettings(_Section):
         default_factory=lambda: [parse_duration(d) for d in ("2s", "10s", "1m", "5m")],
         min_length=1,
     )
-    ack_wait: Duration = parse_duration("30s")
 
 
 class Settings(_Section):

@@ -58,3 +58,13 @@ async def nc(nats_server: NatsFixture) -> AsyncIterator[Client]:
 @pytest.fixture
 def js(nc: Client) -> JetStreamContext:
     return nc.jetstream()
+
+
+@pytest.fixture
+async def fresh_server(tmp_path: Path) -> AsyncIterator[NatsFixture]:
+    """A server of the test's own, unprovisioned, for tests that change retention."""
+    passwords = load_or_create_passwords(tmp_path / "nats")
+    server = EmbeddedNatsServer(tmp_path, free_port(), passwords)
+    await server.start()
+    yield NatsFixture(server, tmp_path)
+    await server.stop()

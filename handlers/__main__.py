@@ -1,0 +1,3 @@
+from handlers.app import main
+
+main()

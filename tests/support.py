@@ -1,0 +1,47 @@
+"""Helpers for tests: waiting on conditions with a deadline, reading streams."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from nats.js import JetStreamContext
+from nats.js.api import DeliverPolicy
+
+T = TypeVar("T")
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]], timeout: float = 10.0, every: float = 0.05
+) -> T:
+    """Poll `probe` until it returns a truthy value; fail with a clear message at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(every)
+
+
+async def subject_counts(js: JetStreamContext, stream: str, subject: str = ">") -> dict[str, int]:
+    info = await js.stream_info(stream, subjects_filter=subject)
+    return dict(info.state.subjects or {})
+
+
+async def read_all(js: JetStreamContext, subject: str, idle: float = 0.5) -> list[bytes]:
+    """Every message currently stored on `subject`, oldest first (an ordered consumer)."""
+    sub = await js.subscribe(subject, ordered_consumer=True, deliver_policy=DeliverPolicy.ALL)
+    bodies: list[bytes] = []
+    try:
+        while True:
+            try:
+                msg = await sub.next_msg(timeout=idle)
+            except TimeoutError:
+                return bodies
+            bodies.append(msg.data)
+    finally:
+        await sub.unsubscribe()

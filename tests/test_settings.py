@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from infra.config import SettingsError, load_settings
+from schemas.settings import parse_duration
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("5d", 432000), ("12h", 43200), ("90m", 5400), ("30s", 30), ("250ms", 0.25), (7, 7)],
+)
+def test_durations(text: str | int, seconds: float) -> None:
+    assert parse_duration(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("bad", ["five days", "5 weeks", "0s", "-1d", "", True])
+def test_bad_durations_refused(bad: object) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(bad)
+
+
+def test_defaults_match_the_city_rules() -> None:
+    settings = load_settings(None)
+    assert settings.retention.ocr == 5 * 86400
+    assert settings.retention.audit == 400 * 86400
+    assert settings.password.min_length == 12
+
+
+def test_full_contract_example_loads(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(
+        """
+[zones]
+SA = ["10.20.0.0/16"]
+SJ = ["10.30.0.0/16"]
+MN = ["10.40.0.0/16"]
+[retention]
+ocr = "5d"
+applications = "90d"
+attachments = "90d"
+audit = "400d"
+[password]
+min_length = 12
+expiry_days = 90
+lockout_attempts = 5
+[payment_agent]
+webhook_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+""",
+        encoding="utf-8",
+    )
+    settings = load_settings(path)
+    assert str(settings.zones.SJ[0]) == "10.30.0.0/16"
+    assert settings.retention.applications == 90 * 86400
+
+
+@pytest.mark.parametrize(
+    ("toml", "named"),
+    [
+        ('[retention]\nocr = "five days"\n', "retention.ocr"),
+        ('[retention]\nocrr = "5d"\n', "retention.ocrr: unknown key"),
+        ('[zones]\nSJ = ["10.30.0.0/33"]\n', "zones.SJ.0"),
+        ('[zones]\nXX = ["10.30.0.0/16"]\n', "zones.XX: unknown key"),
+        ("[password]\nmin_length = 4\n", "password.min_length"),
+        ('[payment_agent]\nwebhook_secret = "abc"\n', "payment_agent.webhook_secret"),
+        ('[colour]\nx = 1\n', "colour: unknown key"),
+        ("[retention\n", "not valid TOML"),
+    ],
+)
+def test_bad_settings_name_the_key(tmp_path: Path, toml: str, named: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(path)
+    message = str(caught.value)
+    assert named in message
+    assert "\n" not in message
+
+
+def test_up_refuses_bad_settings_with_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('[retention]\nocr = "soon"\n', encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "handlers", "--data", str(tmp_path / "d"), "--config", str(path),
+         "up", "--nats-port", "1"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "retention.ocr" in lines[0]
+    assert not (tmp_path / "d" / "nats").exists()  # nothing was started

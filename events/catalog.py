@@ -48,7 +48,7 @@ class EventSpec:
 
 @dataclass(frozen=True)
 class BucketSpec:
-    """A KV bucket or object store. `personal` buckets hold PI and are reached only via the PI store."""
+    """A KV bucket or object store; `personal` ones hold PI, reached only via the PI store."""
 
     name: str
     kind: Literal["kv", "object"]

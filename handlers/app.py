@@ -1,10 +1,11 @@
-"""The composition root: every room wired into the broker, the web app and the `madoguchi` command."""
+"""The composition root: every room wired into the broker, the web app and the CLI."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,7 +14,7 @@ import click
 from faststream.nats import NatsBroker, NatsRouter
 from faststream.specification import AsyncAPI
 
-from events.catalog import EVENTS
+from events.catalog import DEAD_LETTER_PREFIX, EVENTS
 from handlers import ops
 from handlers.room import Room
 from infra.accounts import ensure_admin, open_accounts
@@ -38,18 +39,34 @@ def asyncapi_document() -> str:
         broker.publisher(
             spec.all_orgs, title=spec.type_name, description=spec.description, schema=spec.model
         )
+    broker.publisher(
+        f"{DEAD_LETTER_PREFIX}.>",
+        title="deadletter",
+        description="A message given up on: the original body and headers, plus"
+        " Madoguchi-Error, Madoguchi-Deliveries and Madoguchi-Original-Subject headers",
+    )
     spec_json = AsyncAPI(broker, title="madoguchi", version=VERSION).to_specification().to_json()
     return json.dumps(json.loads(spec_json), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
 @click.group()
-@click.option("--data", type=click.Path(file_okay=False, path_type=Path), default=Path("var"),
-              show_default=True, help="the embedded server's store, accounts, keys, credentials")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="TOML settings file")
+@click.option(
+    "--data",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("var"),
+    show_default=True,
+    help="the embedded server's store, accounts, keys, credentials",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML settings file",
+)
 @click.pass_context
 def cli(ctx: click.Context, data: Path, config_file: Path | None) -> None:
     """madoguchi (窓口): the event backbone of city hall AI-OCR and online applications."""
+    os.umask(0o077)  # keys, credentials, stores and databases are readable by us alone
     ctx.obj = {"data": data, "config": config_file}
 
 
@@ -69,11 +86,18 @@ async def _announce(runtime: Runtime, http_port: int | None) -> None:
     lines = [f"madoguchi {VERSION} is up", f"  bus:      {', '.join(runtime.nats_urls)}"]
     if http_port is not None:
         base = f"http://127.0.0.1:{http_port}"
-        lines += [f"  portal:   {base}/", f"  staff:    {base}/staff/",
-                  f"  health:   {base}/healthz", f"  metrics:  {base}/metrics"]  # fmt: skip
+        lines += [
+            f"  portal:   {base}/",
+            f"  staff:    {base}/staff/",
+            f"  health:   {base}/healthz",
+            f"  metrics:  {base}/metrics",
+        ]
     if admin_password is not None:
-        lines += ["", "  First start: sign in at /staff/ as 'admin' with this password",
-                  f"  (shown only this once; you will be asked to change it): {admin_password}"]  # fmt: skip
+        lines += [
+            "",
+            "  First start: sign in at /staff/ as 'admin' with this password",
+            f"  (shown only this once; you will be asked to change it): {admin_password}",
+        ]
     lines += ["", "Ctrl-C stops it cleanly."]
     click.echo("\n".join(lines))
 
@@ -81,12 +105,18 @@ async def _announce(runtime: Runtime, http_port: int | None) -> None:
 @cli.command()
 @click.option("--nats-port", type=click.IntRange(1, 65535), default=4222, show_default=True)
 @click.option("--http-port", type=click.IntRange(1, 65535), default=8000, show_default=True)
-@click.option("--agent-port", type=click.IntRange(1, 65535), default=8001, show_default=True,
-              help="the sandbox payment agent")
+@click.option(
+    "--agent-port",
+    type=click.IntRange(1, 65535),
+    default=8001,
+    show_default=True,
+    help="the sandbox payment agent",
+)
 @click.option("--nats-url", help="use this server or cluster (URL,...) instead of the embedded one")
 @click.pass_obj
-def up(obj: dict[str, object], nats_port: int, http_port: int, agent_port: int,
-       nats_url: str | None) -> None:  # fmt: skip
+def up(
+    obj: dict[str, object], nats_port: int, http_port: int, agent_port: int, nats_url: str | None
+) -> None:
     """Start everything: the bus (embedded unless --nats-url), every handler, the web app."""
     options = ServeOptions(
         data_dir=Path(str(obj["data"])),
@@ -113,14 +143,17 @@ def worker(obj: dict[str, object], nats_url: str, only: tuple[str, ...]) -> None
     unknown = set(only) - known
     if unknown:
         raise click.BadParameter(
-            f"no such capability: {', '.join(sorted(unknown))} (known: {', '.join(sorted(known)) or 'none'})",
+            f"no such capability: {', '.join(sorted(unknown))}"
+            f" (known: {', '.join(sorted(known)) or 'none'})",
             param_hint="--only",
         )
     rooms = [room for room in ROOMS if not only or room.name in only]
     options = ServeOptions(
-        data_dir=Path(str(obj["data"])), settings=_settings(obj),
-        nats_urls=nats_url.split(","), http_port=None,
-    )  # fmt: skip
+        data_dir=Path(str(obj["data"])),
+        settings=_settings(obj),
+        nats_urls=nats_url.split(","),
+        http_port=None,
+    )
 
     async def ready(runtime: Runtime) -> None:
         click.echo(f"worker running {', '.join(r.name for r in rooms)} on {nats_url}")
@@ -146,8 +179,11 @@ for _room in ROOMS:
 
 
 def _run(coro: object) -> None:
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")  # fmt: skip
+    logging.basicConfig(
+        level=logging.WARNING,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
     try:
         asyncio.run(coro)  # type: ignore[arg-type]
     except OSError as exc:

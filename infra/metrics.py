@@ -25,7 +25,9 @@ def subject_family(subject: str) -> str:
 
 
 STREAM_MESSAGES = Gauge(
-    "madoguchi_stream_messages", "Messages kept in each stream (dead letters: DEADLETTER)", ["stream"]
+    "madoguchi_stream_messages",
+    "Messages kept in each stream (dead letters: DEADLETTER)",
+    ["stream"],
 )
 CONSUMER_PENDING = Gauge(
     "madoguchi_consumer_pending", "Messages not yet delivered to a durable consumer", ["consumer"]

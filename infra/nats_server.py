@@ -131,15 +131,18 @@ class EmbeddedNatsServer:
         env = {**os.environ, "MADOGUCHI_STORE_DIR": str(self.paths.store_dir)}
         self.process = await asyncio.create_subprocess_exec(
             str(nats_server_binary()),
-            "-c", str(conf),
-            "-p", str(self.port),
-            "-l", str(self.paths.log_file),
+            "-c",
+            str(conf),
+            "-p",
+            str(self.port),
+            "-l",
+            str(self.paths.log_file),
             env=env,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C in a terminal reaches us, and we stop the server
-        )  # fmt: skip
+        )
         await self._wait_ready(timeout)
         return self.url
 

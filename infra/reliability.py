@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from faststream import BaseMiddleware
 from pydantic import ValidationError
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from faststream._internal.basic_types import AsyncFuncAny
     from faststream._internal.context.repository import ContextRepo
     from faststream.message import StreamMessage
+    from faststream.nats.message import NatsMessage
     from nats.aio.msg import Msg
 
 log = logging.getLogger("madoguchi.reliability")
@@ -119,7 +120,8 @@ class _Reliability(BaseMiddleware):
         self.policy = policy
         self.sink = sink
 
-    async def consume_scope(self, call_next: AsyncFuncAny, msg: StreamMessage[Any]) -> Any:
+    async def consume_scope(self, call_next: AsyncFuncAny, message: StreamMessage[Any]) -> Any:
+        msg = cast("NatsMessage", message)
         raw: Msg = msg.raw_message
         if not _is_jetstream(raw):
             return await call_next(msg)
@@ -127,7 +129,9 @@ class _Reliability(BaseMiddleware):
         family = subject_family(raw.subject)
         if delivered > self.policy.max_deliveries:
             # A message that crashed its process before it could be settled lands here.
-            await self._dead_letter(msg, raw, f"gave up after {delivered - 1} deliveries", delivered)
+            await self._dead_letter(
+                msg, raw, f"gave up after {delivered - 1} deliveries", delivered
+            )
             return None
         token = current_trace.set(parse_traceparent((raw.headers or {}).get(TRACEPARENT_HEADER)))
         heartbeat = asyncio.create_task(self._heartbeat(msg))
@@ -150,7 +154,7 @@ class _Reliability(BaseMiddleware):
         MESSAGES.labels(family, "acked").inc()
         return result
 
-    async def _heartbeat(self, msg: StreamMessage[Any]) -> None:
+    async def _heartbeat(self, msg: NatsMessage) -> None:
         """Tell the server the work goes on, so long work is not redelivered to another worker."""
         interval = max(self.policy.ack_wait / 3, 0.5)
         while True:
@@ -158,26 +162,27 @@ class _Reliability(BaseMiddleware):
             with contextlib.suppress(Exception):
                 await msg.in_progress()
 
-    async def _failed(
-        self, msg: StreamMessage[Any], raw: Msg, error: Exception, delivered: int
-    ) -> None:
+    async def _failed(self, msg: NatsMessage, raw: Msg, error: Exception, delivered: int) -> None:
         invalid = isinstance(error, ValidationError | json.JSONDecodeError)
         step = decide(self.policy, delivered, invalid)
         reason = describe_error(error)
         if isinstance(step, Retry) or raw.subject.startswith(DEAD_LETTER_PREFIX + "."):
             delay = step.delay if isinstance(step, Retry) else self.policy.backoff[-1]
-            log.warning("handler failed, retrying in %.1fs: %s", delay, reason,
-                        extra={"subject": raw.subject, "deliveries": delivered})  # fmt: skip
+            log.warning(
+                "handler failed, retrying in %.1fs: %s",
+                delay,
+                reason,
+                extra={"subject": raw.subject, "deliveries": delivered},
+            )
             await msg.nack(delay=delay)
             MESSAGES.labels(subject_family(raw.subject), "retried").inc()
             return
         await self._dead_letter(msg, raw, f"{step.reason}; last error: {reason}", delivered)
 
-    async def _dead_letter(
-        self, msg: StreamMessage[Any], raw: Msg, reason: str, delivered: int
-    ) -> None:
-        log.error("dead-lettered: %s", reason,
-                  extra={"subject": raw.subject, "deliveries": delivered})  # fmt: skip
+    async def _dead_letter(self, msg: NatsMessage, raw: Msg, reason: str, delivered: int) -> None:
+        log.error(
+            "dead-lettered: %s", reason, extra={"subject": raw.subject, "deliveries": delivered}
+        )
         await self.sink(
             dead_letter_subject(raw.subject), raw.data, dead_letter_headers(raw, reason, delivered)
         )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+import uvicorn
 from faststream.nats import NatsBroker, NatsRouter
 from nats.js import JetStreamContext
 from starlette.routing import BaseRoute
@@ -98,10 +99,7 @@ async def serve(
             app = build_web_app(routes, {"runtime": runtime})
             web = web_server(app, options.http_host, options.http_port)
             web_task = asyncio.create_task(web.serve())
-            while not web.started and not web_task.done():
-                await asyncio.sleep(0.02)
-            if web_task.done():
-                web_task.result()  # raises why the web server could not start
+            await _until_started(web, web_task)
         if on_ready is not None:
             await on_ready(runtime)
         await stop.wait()
@@ -115,3 +113,12 @@ async def serve(
         await broker.stop()
         if server is not None:
             await server.stop()
+
+
+async def _until_started(web: uvicorn.Server, task: asyncio.Task[None]) -> None:
+    """uvicorn offers no start event: poll its flag, and surface why it failed if it did."""
+    while not web.started:
+        if task.done():
+            task.result()  # raises the reason (port in use, ...)
+            raise RuntimeError("the web server stopped before it started")
+        await asyncio.sleep(0.02)

@@ -31,7 +31,10 @@ class NatsFixture:
 
     async def connect(self, role: str = "operator", **options: object) -> Client:
         return await nats.connect(
-            self.url, user=role, password=self.passwords[role], **options  # type: ignore[arg-type]
+            self.url,
+            user=role,
+            password=self.passwords[role],
+            **options,  # type: ignore[arg-type]
         )
 
 

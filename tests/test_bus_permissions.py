@@ -32,17 +32,24 @@ async def connect(server: NatsFixture, role: str, refusals: Refusals) -> Client:
     return await server.connect(role, error_cb=refusals.record, allow_reconnect=False)
 
 
-@pytest.mark.parametrize("credentials", [{}, {"user": "operator", "password": "wrong"},
-                                         {"user": "nobody", "password": "x"}])  # fmt: skip
+@pytest.mark.parametrize(
+    "credentials",
+    [{}, {"user": "operator", "password": "wrong"}, {"user": "nobody", "password": "x"}],
+)
 async def test_anonymous_and_wrong_passwords_are_refused(
     nats_server: NatsFixture, credentials: dict[str, str]
 ) -> None:
     async def quiet(error: Exception) -> None:
         return None
 
-    with pytest.raises(Exception, match="(?i)authorization|no servers"):
-        await nats.connect(nats_server.url, allow_reconnect=False, max_reconnect_attempts=0,
-                           error_cb=quiet, **credentials)  # fmt: skip
+    with pytest.raises(Exception, match=r"(?i)authorization|no servers"):
+        await nats.connect(
+            nats_server.url,
+            allow_reconnect=False,
+            max_reconnect_attempts=0,
+            error_cb=quiet,
+            **credentials,
+        )
 
 
 async def test_scanner_submits_scans_only(nats_server: NatsFixture, nc: Client) -> None:
@@ -76,15 +83,19 @@ async def test_dashboard_listens_but_cannot_publish(nats_server: NatsFixture, nc
     await dashboard.close()
 
 
-async def test_auditor_replays_event_streams_read_only(nats_server: NatsFixture, nc: Client) -> None:
+async def test_auditor_replays_event_streams_read_only(
+    nats_server: NatsFixture, nc: Client
+) -> None:
     marker = new_event_id()
-    await nc.jetstream().publish("payment.settled.org-z", marker.encode(),
-                                 headers={"Nats-Msg-Id": marker})  # fmt: skip
+    await nc.jetstream().publish(
+        "payment.settled.org-z", marker.encode(), headers={"Nats-Msg-Id": marker}
+    )
     refusals = Refusals()
     auditor = await connect(nats_server, "auditor", refusals)
     js = auditor.jetstream(timeout=2)
-    sub = await js.subscribe("payment.settled.org-z", ordered_consumer=True,
-                             deliver_policy=DeliverPolicy.ALL)  # fmt: skip
+    sub = await js.subscribe(
+        "payment.settled.org-z", ordered_consumer=True, deliver_policy=DeliverPolicy.ALL
+    )
     bodies = []
     while marker.encode() not in bodies:
         bodies.append((await sub.next_msg(timeout=5)).data)
@@ -92,9 +103,12 @@ async def test_auditor_replays_event_streams_read_only(nats_server: NatsFixture,
 
     await auditor.publish("payment.refunded.org-z", b"{}")
     assert "permissions violation" in (await refusals.wait()).lower()
-    for forbidden in (js.delete_stream("PAYMENTS"), js.purge_stream("PAYMENTS"),
-                      js.subscribe("$KV.pi_ocr_results.>", ordered_consumer=True),
-                      js.stream_info("KV_pi_ocr_results")):  # fmt: skip
+    for forbidden in (
+        js.delete_stream("PAYMENTS"),
+        js.purge_stream("PAYMENTS"),
+        js.subscribe("$KV.pi_ocr_results.>", ordered_consumer=True),
+        js.stream_info("KV_pi_ocr_results"),
+    ):
         with pytest.raises(Exception):
             await asyncio.wait_for(forbidden, timeout=5)
     assert (await nc.jetstream().stream_info("PAYMENTS")).state.messages >= 1

@@ -11,11 +11,21 @@ from events.tracing import child_of, parse_traceparent
 from schemas.events import DocumentScanned, Event, OcrCompleted
 
 CONTRACT_SUBJECTS = {
-    "document.scanned", "document.rejected", "ocr.completed", "ocr.failed", "ocr.verified",
-    "application.submitted", "application.accepted", "application.returned",
-    "application.rejected", "payment.requested", "payment.settled", "payment.failed",
-    "payment.canceled", "payment.refunded",
-}  # fmt: skip
+    "document.scanned",
+    "document.rejected",
+    "ocr.completed",
+    "ocr.failed",
+    "ocr.verified",
+    "application.submitted",
+    "application.accepted",
+    "application.returned",
+    "application.rejected",
+    "payment.requested",
+    "payment.settled",
+    "payment.failed",
+    "payment.canceled",
+    "payment.refunded",
+}
 
 
 def _nats_match(pattern: str, subject: str) -> bool:
@@ -43,8 +53,15 @@ def test_stream_subjects_do_not_overlap() -> None:
 
 
 def test_events_are_frozen_and_refuse_unknown_fields() -> None:
-    event = OcrCompleted(event_id=new_event_id(), org="org-a", document_id="d1", pages=1,
-                         fields=0, fields_needing_review=0, mean_confidence=90.0)  # fmt: skip
+    event = OcrCompleted(
+        event_id=new_event_id(),
+        org="org-a",
+        document_id="d1",
+        pages=1,
+        fields=0,
+        fields_needing_review=0,
+        mean_confidence=90.0,
+    )
     with pytest.raises(ValidationError):
         event.pages = 2  # type: ignore[misc]
     with pytest.raises(ValidationError):
@@ -54,22 +71,49 @@ def test_events_are_frozen_and_refuse_unknown_fields() -> None:
 @pytest.mark.parametrize("org", ["ORG", "a.b", "", "x" * 33, "a>b"])
 def test_org_ids_cannot_break_subjects(org: str) -> None:
     with pytest.raises(ValidationError):
-        DocumentScanned(event_id="e1", org=org, document_id="d1", personal_info=False,
-                        content_type="image/png", size_bytes=1, source="cli")  # fmt: skip
+        DocumentScanned(
+            event_id="e1",
+            org=org,
+            document_id="d1",
+            personal_info=False,
+            content_type="image/png",
+            size_bytes=1,
+            source="cli",
+        )
 
 
 def test_no_event_field_is_a_free_text_of_personal_data() -> None:
     # Claim check: only ids, states, counts and our own reason sentences. A new field whose
     # name suggests personal content must be a deliberate decision, caught here.
-    suspicious = {"name", "address", "text", "value", "values", "answers", "filename",
-                  "birth_date", "phone", "email", "card_number", "note", "comment"}  # fmt: skip
+    suspicious = {
+        "name",
+        "address",
+        "text",
+        "value",
+        "values",
+        "answers",
+        "filename",
+        "birth_date",
+        "phone",
+        "email",
+        "card_number",
+        "note",
+        "comment",
+    }
     for spec in EVENTS:
         assert not set(spec.model.model_fields) & suspicious, spec.type_name
 
 
 def test_headers_carry_id_trace_and_schema() -> None:
-    event = DocumentScanned(event_id="e1", org="org-a", document_id="d1", personal_info=True,
-                            content_type="application/pdf", size_bytes=10, source="cli")  # fmt: skip
+    event = DocumentScanned(
+        event_id="e1",
+        org="org-a",
+        document_id="d1",
+        personal_info=True,
+        content_type="application/pdf",
+        size_bytes=10,
+        source="cli",
+    )
     trace = child_of(None)
     headers = event_headers(event, trace)
     assert headers["Nats-Msg-Id"] == "e1"

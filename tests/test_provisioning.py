@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import asyncio
 
-
 from events.catalog import BUCKETS, STREAMS
 from infra.pi_store import PersonalDataStore, RecordNotFound
 from infra.provisioning import provision_all
@@ -70,6 +69,7 @@ async def test_a_bucket_with_two_second_retention_really_forgets(fresh_server: N
 
     assert await asyncio.wait_for(purged(), timeout=15)
     for kind in ("ocr_result", "scan"):
+
         async def gone(kind: str = kind) -> bool:
             try:
                 await store.get(kind, "doc-1")

@@ -67,7 +67,7 @@ webhook_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
         ('[zones]\nXX = ["10.30.0.0/16"]\n', "zones.XX: unknown key"),
         ("[password]\nmin_length = 4\n", "password.min_length"),
         ('[payment_agent]\nwebhook_secret = "abc"\n', "payment_agent.webhook_secret"),
-        ('[colour]\nx = 1\n', "colour: unknown key"),
+        ("[colour]\nx = 1\n", "colour: unknown key"),
         ("[retention\n", "not valid TOML"),
     ],
 )
@@ -85,10 +85,23 @@ def test_up_refuses_bad_settings_with_one_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text('[retention]\nocr = "soon"\n', encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "handlers", "--data", str(tmp_path / "d"), "--config", str(path),
-         "up", "--nats-port", "1"],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "handlers",
+            "--data",
+            str(tmp_path / "d"),
+            "--config",
+            str(path),
+            "up",
+            "--nats-port",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

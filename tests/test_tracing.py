@@ -15,11 +15,16 @@ def test_parse_valid() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    [None, "", "garbage", "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-     "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
-     "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
-     "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01"],
-)  # fmt: skip
+    [
+        None,
+        "",
+        "garbage",
+        "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+        "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+    ],
+)
 def test_malformed_headers_start_a_new_trace(bad: str | None) -> None:
     assert parse_traceparent(bad) is None
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import cast
 
 import click
 
-from events.permissions import NATS_ROLES, ORG_SCOPED_ROLES
+from events.permissions import NATS_ROLES, ORG_SCOPED_ROLES, NatsRole
 from infra.nats_server import load_or_create_passwords
 
 ORG_RE = re.compile(r"^[a-z0-9_-]{1,32}$")
@@ -31,6 +32,8 @@ def creds(obj: dict[str, object], role: str, org: str | None) -> None:
     if role not in ORG_SCOPED_ROLES and org is not None:
         raise click.UsageError(f"{role} credentials are not per organisation: drop --org")
     if org is not None and not ORG_RE.match(org):
-        raise click.BadParameter(f"{org!r} is not an org id ([a-z0-9_-]{{1,32}})", param_hint="--org")
-    passwords = load_or_create_passwords(data_dir / "nats")
-    click.echo(json.dumps({"url": nats_url_of(data_dir), "user": role, "password": passwords[role]}))
+        raise click.BadParameter(
+            f"{org!r} is not an org id ([a-z0-9_-]{{1,32}})", param_hint="--org"
+        )
+    password = load_or_create_passwords(data_dir / "nats")[cast(NatsRole, role)]
+    click.echo(json.dumps({"url": nats_url_of(data_dir), "user": role, "password": password}))

@@ -1,0 +1,70 @@
+"""A madoguchi process (the real `serve()`) with one handler that waits for a gate.
+
+Used by the Ctrl-C tests: the handler prints `started <id>`, waits until the test opens the
+gate (a key in the `test_gate` KV bucket), publishes `ocr.completed`, prints `finished <id>`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from faststream import Context
+from faststream.nats import NatsRouter
+
+from events.catalog import event_spec
+from events.envelope import caused_id, publish_event
+from infra.bus import durable_subscriber
+from infra.runtime import Runtime, ServeOptions, serve
+from schemas.events import DocumentScanned, OcrCompleted
+from schemas.settings import Settings
+
+router = NatsRouter()
+
+
+@durable_subscriber(router, event_spec(DocumentScanned), "drain-test")
+async def handle(doc: DocumentScanned, runtime: Runtime = Context()) -> None:
+    print(f"started {doc.document_id}", flush=True)
+    gate = await runtime.js.key_value("test_gate")
+    watcher = await gate.watch(doc.document_id)
+    async for entry in watcher:
+        if entry is not None and entry.value:
+            break
+    await watcher.stop()
+    done = OcrCompleted(
+        event_id=caused_id(doc.event_id, "ocr.completed"),
+        org=doc.org,
+        document_id=doc.document_id,
+        pages=1,
+        fields=0,
+        fields_needing_review=0,
+        mean_confidence=99.0,
+    )
+    await publish_event(runtime.broker, done)
+    print(f"finished {doc.document_id}", flush=True)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--nats-url", required=True)
+    parser.add_argument("--graceful", type=float, required=True)
+    args = parser.parse_args()
+    options = ServeOptions(
+        data_dir=args.data,
+        settings=Settings(),
+        nats_urls=[args.nats_url],
+        http_port=None,
+        graceful_timeout=args.graceful,
+    )
+
+    async def ready(runtime: Runtime) -> None:
+        print("ready", flush=True)
+
+    await serve(options, [router], on_ready=ready)
+    print("stopped", flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -6,6 +6,7 @@ any number of processes), manual acks left to the reliability middleware, one me
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from faststream.middlewares import AckPolicy
@@ -42,6 +43,7 @@ def make_broker(
         graceful_timeout=graceful_timeout,
         ack_policy=AckPolicy.MANUAL,
         max_reconnect_attempts=-1,
+        log_level=logging.DEBUG,  # one line per message is for debugging, not for operators
     )
 
     async def dead_letter(subject: str, body: bytes, headers: dict[str, str]) -> None:

@@ -103,11 +103,13 @@ class ServerPaths:
         return self.nats_dir / "nats-server.log"
 
 
-def write_server_config(paths: ServerPaths, passwords: dict[NatsRole, str]) -> Path:
+def write_server_config(
+    paths: ServerPaths, passwords: dict[NatsRole, str], base_conf: Path = REPO_NATS_CONF
+) -> Path:
     paths.nats_dir.mkdir(parents=True, exist_ok=True)
     _write_private(paths.nats_dir / "auth.conf", render_auth_conf(passwords))
     # nats-server resolves includes relative to the including file only.
-    base = os.path.relpath(REPO_NATS_CONF, paths.nats_dir)
+    base = os.path.relpath(base_conf, paths.nats_dir)
     _write_private(paths.server_conf, f'include "{base}"\ninclude "auth.conf"\n')
     return paths.server_conf
 
@@ -115,10 +117,17 @@ def write_server_config(paths: ServerPaths, passwords: dict[NatsRole, str]) -> P
 class EmbeddedNatsServer:
     """A nats-server child process on loopback, its store under `--data`."""
 
-    def __init__(self, data_dir: Path, port: int, passwords: dict[NatsRole, str]) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int,
+        passwords: dict[NatsRole, str],
+        base_conf: Path = REPO_NATS_CONF,
+    ) -> None:
         self.paths = ServerPaths(data_dir)
         self.port = port
         self.passwords = passwords
+        self.base_conf = base_conf
         self.process: asyncio.subprocess.Process | None = None
 
     @property
@@ -126,7 +135,7 @@ class EmbeddedNatsServer:
         return f"nats://127.0.0.1:{self.port}"
 
     async def start(self, timeout: float = 20.0) -> str:
-        conf = write_server_config(self.paths, self.passwords)
+        conf = write_server_config(self.paths, self.passwords, self.base_conf)
         self.paths.store_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "MADOGUCHI_STORE_DIR": str(self.paths.store_dir)}
         self.process = await asyncio.create_subprocess_exec(

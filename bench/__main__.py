@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import signal
 import socket
 import sys
 import tempfile
@@ -137,13 +138,14 @@ async def up_healthy_seconds(root: Path) -> float:
                     raise RuntimeError("madoguchi up did not become healthy")
                 await asyncio.sleep(0.05)
     finally:
-        process.send_signal(2)
+        process.send_signal(signal.SIGINT)
         await process.wait()
 
 
 def line(name: str, value: float, unit: str, base_name: str, base: float) -> None:
     print(
-        f"{name:<44} {value:>10.1f} {unit:<8} {base_name:<34} {base:>10.1f}  ratio {value / base:.3f}"
+        f"{name:<44} {value:>10.1f} {unit:<8} {base_name:<34} {base:>10.1f}"
+        f"  ratio {value / base:.3f}"
     )
 
 

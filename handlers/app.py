@@ -100,6 +100,7 @@ async def _announce(runtime: Runtime, http_port: int | None) -> None:
         ]
     lines += ["", "Ctrl-C stops it cleanly."]
     click.echo("\n".join(lines))
+    sys.stdout.flush()  # when logged to a file, the banner must not wait for the exit
 
 
 @cli.command()

@@ -52,7 +52,7 @@ class BucketSpec:
 
     name: str
     kind: Literal["kv", "object"]
-    retention: RetentionKey
+    retention: RetentionKey | None  # None: kept until deleted (configuration)
     personal: bool
     description: str
 
@@ -122,7 +122,18 @@ APPLICATION_ANSWERS = BucketSpec(
     "pi_applications", "kv", "applications", True, "Application answers and review notes"
 )
 ATTACHMENTS = BucketSpec("pi_attachments", "object", "attachments", True, "Attached documents")
-BUCKETS: tuple[BucketSpec, ...] = (SCANS, OCR_RESULTS, APPLICATION_ANSWERS, ATTACHMENTS)
+DOCUMENT_INDEX = BucketSpec(
+    "documents", "kv", "ocr", False, "Status of each document: ids, states, counts (no PI)"
+)
+CONFIG = BucketSpec("config", "kv", None, False, "Form definitions and procedures")
+BUCKETS: tuple[BucketSpec, ...] = (
+    SCANS,
+    OCR_RESULTS,
+    APPLICATION_ANSWERS,
+    ATTACHMENTS,
+    DOCUMENT_INDEX,
+    CONFIG,
+)
 
 PERSONAL_DATA_KINDS: dict[str, PersonalDataKind] = {
     kind.name: kind
@@ -135,5 +146,6 @@ PERSONAL_DATA_KINDS: dict[str, PersonalDataKind] = {
 }
 
 
-def retention_seconds(key: RetentionKey, retention: RetentionSettings) -> float:
-    return float(getattr(retention, key))
+def retention_seconds(key: RetentionKey | None, retention: RetentionSettings) -> float:
+    """Seconds to keep; 0 means no age limit (JetStream's convention)."""
+    return 0.0 if key is None else float(getattr(retention, key))

@@ -7,7 +7,8 @@ any number of processes), manual acks left to the reliability middleware, one me
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar, cast
 
 from faststream.middlewares import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsRouter, PullSub
@@ -17,6 +18,8 @@ from nats.js.api import DeliverPolicy
 from events.catalog import DEAD_LETTERS, EventSpec
 from infra.reliability import ReliabilityMiddleware, RetryPolicy
 from schemas.settings import ReliabilitySettings
+
+Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
 
 # How long the server waits for an ack before redelivering to another worker; long work
 # keeps its message with in_progress() heartbeats every third of this.
@@ -53,19 +56,19 @@ def make_broker(
     return broker
 
 
-def durable_subscriber(  # type: ignore[no-untyped-def]
+def durable_subscriber(
     router: NatsRouter,
     spec: EventSpec,
     durable: str,
     *,
     description: str = "",
     ack_wait: float = ACK_WAIT_SECONDS,
-):
+) -> Callable[[Handler], Handler]:
     """Decorator: consume `spec` for every org through the shared durable consumer `durable`.
 
     `ack_wait` must match the RetryPolicy's, which paces the in_progress() heartbeats.
     """
-    return router.subscriber(
+    decorator = router.subscriber(
         spec.all_orgs,
         stream=JStream(spec.stream, declare=False),
         durable=durable,
@@ -78,3 +81,4 @@ def durable_subscriber(  # type: ignore[no-untyped-def]
         ack_policy=AckPolicy.MANUAL,
         description=description or spec.description,
     )
+    return cast(Callable[[Handler], Handler], decorator)

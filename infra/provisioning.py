@@ -35,9 +35,9 @@ def _managed_changes(current: StreamConfig, max_age: float, replicas: int) -> St
     if same_age and (current.num_replicas or 1) == replicas:
         return None
     window = current.duplicate_window or 120.0
-    return replace(
-        current, max_age=max_age, num_replicas=replicas, duplicate_window=min(window, max_age)
-    )
+    if max_age > 0:
+        window = min(window, max_age)
+    return replace(current, max_age=max_age, num_replicas=replicas, duplicate_window=window)
 
 
 async def _stream_info_or_none(js: JetStreamContext, name: str) -> StreamConfig | None:
@@ -61,7 +61,7 @@ async def provision_stream(
                 max_age=max_age,
                 storage=StorageType.FILE,
                 num_replicas=replicas,
-                duplicate_window=min(spec.duplicate_window, max_age),
+                duplicate_window=min(spec.duplicate_window, max_age or spec.duplicate_window),
             )
         )
         return Provisioned(spec.name, "created")
@@ -85,7 +85,7 @@ async def provision_bucket(
                     ttl=max_age,
                     storage=StorageType.FILE,
                     replicas=replicas,
-                    limit_marker_ttl=min(LIMIT_MARKER_TTL, max_age),
+                    limit_marker_ttl=min(LIMIT_MARKER_TTL, max_age) if max_age else None,
                 )
             )
         else:

@@ -21,6 +21,8 @@ from starlette.routing import BaseRoute
 
 from infra.bus import make_broker, retry_policy
 from infra.nats_server import EmbeddedNatsServer, load_or_create_passwords
+from infra.ocr.engine import OcrEngine
+from infra.ocr.pool import process_pool
 from infra.pi_store import PersonalDataStore
 from infra.provisioning import Provisioned, provision_all
 from infra.web import build_web_app, web_server
@@ -44,6 +46,16 @@ class Runtime:
     @cached_property
     def pi_store(self) -> PersonalDataStore:
         return PersonalDataStore(self.js)
+
+    @cached_property
+    def ocr(self) -> OcrEngine:
+        """Started on first use: a process that never reads a scan never spawns workers."""
+        settings = self.settings.ocr
+        return OcrEngine(process_pool(settings.workers or None, languages=settings.languages))
+
+    def close(self) -> None:
+        if "ocr" in self.__dict__:
+            self.ocr.close()
 
 
 @dataclass(frozen=True)
@@ -111,6 +123,7 @@ async def serve(
             if web_task is not None:
                 await web_task
         await broker.stop()
+        runtime.close()
         if server is not None:
             await server.stop()
 

@@ -1,0 +1,108 @@
+"""The OCR room on the bus: `document.scanned` in, `ocr.completed` or `document.rejected` out.
+
+Idempotent: a document already settled is not read again; its outcome event is published
+again with the same id, which the stream drops as a duplicate.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from faststream import Context
+from faststream.nats import NatsRouter
+
+from events.catalog import dead_letter_subject, event_spec
+from events.envelope import caused_id, publish_event
+from handlers.ocr import records
+from handlers.ocr.pipeline import UNKNOWN_TEMPLATE, limits_from, read_scan, rejected
+from handlers.ocr.reading import mean_confidence, review_count
+from infra.bus import durable_subscriber
+from infra.pi_store import RecordNotFound
+from infra.runtime import Runtime
+from schemas.events import DocumentRejected, DocumentScanned, Event, OcrCompleted, OcrFailed
+from schemas.forms import FormTemplate
+from schemas.ocr import DocumentResult, DocumentStatus
+
+router = NatsRouter()
+
+SCAN_MISSING = (
+    "スキャンしたファイルが保存期間を過ぎたか削除されたため、読み取れませんでした。"
+    "もう一度スキャンしてください。"
+)
+GAVE_UP = "読み取り中に問題が発生しました。担当者に連絡するか、もう一度スキャンしてください。"
+
+
+def outcome_event(doc: DocumentScanned, status: DocumentStatus) -> Event:
+    """The event that tells the world how reading `doc` ended (the same id every time)."""
+    if status.status == "completed":
+        return OcrCompleted(
+            event_id=caused_id(doc.event_id, "ocr.completed"), org=doc.org,
+            document_id=doc.document_id, template_id=status.template_id, pages=status.pages,
+            fields=status.fields, fields_needing_review=status.fields_needing_review,
+            mean_confidence=status.mean_confidence,
+        )  # fmt: skip
+    if status.status == "rejected":
+        return DocumentRejected(
+            event_id=caused_id(doc.event_id, "document.rejected"), org=doc.org,
+            document_id=doc.document_id, reason_code=status.reason_code or "rejected",
+            reason=status.reason or "",
+        )  # fmt: skip
+    return OcrFailed(
+        event_id=caused_id(doc.event_id, "ocr.failed"), org=doc.org, document_id=doc.document_id,
+        reason_code=status.reason_code or "failed", reason=status.reason or GAVE_UP,
+    )  # fmt: skip
+
+
+def status_of(doc: DocumentScanned, result: DocumentResult, code: str | None) -> DocumentStatus:
+    return DocumentStatus(
+        document_id=doc.document_id, org=doc.org, status=result.status,
+        template_id=doc.template_id, personal_info=doc.personal_info, pages=len(result.pages),
+        fields=len(result.fields), fields_needing_review=review_count(result),
+        mean_confidence=mean_confidence(result), reason_code=code, reason=result.reason,
+        scanned_at=doc.occurred_at,
+    )  # fmt: skip
+
+
+async def _read(
+    doc: DocumentScanned, template: FormTemplate | None, runtime: Runtime
+) -> tuple[DocumentResult, str | None]:
+    """Read the scan; the result and, when refused or failed, the reason code."""
+    if doc.template_id is not None and template is None:
+        return rejected(doc.document_id, UNKNOWN_TEMPLATE, doc.template_id), UNKNOWN_TEMPLATE.code
+    try:
+        scan = await runtime.pi_store.get(records.SCAN_KIND, doc.document_id)
+    except RecordNotFound:
+        missing = DocumentResult(document_id=doc.document_id, status="failed", reason=SCAN_MISSING)
+        return missing, "scan_missing"
+    limits = limits_from(runtime.settings.ocr)
+    result, refusal = await read_scan(
+        runtime.ocr, doc.document_id, scan, template, limits, date.today()
+    )
+    return result, refusal.code if refusal else None
+
+
+@durable_subscriber(router, event_spec(DocumentScanned), "ocr", description="Read a scan")
+async def read_document(doc: DocumentScanned, runtime: Runtime = Context()) -> None:
+    settled = await records.get_status(runtime.js, doc.org, doc.document_id)
+    if settled is not None and settled.status != "queued":
+        await publish_event(runtime.broker, outcome_event(doc, settled))
+        return
+    template = None
+    if doc.template_id is not None:
+        template = await records.load_template(runtime.js, doc.org, doc.template_id)
+    result, code = await _read(doc, template, runtime)
+    await records.save_result(runtime.pi_store, result)
+    status = status_of(doc, result, code)
+    await records.put_status(runtime.js, status)
+    await publish_event(runtime.broker, outcome_event(doc, status))
+
+
+@router.subscriber(
+    dead_letter_subject(event_spec(DocumentScanned).all_orgs), stream="DEADLETTER",
+    durable="ocr-gave-up", pull_sub=True, description="Tell waiting clients a scan was given up on",
+)  # fmt: skip
+async def gave_up(doc: DocumentScanned, runtime: Runtime = Context()) -> None:
+    failed = DocumentResult(document_id=doc.document_id, status="failed", reason=GAVE_UP)
+    status = status_of(doc, failed, "ocr_gave_up")
+    await records.put_status(runtime.js, status)
+    await publish_event(runtime.broker, outcome_event(doc, status))

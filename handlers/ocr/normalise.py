@@ -1,0 +1,261 @@
+"""Turn the raw OCR text of one form field into the contract's normalised value.
+
+Pure functions, no I/O. The raw text is personal data, so no
+`problem` code and no exception message ever contains it; bad input never raises, it comes
+back as an untrusted `Normalised` for staff to review.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from schemas.forms import FieldKind
+
+
+@dataclass(frozen=True)
+class Normalised:
+    value: str | int | bool | None  # None when the text failed to parse
+    trusted: bool  # False => the field needs staff review
+    problem: str | None = None  # a short code, never the input text
+
+
+# Hyphen look-alikes Tesseract emits for a written dash (after NFKC, which already turns
+# full-width "－" into "-" and half-width "ｰ" into "ー").
+_DASHES = "-‐‑‒–—―−ー─"
+# 〇 is a real zero in Japanese writing; the Latin look-alikes are guesses, hence untrusted.
+_ZERO = str.maketrans({"〇": "0"})
+_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1"})
+_LETTER_RUN = re.compile(r"[A-Za-z|]+")
+_ASCII_DIGITS = frozenset("0123456789")
+
+_WHITESPACE_RUN = re.compile(r"(\s+)")  # \s also matches U+3000 (the ideographic space)
+
+
+def _is_japanese(char: str) -> bool:
+    """Kana, kanji and Japanese punctuation: the glyphs Tesseract separates with spaces."""
+    code = ord(char)
+    return (
+        0x3001 <= code <= 0x30FF  # CJK punctuation (々, 「」, 、。), hiragana, katakana
+        or 0x31F0 <= code <= 0x31FF  # small katakana extensions
+        or 0x3400 <= code <= 0x4DBF  # CJK extension A
+        or 0x4E00 <= code <= 0x9FFF  # CJK unified ideographs
+        or 0xF900 <= code <= 0xFAFF  # CJK compatibility ideographs
+        or 0x20000 <= code <= 0x3FFFF  # CJK extensions B and later (e.g. 𠮷)
+    )
+
+
+def _tidy_spaces(raw: str) -> str:
+    """NFKC the text and decide, gap by gap, which spaces the writer meant.
+
+    Tesseract puts a space between neighbouring CJK glyphs, so a plain space between two
+    Japanese characters is dropped. A gap containing U+3000 was typed by a person (family name
+    / given name), so it becomes exactly one space, as does any other gap (Latin words).
+    """
+    parts = _WHITESPACE_RUN.split(raw.strip())
+    words = [unicodedata.normalize("NFKC", part) for part in parts[0::2]]
+    gaps = parts[1::2]
+    out = [words[0]]
+    for gap, before, after in zip(gaps, words[:-1], words[1:], strict=True):
+        writer_meant_it = "\u3000" in gap
+        ocr_artefact = _is_japanese(before[-1]) and _is_japanese(after[0])
+        out.append(" " if writer_meant_it or not ocr_artefact else "")
+        out.append(after)
+    return "".join(out).strip()
+
+
+def _text(raw: str) -> Normalised:
+    text = _tidy_spaces(raw)
+    return Normalised(text, True) if text else Normalised("", False, "empty")
+
+
+# A long-vowel mark misread as a dash or as the kanji 一 (identical glyphs in most fonts).
+_TO_CHOONPU = str.maketrans(dict.fromkeys(_DASHES + "一", "ー"))
+
+
+def _is_katakana(char: str) -> bool:
+    # ァ..ヺ letters (with ヴヵヶ), ・, ー and the iteration marks ヽヾ; also the small ㇰ-ㇿ.
+    return "\u30a1" <= char <= "\u30fe" or "\u31f0" <= char <= "\u31ff" or char == " "
+
+
+def _katakana(raw: str) -> Normalised:
+    text = _tidy_spaces(raw).translate(_TO_CHOONPU)
+    if not text:
+        return Normalised("", False, "empty")
+    # Hiragana (or anything else) is kept as read rather than converted: a silent conversion
+    # would hide a misread or a field filled in the wrong script.
+    if all(_is_katakana(char) for char in text):
+        return Normalised(text, True)
+    return Normalised(text, False, "unexpected_characters")
+
+
+def _guess_lookalikes(text: str) -> tuple[str, bool]:
+    """Read O/o as 0 and l/I/| as 1 in a letter run made only of them ("O6", "l234").
+
+    A run with any other letter is a real word ("tel", "FAX") and is left alone. Returns the
+    text and whether anything was guessed (a guess is never trusted).
+    """
+
+    def guess(run: re.Match[str]) -> str:
+        return run[0].translate(_LOOKALIKES) if set(run[0]) <= set("Ool|I") else run[0]
+
+    guessed = _LETTER_RUN.sub(guess, text)
+    return guessed, guessed != text
+
+
+def _digits(raw: str) -> Normalised:
+    text = unicodedata.normalize("NFKC", raw).translate(_ZERO)
+    if not text.strip():
+        return Normalised(None, False, "empty")
+    text, guessed = _guess_lookalikes(text)
+    kept = [
+        "-" if char in _DASHES else char
+        for char in text
+        if char in _ASCII_DIGITS or char in _DASHES
+    ]
+    # Spaces are Tesseract noise and dropped quietly; anything else dropped needs a look.
+    dropped = len(kept) != sum(not char.isspace() for char in text)
+    cleaned = re.sub(r"-{2,}", "-", "".join(kept))  # a long dash is often read as "--"
+    if not _ASCII_DIGITS.intersection(cleaned):
+        return Normalised(None, False, "no_digits")
+    value = cleaned.strip("-")
+    if dropped:
+        return Normalised(value, False, "unexpected_characters")
+    if guessed:
+        return Normalised(value, False, "ambiguous_characters")
+    if value != cleaned:
+        return Normalised(value, False, "stray_hyphens")
+    return Normalised(value, True)
+
+
+_INTEGER = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+")
+
+
+def _integer(raw: str) -> Normalised:
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", raw)).translate(_ZERO)
+    if not text:
+        return Normalised(None, False, "empty")
+    text = text.removeprefix("¥").removesuffix("円")  # NFKC has already turned ￥ into ¥
+    text, guessed = _guess_lookalikes(text)
+    if not _ASCII_DIGITS.intersection(text):
+        return Normalised(None, False, "no_digits")
+    if not _INTEGER.fullmatch(text):  # e.g. "12.345", "1,23", "12-345"
+        return Normalised(None, False, "not_an_integer")
+    value = int(text.replace(",", ""))
+    return Normalised(value, False, "ambiguous_characters") if guessed else Normalised(value, True)
+
+
+@dataclass(frozen=True)
+class _Era:
+    start: date
+    end: date | None  # None: the current era
+
+
+# Ends are the last day written in each era. The era changed on the day the emperor died
+# (1912-07-30, 1926-12-25) and records write those days in either era, so both are accepted.
+_ERAS = {
+    "明治": _Era(date(1868, 1, 25), date(1912, 7, 30)),
+    "大正": _Era(date(1912, 7, 30), date(1926, 12, 25)),
+    "昭和": _Era(date(1926, 12, 25), date(1989, 1, 7)),
+    "平成": _Era(date(1989, 1, 8), date(2019, 4, 30)),
+    "令和": _Era(date(2019, 5, 1), None),
+}
+_ERA_ALIASES = {
+    **{name: name for name in _ERAS},
+    **{name[0]: name for name in _ERAS},  # 令, 平, 昭, 大, 明
+    "M": "明治",
+    "T": "大正",
+    "S": "昭和",
+    "H": "平成",
+    "R": "令和",
+}
+_YMD = r"(?:年|[./-])(?P<m>[0-9]{1,2})(?:月|[./-])(?P<d>[0-9]{1,2})日?"
+_ERA_DATE = re.compile(
+    r"(?P<era>令和|平成|昭和|大正|明治|[令平昭大明MTSHR])(?P<y>元|[0-9]{1,2})" + _YMD
+)
+_WESTERN_DATE = re.compile(
+    r"(?P<y>[0-9]{4})" + _YMD + r"|(?P<y8>[0-9]{4})(?P<m8>[0-9]{2})(?P<d8>[0-9]{2})"
+)
+_TO_HYPHEN = str.maketrans(dict.fromkeys(_DASHES, "-"))
+_EARLIEST = date(1868, 1, 1)
+
+
+def _latest(today: date) -> date:
+    try:
+        return today.replace(year=today.year + 100)
+    except ValueError:  # 29 February with no leap day a century later
+        return today.replace(year=today.year + 100, day=28)
+
+
+def parse_date(raw: str, *, today: date) -> tuple[date | None, str | None]:
+    """(the date, None) when trusted; (the date, "implausible_date"); or (None, a problem)."""
+    # NFKC also expands the one-glyph era signs (㋿ -> 令和, ㍻ -> 平成) and full-width digits.
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", raw)).upper()
+    text = text.translate(_ZERO).translate(_TO_HYPHEN)
+    if not text:
+        return None, "empty"
+    era: _Era | None = None
+    if match := _ERA_DATE.fullmatch(text):
+        era = _ERAS[_ERA_ALIASES[match["era"]]]
+        era_year = 1 if match["y"] == "元" else int(match["y"])
+        if era_year == 0:
+            return None, "not_a_date"
+        year, month, day = era.start.year + era_year - 1, int(match["m"]), int(match["d"])
+    elif match := _WESTERN_DATE.fullmatch(text):
+        year = int(match["y"] or match["y8"])
+        month, day = int(match["m"] or match["m8"]), int(match["d"] or match["d8"])
+    else:
+        return None, "not_a_date"
+    try:
+        parsed = date(year, month, day)
+    except ValueError:  # 2月30日, 13月, year 0
+        return None, "not_a_date"
+    outside_era = era is not None and not (era.start <= parsed <= (era.end or date.max))
+    if outside_era or not _EARLIEST <= parsed <= _latest(today):
+        return parsed, "implausible_date"
+    return parsed, None
+
+
+def _date(raw: str, today: date) -> Normalised:
+    parsed, problem = parse_date(raw, today=today)
+    return Normalised(parsed.isoformat() if parsed else None, problem is None, problem)
+
+
+def normalise(kind: FieldKind, raw: str, *, today: date) -> Normalised:
+    """The normalised value of one field; checkboxes go through `checkbox_from_ink` instead."""
+    parsers: dict[str, Callable[[str], Normalised]] = {
+        "text": _text,
+        "katakana": _katakana,
+        "digits": _digits,
+        "integer": _integer,
+        "date": lambda text: _date(text, today),
+    }
+    parser = parsers.get(kind)
+    return parser(raw) if parser else Normalised(None, False, "unsupported_kind")
+
+
+# Ink thresholds, as the fraction of dark pixels inside the box interior. A 5 mm box has about
+# 19 mm² of interior; even a small tick (two strokes ~2.5 mm long with a 0.3 mm pen) covers
+# ~4 %, a normal ✓/✗ 6-20 %, and a filled ■ (some forms ask for it) up to 100 %. Specks and
+# scanner noise stay well under 1 %, a box border clipped into the crop adds ~1-2 %.
+_CLEARLY_EMPTY = 0.015  # at most noise plus a sliver of border
+_CLEARLY_TICKED = 0.04  # the smallest deliberate tick
+_UNSURE_SPLIT = 0.025  # in between: a guess, sent to staff review
+
+
+def checkbox_from_ink(ink_ratio: float) -> Normalised:
+    if not 0.0 <= ink_ratio <= 1.0:  # also catches NaN, which compares false
+        return Normalised(None, False, "invalid_ink_ratio")
+    if ink_ratio <= _CLEARLY_EMPTY:
+        return Normalised(False, True)
+    if ink_ratio >= _CLEARLY_TICKED:
+        return Normalised(True, True)
+    return Normalised(ink_ratio >= _UNSURE_SPLIT, False, "uncertain_mark")
+
+
+def char_whitelist(kind: FieldKind) -> str | None:
+    """What Tesseract may output for the kind; None means no whitelist (kanji, kana, text)."""
+    return {"digits": "0123456789-", "integer": "0123456789,"}.get(kind)

@@ -1,0 +1,154 @@
+"""Pure image steps on grayscale numpy arrays (0 black .. 255 white): no I/O, no Tesseract.
+
+Hand-written on numpy because the steps are small and specific: deskew by projection profile,
+template alignment by cross-correlating the form's box outlines, border removal in crops.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, ImageFilter
+
+Gray = NDArray[np.uint8]
+Mask = NDArray[np.bool_]
+
+INK_THRESHOLD = 128
+
+
+def ink(image: Gray, threshold: int = INK_THRESHOLD) -> Mask:
+    return image < threshold
+
+
+def downscale(image: Image.Image, factor: int) -> Image.Image:
+    width, height = image.size
+    return image.resize((max(1, width // factor), max(1, height // factor)), Image.Resampling.BOX)
+
+
+def _profile_score(mask: Mask, angle: float) -> float:
+    """Sharpness of the horizontal projection when the ink is rotated by `angle` degrees."""
+    rotated = Image.fromarray((mask * 255).astype(np.uint8)).rotate(
+        angle, resample=Image.Resampling.NEAREST, fillcolor=0
+    )
+    rows = np.asarray(rotated, dtype=np.float64).sum(axis=1)
+    return float(np.square(np.diff(rows)).sum())
+
+
+def estimate_skew(small: Image.Image, limit: float = 3.0) -> float:
+    """The angle (degrees, counter-clockwise) that makes text lines horizontal.
+
+    Coarse-to-fine search of the projection profile; `small` is a 75 dpi copy of the page.
+    """
+    mask = ink(np.asarray(small))
+    if mask.mean() < 0.002:  # a blank page has no lines to straighten
+        return 0.0
+    best = 0.0
+    for step, span in ((0.5, limit), (0.05, 0.25)):
+        candidates = np.arange(best - span, best + span + step / 2, step)
+        best = float(max(candidates, key=lambda a: _profile_score(mask, float(a))))
+    return round(best, 2)
+
+
+def rotate(image: Image.Image, angle: float) -> Image.Image:
+    if abs(angle) < 0.01:
+        return image
+    return image.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+
+
+def source_point(
+    point: tuple[float, float], angle: float, center: tuple[float, float]
+) -> tuple[float, float]:
+    """Where a point of `rotate(image, angle)` lies in `image` (rotation about `center`)."""
+    radians = np.deg2rad(angle)
+    cos, sin = float(np.cos(radians)), float(np.sin(radians))
+    x, y = point[0] - center[0], point[1] - center[1]
+    return center[0] + cos * x - sin * y, center[1] + sin * x + cos * y
+
+
+def deskewed_crop(image: Image.Image, box: tuple[int, int, int, int], angle: float) -> Image.Image:
+    """The region `box` (x, y, w, h) of `rotate(image, angle)`, rotating only a small patch.
+
+    Rotating a whole 300 dpi page costs more than reading its fields, so each field's patch
+    is cut a little larger from the original, turned, and trimmed to the box.
+    """
+    x, y, w, h = box
+    if abs(angle) < 0.01:
+        return image.crop((x, y, x + w, y + h))
+    cx, cy = source_point((x + w / 2, y + h / 2), angle, (image.width / 2, image.height / 2))
+    margin = int(np.ceil(abs(np.sin(np.deg2rad(angle))) * max(w, h))) + 4
+    half_w, half_h = w / 2 + margin, h / 2 + margin
+    patch = image.crop((round(cx - half_w), round(cy - half_h),
+                        round(cx + half_w), round(cy + half_h)))  # fmt: skip
+    turned = patch.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    left, top = (turned.width - w) // 2, (turned.height - h) // 2
+    return turned.crop((left, top, left + w, top + h))
+
+
+def outline_mask(
+    shape: tuple[int, int], boxes_px: list[tuple[int, int, int, int]], thickness: int = 1
+) -> Mask:
+    """Where the template's box borders would be printed, at the given pixel scale."""
+    mask = np.zeros(shape, dtype=bool)
+    height, width = shape
+    for x, y, w, h in boxes_px:
+        x0, y0 = max(x, 0), max(y, 0)
+        x1, y1 = min(x + w, width - 1), min(y + h, height - 1)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        mask[y0 : y0 + thickness, x0:x1] = True
+        mask[max(y1 - thickness, 0) : y1, x0:x1] = True
+        mask[y0:y1, x0 : x0 + thickness] = True
+        mask[y0:y1, max(x1 - thickness, 0) : x1] = True
+    return mask
+
+
+def find_shift(page_ink: Mask, expected: Mask, max_shift: int) -> tuple[int, int, float]:
+    """(dx, dy, score): how far the page's ink is shifted from the expected outlines.
+
+    Cross-correlation by FFT; `score` is the share of expected outline pixels found as ink at
+    the best shift (1.0 perfect), so callers can tell a failed alignment from a good one.
+    """
+    height, width = expected.shape
+    page = page_ink[:height, :width].astype(np.float32)
+    if page.shape != expected.shape:
+        padded = np.zeros(expected.shape, dtype=np.float32)
+        padded[: page.shape[0], : page.shape[1]] = page
+        page = padded
+    template = expected.astype(np.float32)
+    total = float(template.sum())
+    if total == 0:
+        return 0, 0, 0.0
+    spectrum = np.fft.rfft2(page) * np.conj(np.fft.rfft2(template))
+    correlation = np.fft.irfft2(spectrum, s=expected.shape)
+    # Only plausible shifts, within max_shift each way: negative shifts wrap around, so roll
+    # them to the front and look at the (2m+1)^2 window.
+    m = max_shift
+    window = np.roll(correlation, (m, m), axis=(0, 1))[: 2 * m + 1, : 2 * m + 1]
+    iy, ix = np.unravel_index(int(np.argmax(window)), window.shape)
+    return int(ix) - m, int(iy) - m, float(window[iy, ix]) / total
+
+
+def clear_border_lines(crop: Gray, fill: float = 0.6) -> Gray:
+    """Whiten rows and columns that are mostly ink: remnants of the printed box border."""
+    mask = ink(crop)
+    cleaned = crop.copy()
+    if mask.size == 0:
+        return cleaned
+    rows = mask.mean(axis=1) > fill
+    cols = mask.mean(axis=0) > fill
+    cleaned[rows, :] = 255
+    cleaned[:, cols] = 255
+    return cleaned
+
+
+def ink_ratio(crop: Gray) -> float:
+    return float(ink(crop).mean()) if crop.size else 0.0
+
+
+def despeckle(crop: Gray) -> Gray:
+    """A 3x3 median: removes isolated specks that Tesseract reads as dots, keeps strokes."""
+    return np.asarray(Image.fromarray(crop).filter(ImageFilter.MedianFilter(3)))
+
+
+def pad(crop: Gray, margin: int) -> Gray:
+    return np.pad(crop, margin, mode="constant", constant_values=255)

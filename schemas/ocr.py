@@ -1,0 +1,76 @@
+"""OCR records: the result (personal data, kept in the PI store) and the status index (not PI)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.events import ORG_PATTERN, RECORD_ID_PATTERN, utc_now
+
+DocumentStatusName = Literal["queued", "completed", "rejected", "failed"]
+FieldValueType = str | int | bool | None
+
+
+class FieldValue(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    value: FieldValueType
+    confidence: float = Field(ge=0, le=100)
+    needs_review: bool
+
+
+class PageText(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    text: str
+    confidence: float = Field(ge=0, le=100)
+
+
+class DocumentResult(BaseModel):
+    """What `scan --wait --json` prints and `GET /api/documents/{id}` returns (contract shape),
+    plus staff corrections. Holds personal data: lives only in the PI store."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    document_id: str = Field(pattern=RECORD_ID_PATTERN)
+    status: DocumentStatusName
+    reason: str | None = None
+    template_id: str | None = None
+    fields: dict[str, FieldValue] = Field(default_factory=dict)
+    pages: list[PageText] = Field(default_factory=list)
+    verified: dict[str, FieldValueType] = Field(default_factory=dict)
+
+    def public(self) -> dict[str, object]:
+        """The contract's JSON object (corrections appear as the values they set)."""
+        shown: dict[str, object] = {"document_id": self.document_id, "status": self.status}
+        if self.reason is not None:
+            shown["reason"] = self.reason
+        fields = {name: value.model_dump() for name, value in self.fields.items()}
+        for name, value in self.verified.items():
+            fields[name] = {"value": value, "confidence": 100.0, "needs_review": False}
+        shown["fields"] = fields
+        shown["pages"] = [page.model_dump() for page in self.pages]
+        return shown
+
+
+class DocumentStatus(BaseModel):
+    """The index entry of one document: ids, state and counts only (no personal data)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    document_id: str = Field(pattern=RECORD_ID_PATTERN)
+    org: str = Field(pattern=ORG_PATTERN)
+    status: DocumentStatusName
+    template_id: str | None = None
+    personal_info: bool = False
+    pages: int = 0
+    fields: int = 0
+    fields_needing_review: int = 0
+    mean_confidence: float = 0.0
+    verified: bool = False
+    reason_code: str | None = None
+    reason: str | None = None
+    scanned_at: datetime = Field(default_factory=utc_now)
+    updated_at: datetime = Field(default_factory=utc_now)

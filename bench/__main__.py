@@ -53,9 +53,14 @@ async def started_server(root: Path, base_conf: Path = REPO_NATS_CONF) -> Embedd
 
 def scanned(n: int) -> DocumentScanned:
     return DocumentScanned(
-        event_id=new_event_id(), org="bench", document_id=f"doc-{n}", personal_info=False,
-        content_type="application/pdf", size_bytes=1000, source="cli",
-    )  # fmt: skip
+        event_id=new_event_id(),
+        org="bench",
+        document_id=f"doc-{n}",
+        personal_info=False,
+        content_type="application/pdf",
+        size_bytes=1000,
+        source="cli",
+    )
 
 
 async def publish_rate(server: EmbeddedNatsServer) -> float:
@@ -83,10 +88,14 @@ async def pipeline_rate(server: EmbeddedNatsServer) -> float:
     async def handle(doc: DocumentScanned, runtime: object = Context("broker")) -> None:
         nonlocal handled
         effect = OcrCompleted(
-            event_id=caused_id(doc.event_id, "ocr.completed"), org=doc.org,
-            document_id=doc.document_id, pages=1, fields=0, fields_needing_review=0,
+            event_id=caused_id(doc.event_id, "ocr.completed"),
+            org=doc.org,
+            document_id=doc.document_id,
+            pages=1,
+            fields=0,
+            fields_needing_review=0,
             mean_confidence=90.0,
-        )  # fmt: skip
+        )
         await publish_event(broker, effect)
         handled += 1
         if handled == PIPELINE_EVENTS:
@@ -99,8 +108,11 @@ async def pipeline_rate(server: EmbeddedNatsServer) -> float:
     await js.purge_stream("DOCUMENTS")
     for n in range(PIPELINE_EVENTS):
         event = scanned(n)
-        await js.publish("document.scanned.bench", event.model_dump_json().encode(),
-                         headers={"Nats-Msg-Id": event.event_id})  # fmt: skip
+        await js.publish(
+            "document.scanned.bench",
+            event.model_dump_json().encode(),
+            headers={"Nats-Msg-Id": event.event_id},
+        )
     started = time.perf_counter()
     await broker.start()
     await asyncio.wait_for(done.wait(), timeout=600)
@@ -121,10 +133,21 @@ async def up_healthy_seconds(root: Path) -> float:
     http_port = free_port()
     started = time.perf_counter()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "handlers", "--data", str(root), "up", "--nats-port",
-        str(free_port()), "--http-port", str(http_port), "--agent-port", str(free_port()),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "handlers",
+        "--data",
+        str(root),
+        "up",
+        "--nats-port",
+        str(free_port()),
+        "--http-port",
+        str(http_port),
+        "--agent-port",
+        str(free_port()),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
     try:
         async with httpx.AsyncClient() as http:
             while True:
@@ -156,18 +179,30 @@ async def main() -> None:
         lazy_conf.write_text(
             re.sub(r"^\s*sync_interval:.*$", "", REPO_NATS_CONF.read_text(), flags=re.M)
         )
-        print(f"madoguchi bench: {PUBLISHES} publishes, {PIPELINE_EVENTS} pipeline events, "
-              f"{os.cpu_count()} cores")  # fmt: skip
+        print(
+            f"madoguchi bench: {PUBLISHES} publishes, {PIPELINE_EVENTS} pipeline events, "
+            f"{os.cpu_count()} cores"
+        )
         always = await started_server(root / "always")
         default = await started_server(root / "default", lazy_conf)
         try:
             rate_always = await publish_rate(always)
             rate_default = await publish_rate(default)
-            line("publish/s, sync_interval: always", rate_always, "msg/s",
-                 "default 2 min flush", rate_default)  # fmt: skip
+            line(
+                "publish/s, sync_interval: always",
+                rate_always,
+                "msg/s",
+                "default 2 min flush",
+                rate_default,
+            )
             pipeline = await pipeline_rate(always)
-            line("pipeline events/s (consume+publish+ack)", pipeline, "ev/s",
-                 "raw publish/s (always)", rate_always)  # fmt: skip
+            line(
+                "pipeline events/s (consume+publish+ack)",
+                pipeline,
+                "ev/s",
+                "raw publish/s (always)",
+                rate_always,
+            )
         finally:
             await always.stop()
             await default.stop()

@@ -8,14 +8,13 @@ handler that runs twice for the same message publishes the same id twice: stored
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+
+from faststream.nats import NatsBroker, PubAck
+from nats.js import JetStreamContext
 
 from events.catalog import event_spec
 from events.tracing import TraceParent, child_of, current_trace
 from schemas.events import Event
-
-if TYPE_CHECKING:
-    from faststream.nats import NatsBroker, PubAck
 
 SCHEMA_HEADER = "Madoguchi-Schema"
 TRACEPARENT_HEADER = "traceparent"
@@ -49,14 +48,23 @@ def event_subject(event: Event) -> str:
     return event_spec(type(event)).subject(event.org)
 
 
-async def publish_event(broker: NatsBroker, event: Event) -> PubAck:
-    """Publish to the event's stream and wait for JetStream's acknowledgement."""
+async def publish_event(bus: NatsBroker | JetStreamContext, event: Event) -> PubAck:
+    """Publish to the event's stream and wait for JetStream's acknowledgement.
+
+    `bus` is the service's broker, or a plain JetStream context for command-line tools.
+    """
     spec = event_spec(type(event))
-    trace = child_of(current_trace.get())
-    ack: PubAck = await broker.publish(
+    headers = event_headers(event, child_of(current_trace.get()))
+    if isinstance(bus, JetStreamContext):
+        body = event.model_dump_json().encode()
+        sent: PubAck = await bus.publish(
+            spec.subject(event.org), body, headers=headers, stream=spec.stream
+        )
+        return sent
+    ack: PubAck = await bus.publish(
         event,
         subject=spec.subject(event.org),
-        headers=event_headers(event, trace),
+        headers=headers,
         correlation_id=event.event_id,
         stream=spec.stream,
     )

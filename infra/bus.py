@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
+import nats
 from faststream.middlewares import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsRouter, PullSub
 from faststream.nats.security import NatsUserPassword
+from nats.aio.client import Client
 from nats.js.api import DeliverPolicy
 
 from events.catalog import DEAD_LETTERS, EventSpec
+from events.permissions import NatsRole
+from infra.nats_server import load_or_create_passwords, recorded_url
 from infra.reliability import ReliabilityMiddleware, RetryPolicy
 from schemas.settings import ReliabilitySettings
 
@@ -82,3 +87,22 @@ def durable_subscriber(
         description=description or spec.description,
     )
     return cast(Callable[[Handler], Handler], decorator)
+
+
+async def connect_client(data_dir: Path, role: NatsRole = "operator") -> Client:
+    """A plain client for command-line tools, with the credentials kept under `--data`."""
+    password = load_or_create_passwords(data_dir / "nats")[role]
+    urls = recorded_url(data_dir).split(",")
+    try:
+        return await nats.connect(
+            urls,
+            user=role,
+            password=password,
+            allow_reconnect=False,
+            connect_timeout=5,
+            max_reconnect_attempts=0,
+        )
+    except Exception as exc:
+        raise ConnectionError(
+            f"cannot reach the bus at {', '.join(urls)}: is `madoguchi up` running? ({exc})"
+        ) from None

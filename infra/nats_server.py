@@ -190,3 +190,9 @@ class EmbeddedNatsServer:
         except TimeoutError:
             process.kill()
             await process.wait()
+
+
+def recorded_url(data_dir: Path) -> str:
+    """The bus URL(s) the last `madoguchi up` or `worker` wrote under `--data`."""
+    recorded = data_dir / "nats" / "url"
+    return recorded.read_text().strip() if recorded.exists() else "nats://127.0.0.1:4222"

@@ -71,3 +71,39 @@ async def fresh_server(tmp_path: Path) -> AsyncIterator[NatsFixture]:
     await server.start()
     yield NatsFixture(server, tmp_path)
     await server.stop()
+
+
+class AppFixture:
+    def __init__(self, server: NatsFixture, http_port: int) -> None:
+        self.server = server
+        self.data_dir = server.data_dir
+        self.http_url = f"http://127.0.0.1:{http_port}"
+
+
+@pytest.fixture(scope="session")
+async def app(nats_server: NatsFixture) -> AsyncIterator[AppFixture]:
+    """The whole madoguchi process (every room, the web app) on the session's server."""
+    import asyncio
+
+    from handlers.app import ROOMS, routers_of
+    from infra.runtime import Runtime, ServeOptions, serve
+
+    http_port = free_port()
+    options = ServeOptions(
+        data_dir=nats_server.data_dir,
+        settings=Settings(),
+        nats_urls=[nats_server.url],
+        http_port=http_port,
+        graceful_timeout=5.0,
+    )
+    ready, stop = asyncio.Event(), asyncio.Event()
+
+    async def on_ready(runtime: Runtime) -> None:
+        ready.set()
+
+    routes = [route for room in ROOMS for route in room.routes]
+    task = asyncio.create_task(serve(options, routers_of(ROOMS), routes, on_ready, stop))
+    await asyncio.wait_for(ready.wait(), timeout=60)
+    yield AppFixture(nats_server, http_port)
+    stop.set()
+    await asyncio.wait_for(task, timeout=60)

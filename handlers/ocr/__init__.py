@@ -1,0 +1,5 @@
+from handlers.ocr.bus import router
+from handlers.ocr.cli import export, scan, template
+from handlers.room import Room
+
+room = Room(name="ocr", routers=[router], commands=[scan, template, export])

@@ -36,31 +36,47 @@ def outcome_event(doc: DocumentScanned, status: DocumentStatus) -> Event:
     """The event that tells the world how reading `doc` ended (the same id every time)."""
     if status.status == "completed":
         return OcrCompleted(
-            event_id=caused_id(doc.event_id, "ocr.completed"), org=doc.org,
-            document_id=doc.document_id, template_id=status.template_id, pages=status.pages,
-            fields=status.fields, fields_needing_review=status.fields_needing_review,
+            event_id=caused_id(doc.event_id, "ocr.completed"),
+            org=doc.org,
+            document_id=doc.document_id,
+            template_id=status.template_id,
+            pages=status.pages,
+            fields=status.fields,
+            fields_needing_review=status.fields_needing_review,
             mean_confidence=status.mean_confidence,
-        )  # fmt: skip
+        )
     if status.status == "rejected":
         return DocumentRejected(
-            event_id=caused_id(doc.event_id, "document.rejected"), org=doc.org,
-            document_id=doc.document_id, reason_code=status.reason_code or "rejected",
+            event_id=caused_id(doc.event_id, "document.rejected"),
+            org=doc.org,
+            document_id=doc.document_id,
+            reason_code=status.reason_code or "rejected",
             reason=status.reason or "",
-        )  # fmt: skip
+        )
     return OcrFailed(
-        event_id=caused_id(doc.event_id, "ocr.failed"), org=doc.org, document_id=doc.document_id,
-        reason_code=status.reason_code or "failed", reason=status.reason or GAVE_UP,
-    )  # fmt: skip
+        event_id=caused_id(doc.event_id, "ocr.failed"),
+        org=doc.org,
+        document_id=doc.document_id,
+        reason_code=status.reason_code or "failed",
+        reason=status.reason or GAVE_UP,
+    )
 
 
 def status_of(doc: DocumentScanned, result: DocumentResult, code: str | None) -> DocumentStatus:
     return DocumentStatus(
-        document_id=doc.document_id, org=doc.org, status=result.status,
-        template_id=doc.template_id, personal_info=doc.personal_info, pages=len(result.pages),
-        fields=len(result.fields), fields_needing_review=review_count(result),
-        mean_confidence=mean_confidence(result), reason_code=code, reason=result.reason,
+        document_id=doc.document_id,
+        org=doc.org,
+        status=result.status,
+        template_id=doc.template_id,
+        personal_info=doc.personal_info,
+        pages=len(result.pages),
+        fields=len(result.fields),
+        fields_needing_review=review_count(result),
+        mean_confidence=mean_confidence(result),
+        reason_code=code,
+        reason=result.reason,
         scanned_at=doc.occurred_at,
-    )  # fmt: skip
+    )
 
 
 async def _read(
@@ -98,9 +114,12 @@ async def read_document(doc: DocumentScanned, runtime: Runtime = Context()) -> N
 
 
 @router.subscriber(
-    dead_letter_subject(event_spec(DocumentScanned).all_orgs), stream="DEADLETTER",
-    durable="ocr-gave-up", pull_sub=True, description="Tell waiting clients a scan was given up on",
-)  # fmt: skip
+    dead_letter_subject(event_spec(DocumentScanned).all_orgs),
+    stream="DEADLETTER",
+    durable="ocr-gave-up",
+    pull_sub=True,
+    description="Tell waiting clients a scan was given up on",
+)
 async def gave_up(doc: DocumentScanned, runtime: Runtime = Context()) -> None:
     failed = DocumentResult(document_id=doc.document_id, status="failed", reason=GAVE_UP)
     status = status_of(doc, failed, "ocr_gave_up")

@@ -26,8 +26,9 @@ def limits_from(settings: OcrSettings) -> Limits:
 
 
 def rejected(document_id: str, rejection: Rejection, template_id: str | None) -> DocumentResult:
-    return DocumentResult(document_id=document_id, status="rejected", reason=rejection.reason,
-                          template_id=template_id)  # fmt: skip
+    return DocumentResult(
+        document_id=document_id, status="rejected", reason=rejection.reason, template_id=template_id
+    )
 
 
 async def read_scan(

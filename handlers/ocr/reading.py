@@ -19,19 +19,28 @@ from schemas.ocr import DocumentResult, FieldValue, PageText
 REVIEW_CONFIDENCE = 80.0
 UNSURE_MARK_CONFIDENCE = 50.0
 _EMPTY_VALUE: dict[FieldKind, str | None] = {
-    "text": "", "katakana": "", "digits": "", "integer": None, "date": None, "checkbox": None,
-}  # fmt: skip
+    "text": "",
+    "katakana": "",
+    "digits": "",
+    "integer": None,
+    "date": None,
+    "checkbox": None,
+}
 
 
 def plan_pages(path: str, kind: str, pages: int, template: FormTemplate | None) -> list[PageTask]:
     """One task per page; a page with template fields is read field by field, others as text."""
     tasks = []
     for index in range(pages):
-        fields = () if template is None else tuple(
-            FieldBox(f.name, f.kind, f.box_mm, char_whitelist(f.kind))
-            for f in template.fields
-            if f.page == index + 1
-        )  # fmt: skip
+        fields = (
+            ()
+            if template is None
+            else tuple(
+                FieldBox(f.name, f.kind, f.box_mm, char_whitelist(f.kind))
+                for f in template.fields
+                if f.page == index + 1
+            )
+        )
         size = template.page_size_mm if template is not None else None
         tasks.append(PageTask(path, kind, index, fields, size))
     return tasks
@@ -45,11 +54,17 @@ def field_value(
     if spec.kind == "checkbox":
         mark = checkbox_from_ink(reading.ink_ratio)
         confidence = 100.0 if mark.trusted else UNSURE_MARK_CONFIDENCE
-        return FieldValue(value=mark.value, confidence=confidence,
-                          needs_review=not (mark.trusted and aligned))  # fmt: skip
-    if not reading.raw:  # nothing written in the box
-        return FieldValue(value=_EMPTY_VALUE[spec.kind], confidence=round(reading.confidence, 1),
-                          needs_review=not aligned)  # fmt: skip
+        return FieldValue(
+            value=mark.value, confidence=confidence, needs_review=not (mark.trusted and aligned)
+        )
+    if reading.blank:  # no ink: nothing written in the box
+        return FieldValue(
+            value=_EMPTY_VALUE[spec.kind],
+            confidence=round(reading.confidence, 1),
+            needs_review=not aligned,
+        )
+    if not reading.raw:  # ink, but nothing Tesseract could read
+        return FieldValue(value=None, confidence=0.0, needs_review=True)
     parsed = normalise(spec.kind, reading.raw, today=today)
     confidence = round(reading.confidence, 1)
     trusted = parsed.trusted and confidence >= REVIEW_CONFIDENCE and aligned
@@ -68,9 +83,13 @@ def assemble(
             page = by_page.get(spec.page)
             found = next((f for f in page.fields if f.name == spec.name), None) if page else None
             fields[spec.name] = field_value(spec, found, page.aligned if page else False, today)
-    return DocumentResult(document_id=document_id, status="completed",
-                          template_id=template.id if template else None,
-                          fields=fields, pages=pages)  # fmt: skip
+    return DocumentResult(
+        document_id=document_id,
+        status="completed",
+        template_id=template.id if template else None,
+        fields=fields,
+        pages=pages,
+    )
 
 
 def review_count(result: DocumentResult) -> int:

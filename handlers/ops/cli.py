@@ -10,14 +10,9 @@ from typing import cast
 import click
 
 from events.permissions import NATS_ROLES, ORG_SCOPED_ROLES, NatsRole
-from infra.nats_server import load_or_create_passwords
+from infra.nats_server import load_or_create_passwords, recorded_url
 
 ORG_RE = re.compile(r"^[a-z0-9_-]{1,32}$")
-
-
-def nats_url_of(data_dir: Path) -> str:
-    recorded = data_dir / "nats" / "url"
-    return recorded.read_text().strip() if recorded.exists() else "nats://127.0.0.1:4222"
 
 
 @click.command()
@@ -36,4 +31,4 @@ def creds(obj: dict[str, object], role: str, org: str | None) -> None:
             f"{org!r} is not an org id ([a-z0-9_-]{{1,32}})", param_hint="--org"
         )
     password = load_or_create_passwords(data_dir / "nats")[cast(NatsRole, role)]
-    click.echo(json.dumps({"url": nats_url_of(data_dir), "user": role, "password": password}))
+    click.echo(json.dumps({"url": recorded_url(data_dir), "user": role, "password": password}))

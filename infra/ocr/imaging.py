@@ -77,8 +77,9 @@ def deskewed_crop(image: Image.Image, box: tuple[int, int, int, int], angle: flo
     cx, cy = source_point((x + w / 2, y + h / 2), angle, (image.width / 2, image.height / 2))
     margin = int(np.ceil(abs(np.sin(np.deg2rad(angle))) * max(w, h))) + 4
     half_w, half_h = w / 2 + margin, h / 2 + margin
-    patch = image.crop((round(cx - half_w), round(cy - half_h),
-                        round(cx + half_w), round(cy + half_h)))  # fmt: skip
+    patch = image.crop(
+        (round(cx - half_w), round(cy - half_h), round(cx + half_w), round(cy + half_h))
+    )
     turned = patch.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
     left, top = (turned.width - w) // 2, (turned.height - h) // 2
     return turned.crop((left, top, left + w, top + h))

@@ -196,7 +196,7 @@ def image(fmt: str, size: tuple[int, int] = (2480, 3508), pages: int = 1) -> byt
 
 
 def random_bytes(size: int) -> bytes:
-    return random.Random(20260401).randbytes(size)  # noqa: S311 (seeded test data)
+    return random.Random(20260401).randbytes(size)
 
 
 # ---------------------------------------------------------------------------------------
@@ -464,7 +464,7 @@ def test_probe_trusts_the_kind_it_is_given() -> None:
 )
 def test_probe_never_raises_on_damaged_files(kind: FileKind, make: Callable[[], bytes]) -> None:
     good = make()
-    rng = random.Random(kind)  # noqa: S311 (seeded test data)
+    rng = random.Random(kind)
     for _ in range(60):
         damaged = bytearray(good[: rng.randrange(1, len(good) + 1)])
         for _ in range(rng.randrange(0, 4)):

@@ -29,20 +29,20 @@ def review(value: str | int | bool | None, problem: str) -> Normalised:
 TEXT_CASES = [
     ("山田太郎", ok("山田太郎")),
     ("  山田太郎 \n", ok("山田太郎")),
-    ("山 田 太 郎", ok("山田太郎")),  # Tesseract's spaces between CJK glyphs
+    ("山田 太郎", ok("山田 太郎")),  # the writer's space, as the fast jpn model reads it
     ("山田\u3000太郎", ok("山田 太郎")),  # the writer's full-width space: exactly one space
-    ("山 田\u3000太 郎", ok("山田 太郎")),
+    ("山田\u3000 太郎", ok("山田 太郎")),
     ("山田 \u3000 太郎", ok("山田 太郎")),
-    ("大 阪 市\n北 区", ok("大阪市北区")),  # a line break between kanji is OCR layout too
+    ("大阪市\n北区", ok("大阪市 北区")),  # a line break becomes one space
     ("John Smith", ok("John Smith")),
     ("John  Smith", ok("John Smith")),
     ("ＪＯＨＮ　ＳＭＩＴＨ", ok("JOHN SMITH")),  # NFKC: full-width Latin to ASCII
     ("ｶﾞｯｺｳ", ok("ガッコウ")),  # NFKC: half-width katakana joined with its voicing mark
-    ("中之島 1-3-20", ok("中之島 1-3-20")),  # only Japanese-Japanese gaps are collapsed
-    ("ＡＢＣ 株 式 会 社", ok("ABC 株式会社")),
-    ("髙 橋 𠮷 野", ok("髙橋𠮷野")),  # variant and supplementary-plane kanji
-    ("す ず き", ok("すずき")),
-    ("「 は い 」", ok("「はい」")),
+    ("中之島 1-3-20", ok("中之島 1-3-20")),
+    ("ＡＢＣ　株式会社", ok("ABC 株式会社")),
+    ("髙橋 𠮷野", ok("髙橋 𠮷野")),  # variant and supplementary-plane kanji
+    ("すずき", ok("すずき")),
+    ("「はい」", ok("「はい」")),
     ("①", ok("1")),
     ("", review("", "empty")),
     ("   \u3000 \n", review("", "empty")),
@@ -56,10 +56,10 @@ def test_text(raw: str, expected: Normalised) -> None:
 
 KATAKANA_CASES = [
     ("ヤマダタロウ", ok("ヤマダタロウ")),
-    ("ヤ マ ダ タ ロ ウ", ok("ヤマダタロウ")),
+    ("ヤマダ  タロウ", ok("ヤマダ タロウ")),
     ("ヤマダ\u3000タロウ", ok("ヤマダ タロウ")),
-    ("ヤ マ ダ\u3000タ ロ ウ", ok("ヤマダ タロウ")),
-    ("ﾔﾏﾀﾞ ﾀﾛｳ", ok("ヤマダタロウ")),  # half-width kana become full width
+    ("ヤマダ\u3000タロウ ", ok("ヤマダ タロウ")),
+    ("ﾔﾏﾀﾞ ﾀﾛｳ", ok("ヤマダ タロウ")),  # half-width kana become full width
     ("ｳﾞｨｸﾄﾘｱ", ok("ヴィクトリア")),
     ("スーパー", ok("スーパー")),
     ("ス一パ-", ok("スーパー")),  # long-vowel marks read as the kanji 一 or a hyphen

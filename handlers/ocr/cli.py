@@ -1,0 +1,273 @@
+"""The OCR room's commands: `scan`, `template add|list`, `export`, `watch`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+from nats.aio.client import Client
+from pydantic import ValidationError
+
+from handlers.ocr import records
+from handlers.ocr.export import headers_for, table, to_csv
+from handlers.ocr.pipeline import limits_from
+from handlers.ocr.submit import submit_scan
+from infra.bus import connect_client
+from infra.config import SettingsError, load_settings
+from infra.pi_store import PersonalDataStore
+from schemas.forms import FormTemplate
+from schemas.ocr import DocumentResult
+from schemas.settings import Settings
+
+ORG_RE = re.compile(r"^[a-z0-9_-]{1,32}$")
+OUTCOME_SUBJECTS = ("ocr.completed", "ocr.failed", "document.rejected")
+
+
+def _org(value: str) -> str:
+    if not ORG_RE.match(value):
+        raise click.BadParameter(
+            f"{value!r} is not an org id ([a-z0-9_-]{{1,32}})", param_hint="--org"
+        )
+    return value
+
+
+def _settings(obj: dict[str, Any]) -> Settings:
+    try:
+        return load_settings(obj["config"])
+    except SettingsError as exc:
+        raise click.ClickException(f"settings: {exc}") from None
+
+
+def run_with_bus(obj: dict[str, Any], work: Callable[[Client], Awaitable[int]]) -> None:
+    """Connect with the credentials under --data, run `work`, exit with its code."""
+
+    async def main() -> int:
+        try:
+            client = await connect_client(Path(obj["data"]))
+        except ConnectionError as exc:
+            raise click.ClickException(str(exc)) from None
+        try:
+            return await work(client)
+        finally:
+            await client.close()
+
+    code = asyncio.run(main())
+    if code:
+        sys.exit(code)
+
+
+class OutcomeWaiter:
+    """Hears how each document ends; subscribe before submitting so nothing is missed."""
+
+    def __init__(self, client: Client, org: str) -> None:
+        self.client = client
+        self.org = org
+        self.settled: dict[str, str] = {}
+        self.changed = asyncio.Event()
+
+    async def start(self) -> None:
+        for subject in OUTCOME_SUBJECTS:
+            await self.client.subscribe(f"{subject}.{self.org}", cb=self._heard)
+
+    async def _heard(self, msg: Any) -> None:
+        document_id = json.loads(msg.data).get("document_id")
+        if document_id:
+            self.settled[document_id] = msg.subject.rsplit(".", 1)[0]
+            self.changed.set()
+
+    async def wait(self, ids: list[str], progress: Callable[[int, int], None]) -> None:
+        while True:
+            done = sum(1 for i in ids if i in self.settled)
+            progress(done, len(ids))
+            if done == len(ids):
+                return
+            self.changed.clear()
+            await self.changed.wait()
+
+
+def summary(name: str, result: DocumentResult) -> str:
+    review = sum(1 for f in result.fields.values() if f.needs_review)
+    reason = f" ({result.reason})" if result.reason else ""
+    return f"{name}: {result.status}{reason}, fields {len(result.fields)}, needs review {review}"
+
+
+def _progress(enabled: bool) -> Callable[[int, int], None]:
+    def show(done: int, total: int) -> None:
+        if enabled:
+            end = "\n" if done == total else ""
+            click.echo(f"\r読み取り中 {done}/{total}", err=True, nl=False)
+            click.echo(end, err=True, nl=False)
+
+    return show
+
+
+@click.command()
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--org", required=True, callback=lambda c, p, v: _org(v))
+@click.option("--template", "template_id", help="the form definition to read fields by")
+@click.option("--personal-info", is_flag=True, help="the scan holds personal information")
+@click.option("--wait", is_flag=True, help="wait for the results and print them")
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per file, in order")
+@click.option(
+    "--timeout", type=float, default=1800.0, show_default=True, help="seconds to wait with --wait"
+)
+@click.pass_obj
+def scan(
+    obj: dict[str, Any],
+    files: tuple[Path, ...],
+    org: str,
+    template_id: str | None,
+    personal_info: bool,
+    wait: bool,
+    as_json: bool,
+    timeout: float,
+) -> None:
+    """Hand in scans for OCR (what a scanner PC runs)."""
+    settings = _settings(obj)
+
+    async def work(client: Client) -> int:
+        js = client.jetstream()
+        store = PersonalDataStore(js)
+        if template_id and await records.load_template(js, org, template_id) is None:
+            raise click.ClickException(
+                f"no template {template_id!r} for org {org!r}: add it with `madoguchi template add`"
+            )
+        waiter = OutcomeWaiter(client, org)
+        if wait:
+            await waiter.start()
+        ids = []
+        for path in files:
+            submitted = await submit_scan(
+                js,
+                store,
+                org=org,
+                data=path.read_bytes(),
+                template_id=template_id,
+                personal_info=personal_info,
+                source="cli",
+                limits=limits_from(settings.ocr),
+            )
+            ids.append(submitted.document_id)
+        if not wait:
+            for path, document_id in zip(files, ids, strict=True):
+                line = {"document_id": document_id, "file": path.name}
+                click.echo(
+                    json.dumps(line, ensure_ascii=False)
+                    if as_json
+                    else f"{path.name}: {document_id}"
+                )
+            return 0
+        try:
+            await asyncio.wait_for(waiter.wait(ids, _progress(sys.stderr.isatty())), timeout)
+        except TimeoutError:
+            raise click.ClickException(f"results not ready after {timeout:.0f}s") from None
+        for path, document_id in zip(files, ids, strict=True):
+            result = await records.load_result(store, document_id)
+            if result is None:
+                result = DocumentResult(document_id=document_id, status="failed")
+            click.echo(
+                json.dumps(result.public(), ensure_ascii=False)
+                if as_json
+                else summary(path.name, result)
+            )
+        return 0
+
+    run_with_bus(obj, work)
+
+
+@click.group()
+def template() -> None:
+    """Form definitions (templates)."""
+
+
+@template.command("add")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--org", required=True, callback=lambda c, p, v: _org(v))
+@click.pass_obj
+def template_add(obj: dict[str, Any], file: Path, org: str) -> None:
+    """Register (or replace) a form definition for ORG."""
+    try:
+        form = FormTemplate.model_validate_json(file.read_bytes())
+    except ValidationError as exc:
+        first = exc.errors(include_input=False, include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise click.ClickException(f"{file.name}: {where}: {first['msg']}") from None
+
+    async def work(client: Client) -> int:
+        await records.save_template(client.jetstream(), org, form)
+        click.echo(f"template {form.id} ({form.name}, {len(form.fields)} fields) saved for {org}")
+        return 0
+
+    run_with_bus(obj, work)
+
+
+@template.command("list")
+@click.option("--org", required=True, callback=lambda c, p, v: _org(v))
+@click.pass_obj
+def template_list(obj: dict[str, Any], org: str) -> None:
+    """List the form definitions of ORG."""
+
+    async def work(client: Client) -> int:
+        for form in await records.list_templates(client.jetstream(), org):
+            click.echo(f"{form.id}\t{form.name}\t{len(form.fields)} fields")
+        return 0
+
+    run_with_bus(obj, work)
+
+
+async def export_table(
+    client: Client, org: str
+) -> tuple[list[str], list[str], list[dict[str, object]]]:
+    js = client.jetstream()
+    store = PersonalDataStore(js)
+    statuses = await records.list_statuses(js, org)
+    results = {}
+    for status in statuses:
+        if (found := await records.load_result(store, status.document_id)) is not None:
+            results[status.document_id] = found
+    templates = await records.list_templates(js, org)
+    columns, rows = table(statuses, results, templates)
+    return columns, headers_for(columns, templates), rows
+
+
+@click.command()
+@click.option("--org", required=True, callback=lambda c, p, v: _org(v))
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+@click.option(
+    "--encoding", type=click.Choice(["utf-8-sig", "cp932"]), default="utf-8-sig", show_default=True
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="write to FILE")
+@click.pass_obj
+def export(obj: dict[str, Any], org: str, fmt: str, encoding: str, out: Path | None) -> None:
+    """The digitised data of ORG: one row per document, verified values over read values."""
+
+    async def work(client: Client) -> int:
+        columns, headers, rows = await export_table(client, org)
+        if fmt == "json":
+            data = json.dumps(rows, ensure_ascii=False, indent=1, default=str).encode("utf-8")
+        else:
+            data, lost = to_csv(columns, headers, rows, encoding)
+            if lost:
+                click.echo(f"{lost} 文字は {encoding} で表せないため「?」にしました", err=True)
+        if out is None:
+            sys.stdout.buffer.write(data)
+        else:
+            out.write_bytes(data)  # noqa: ASYNC240 - a command's one write at the end
+        return 0
+
+    run_with_bus(obj, work)
+
+
+def today() -> date:
+    return date.today()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from nats.js import JetStreamContext
 from nats.js.errors import KeyNotFoundError, NotFoundError
+from nats.js.kv import KeyValue
 
 from events.catalog import CONFIG, DOCUMENT_INDEX
 from infra.pi_store import PersonalDataStore, RecordNotFound
@@ -13,6 +14,19 @@ from schemas.ocr import DocumentResult, DocumentStatus
 
 RESULT_KIND = "ocr_result"
 SCAN_KIND = "scan"
+
+
+async def keys_matching(kv: KeyValue, pattern: str) -> list[str]:
+    """Live keys matching a NATS wildcard pattern (nats.py's `keys(filters=...)` compares
+    the filter as a plain substring, so a wildcard matches nothing)."""
+    watcher = await kv.watch(pattern, ignore_deletes=True, meta_only=True)
+    keys = []
+    async for entry in watcher:
+        if entry is None:  # the end of what is stored now
+            break
+        keys.append(entry.key)
+    await watcher.stop()
+    return keys
 
 
 def _template_key(org: str, template_id: str) -> str:
@@ -35,10 +49,7 @@ async def load_template(js: JetStreamContext, org: str, template_id: str) -> For
 
 async def list_templates(js: JetStreamContext, org: str) -> list[FormTemplate]:
     kv = await js.key_value(CONFIG.name)
-    try:
-        keys = await kv.keys(filters=[f"template.{org}.*"])
-    except NotFoundError:  # nats.py: "no keys found"
-        return []
+    keys = await keys_matching(kv, f"template.{org}.*")
     templates = [await load_template(js, org, key.rsplit(".", 1)[1]) for key in keys]
     return sorted((t for t in templates if t is not None), key=lambda t: t.id)
 
@@ -63,10 +74,7 @@ async def get_status(js: JetStreamContext, org: str, document_id: str) -> Docume
 
 async def list_statuses(js: JetStreamContext, org: str) -> list[DocumentStatus]:
     kv = await js.key_value(DOCUMENT_INDEX.name)
-    try:
-        keys = await kv.keys(filters=[f"{org}.*"])
-    except NotFoundError:
-        return []
+    keys = await keys_matching(kv, f"{org}.*")
     found = [await get_status(js, org, key.split(".", 1)[1]) for key in keys]
     return sorted((s for s in found if s is not None), key=lambda s: s.scanned_at)
 

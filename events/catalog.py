@@ -52,7 +52,7 @@ class BucketSpec:
 
     name: str
     kind: Literal["kv", "object"]
-    retention: RetentionKey | None  # None: kept until deleted (configuration)
+    retention: RetentionKey | float | None  # a settings key, fixed seconds, or None: no limit
     personal: bool
     description: str
 
@@ -76,7 +76,10 @@ PAYMENTS = StreamSpec("PAYMENTS", ("payment.>",), "audit", "Payments through the
 DEAD_LETTERS = StreamSpec(
     "DEADLETTER", ("deadletter.>",), "audit", "Messages given up on, with the error and tries"
 )
-STREAMS: tuple[StreamSpec, ...] = (DOCUMENTS, OCR, APPLICATIONS, PAYMENTS, DEAD_LETTERS)
+ACCESS = StreamSpec(
+    "ACCESS", ("access.>",), "audit", "Sign-ins, refusals, reads of personal data, exports"
+)
+STREAMS: tuple[StreamSpec, ...] = (DOCUMENTS, OCR, APPLICATIONS, PAYMENTS, DEAD_LETTERS, ACCESS)
 
 DEAD_LETTER_PREFIX = "deadletter"
 
@@ -104,6 +107,13 @@ EVENTS: tuple[EventSpec, ...] = (
     EventSpec("payment", "failed", ev.PaymentFailed, "PAYMENTS", "The payment did not go through"),
     EventSpec("payment", "canceled", ev.PaymentCanceled, "PAYMENTS", "Canceled before settlement"),
     EventSpec("payment", "refunded", ev.PaymentRefunded, "PAYMENTS", "Money was returned"),
+    EventSpec("access", "signed_in", ev.SignedIn, "ACCESS", "A staff member signed in"),
+    EventSpec("access", "sign_in_failed", ev.SignInFailed, "ACCESS", "A sign-in was refused"),
+    EventSpec("access", "locked", ev.AccountLocked, "ACCESS", "An account was locked"),
+    EventSpec("access", "password_changed", ev.PasswordChanged, "ACCESS", "A password changed"),
+    EventSpec("access", "refused", ev.AccessRefused, "ACCESS", "An action was not allowed"),
+    EventSpec("access", "pi_read", ev.PersonalDataRead, "ACCESS", "Personal data was shown"),
+    EventSpec("access", "exported", ev.DataExported, "ACCESS", "Data was exported"),
 )
 
 _EVENTS_BY_MODEL: dict[type[ev.Event], EventSpec] = {spec.model: spec for spec in EVENTS}
@@ -126,6 +136,8 @@ DOCUMENT_INDEX = BucketSpec(
     "documents", "kv", "ocr", False, "Status of each document: ids, states, counts (no PI)"
 )
 CONFIG = BucketSpec("config", "kv", None, False, "Form definitions and procedures")
+SESSION_HOURS = 8  # the absolute limit of a staff session
+SESSIONS = BucketSpec("sessions", "kv", SESSION_HOURS * 3600.0, False, "Staff sessions")
 BUCKETS: tuple[BucketSpec, ...] = (
     SCANS,
     OCR_RESULTS,
@@ -133,6 +145,7 @@ BUCKETS: tuple[BucketSpec, ...] = (
     ATTACHMENTS,
     DOCUMENT_INDEX,
     CONFIG,
+    SESSIONS,
 )
 
 PERSONAL_DATA_KINDS: dict[str, PersonalDataKind] = {
@@ -146,6 +159,10 @@ PERSONAL_DATA_KINDS: dict[str, PersonalDataKind] = {
 }
 
 
-def retention_seconds(key: RetentionKey | None, retention: RetentionSettings) -> float:
+def retention_seconds(key: RetentionKey | float | None, retention: RetentionSettings) -> float:
     """Seconds to keep; 0 means no age limit (JetStream's convention)."""
-    return 0.0 if key is None else float(getattr(retention, key))
+    if key is None:
+        return 0.0
+    if isinstance(key, float | int):
+        return float(key)
+    return float(getattr(retention, key))

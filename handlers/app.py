@@ -15,13 +15,13 @@ from faststream.nats import NatsBroker, NatsRouter
 from faststream.specification import AsyncAPI
 
 from events.catalog import DEAD_LETTER_PREFIX, EVENTS
-from handlers import ocr, ops
+from handlers import identity, ocr, ops
 from handlers.room import Room
 from infra.accounts import ensure_admin, open_accounts
 from infra.config import SettingsError, load_settings
 from infra.runtime import Runtime, ServeOptions, serve
 
-ROOMS: tuple[Room, ...] = (ops.room, ocr.room)
+ROOMS: tuple[Room, ...] = (ops.room, identity.room, ocr.room)
 
 VERSION = "0.1.0"
 

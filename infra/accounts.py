@@ -1,8 +1,6 @@
-"""The staff accounts database (SQLite through aiosqlite under `--data`).
-
-Only what the foundation needs: the schema with its migrations, organisations, and the first
-`admin` account. Sign-in, policies and the rest of the account lifecycle build on this.
-"""
+"""The staff accounts database (SQLite through aiosqlite under `--data`): organisations,
+users, password history, with schema migrations. Storage only; policies live in the
+identity room."""
 
 from __future__ import annotations
 
@@ -13,6 +11,7 @@ from pathlib import Path
 import aiosqlite
 
 from infra.passwords import hash_password
+from schemas.accounts import Org, User
 
 SYSTEM_ORG = "system"
 
@@ -86,3 +85,116 @@ async def ensure_admin(db: aiosqlite.Connection) -> str | None:
     )
     await db.commit()
     return password
+
+
+class AccountExists(ValueError):
+    pass
+
+
+def _user(row: aiosqlite.Row | tuple[object, ...]) -> User:
+    names = ("login", "org", "role", "personal_info", "password_hash", "password_changed_at",
+             "must_change_password", "failed_attempts", "locked_until")  # fmt: skip
+    return User.model_validate(dict(zip(names, row, strict=True)))
+
+
+_SELECT_USERS = (
+    "SELECT login, org, role, personal_info, password_hash, password_changed_at,"
+    " must_change_password, failed_attempts, locked_until FROM users"
+)
+
+
+async def add_org(db: aiosqlite.Connection, org: Org) -> None:
+    try:
+        await db.execute("INSERT INTO orgs (id, name, created_at) VALUES (?, ?, ?)",
+                         (org.id, org.name, _now()))  # fmt: skip
+    except aiosqlite.IntegrityError:
+        raise AccountExists(f"organisation {org.id!r} already exists") from None
+    await db.commit()
+
+
+async def list_orgs(db: aiosqlite.Connection) -> list[Org]:
+    async with db.execute("SELECT id, name FROM orgs ORDER BY id") as cursor:
+        return [Org(id=str(row[0]), name=str(row[1])) for row in await cursor.fetchall()]
+
+
+async def get_org(db: aiosqlite.Connection, org_id: str) -> Org | None:
+    async with db.execute("SELECT id, name FROM orgs WHERE id = ?", (org_id,)) as cursor:
+        row = await cursor.fetchone()
+    return Org(id=str(row[0]), name=str(row[1])) if row else None
+
+
+async def add_user(db: aiosqlite.Connection, user: User) -> None:
+    try:
+        await db.execute(
+            "INSERT INTO users (login, org, role, personal_info, password_hash,"
+            " password_changed_at, must_change_password) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (user.login, user.org, user.role, int(user.personal_info), user.password_hash,
+             user.password_changed_at.isoformat(), int(user.must_change_password)),
+        )  # fmt: skip
+    except aiosqlite.IntegrityError:
+        raise AccountExists(f"login {user.login!r} already exists") from None
+    await db.commit()
+
+
+async def get_user(db: aiosqlite.Connection, login: str) -> User | None:
+    async with db.execute(_SELECT_USERS + " WHERE login = ?", (login,)) as c:
+        row = await c.fetchone()
+    return _user(row) if row else None
+
+
+async def list_users(db: aiosqlite.Connection, org: str) -> list[User]:
+    query = _SELECT_USERS + " WHERE org = ? ORDER BY login"
+    async with db.execute(query, (org,)) as cursor:
+        return [_user(row) for row in await cursor.fetchall()]
+
+
+async def record_failure(
+    db: aiosqlite.Connection, login: str, count: int, locked_until: datetime | None
+) -> None:
+    await db.execute(
+        "UPDATE users SET failed_attempts = ?, locked_until = COALESCE(?, locked_until)"
+        " WHERE login = ?",
+        (count, locked_until.isoformat() if locked_until else None, login),
+    )
+    await db.commit()
+
+
+async def set_lock(db: aiosqlite.Connection, login: str, until: datetime | None) -> None:
+    await db.execute(
+        "UPDATE users SET locked_until = ?, failed_attempts = 0 WHERE login = ?",
+        (until.isoformat() if until else None, login),
+    )
+    await db.commit()
+
+
+async def record_success(db: aiosqlite.Connection, login: str) -> None:
+    await db.execute(
+        "UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE login = ?", (login,)
+    )
+    await db.commit()
+
+
+async def previous_hashes(db: aiosqlite.Connection, login: str, count: int) -> list[str]:
+    query = (
+        "SELECT password_hash FROM password_history WHERE login = ?"
+        " ORDER BY changed_at DESC LIMIT ?"
+    )
+    async with db.execute(query, (login, count)) as cursor:
+        return [str(row[0]) for row in await cursor.fetchall()]
+
+
+async def set_password(
+    db: aiosqlite.Connection, login: str, new_hash: str, now: datetime, must_change: bool
+) -> None:
+    """Replace the password; the old hash goes to the history that refuses reuse."""
+    await db.execute(
+        "INSERT INTO password_history (login, password_hash, changed_at)"
+        " SELECT login, password_hash, password_changed_at FROM users WHERE login = ?",
+        (login,),
+    )
+    await db.execute(
+        "UPDATE users SET password_hash = ?, password_changed_at = ?, must_change_password = ?,"
+        " failed_attempts = 0, locked_until = NULL WHERE login = ?",
+        (new_hash, now.isoformat(), int(must_change), login),
+    )
+    await db.commit()

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+import aiosqlite
 import uvicorn
 from faststream.nats import NatsBroker, NatsRouter
 from nats.js import JetStreamContext
 from starlette.routing import BaseRoute
 
+from infra.accounts import open_accounts
 from infra.bus import make_broker, retry_policy
 from infra.nats_server import EmbeddedNatsServer, load_or_create_passwords
 from infra.ocr.engine import OcrEngine
@@ -38,6 +40,7 @@ class Runtime:
     broker: NatsBroker
     nats_urls: list[str]
     provisioned: list[Provisioned] = field(default_factory=list)
+    accounts: aiosqlite.Connection | None = None
 
     @property
     def js(self) -> JetStreamContext:
@@ -53,9 +56,11 @@ class Runtime:
         settings = self.settings.ocr
         return OcrEngine(process_pool(settings.workers or None, languages=settings.languages))
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         if "ocr" in self.__dict__:
             self.ocr.close()
+        if self.accounts is not None:
+            await self.accounts.close()
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,7 @@ async def serve(
     try:
         await broker.connect()
         runtime.provisioned = await provision_all(runtime.js, options.settings.retention)
+        runtime.accounts = await open_accounts(options.data_dir / "accounts.sqlite3")
         await broker.start()
         (options.data_dir / "nats" / "url").write_text(",".join(urls))
         if options.http_port is not None:
@@ -123,7 +129,7 @@ async def serve(
             if web_task is not None:
                 await web_task
         await broker.stop()
-        runtime.close()
+        await runtime.aclose()
         if server is not None:
             await server.stop()
 

@@ -21,6 +21,22 @@ class _Server(uvicorn.Server):
         yield
 
 
+class ApiError(Exception):
+    """An error the API answers with: `{"error": code, "detail": message}` and a status."""
+
+    def __init__(self, status: int, code: str, detail: object = None) -> None:
+        super().__init__(code)
+        self.status = status
+        self.code = code
+        self.detail = detail
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return JSONResponse({"error": exc.code, "detail": exc.detail}, status_code=exc.status,
+                        headers={"Cache-Control": "no-store"})  # fmt: skip
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     return JSONResponse({"error": exc.detail, "detail": None}, status_code=exc.status_code)
@@ -28,7 +44,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 def build_web_app(routes: Sequence[BaseRoute], state: dict[str, Any]) -> Starlette:
     """The app: routes as data, shared resources on `app.state`, errors as contract JSON."""
-    app = Starlette(routes=list(routes), exception_handlers={HTTPException: _http_error})
+    app = Starlette(
+        routes=list(routes),
+        exception_handlers={HTTPException: _http_error, ApiError: _api_error},
+    )
     for key, value in state.items():
         setattr(app.state, key, value)
     return app

@@ -136,3 +136,43 @@ class PaymentRefunded(Event):
     application_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
     amount: int = Field(gt=0)
     actor_id: str
+
+
+# --- access (audited: sign-ins, refusals, reads of personal data, exports) ------------------
+
+
+class AccessEvent(Event):
+    """Something a person did or tried. `actor` is a staff login (never a resident's data)."""
+
+    actor: str
+    zone: str | None = None
+    resource_id: str | None = None
+    reason_code: str | None = None
+
+
+class SignedIn(AccessEvent):
+    pass
+
+
+class SignInFailed(AccessEvent):
+    pass
+
+
+class AccountLocked(AccessEvent):
+    pass
+
+
+class PasswordChanged(AccessEvent):
+    pass
+
+
+class AccessRefused(AccessEvent):
+    action: str
+
+
+class PersonalDataRead(AccessEvent):
+    action: str
+
+
+class DataExported(AccessEvent):
+    rows: int = Field(ge=0)

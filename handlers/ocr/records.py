@@ -25,7 +25,7 @@ async def keys_matching(kv: KeyValue, pattern: str) -> list[str]:
         if entry is None:  # the end of what is stored now
             break
         keys.append(entry.key)
-    await watcher.stop()
+    await watcher.stop()  # type: ignore[no-untyped-call]
     return keys
 
 

@@ -1,0 +1,68 @@
+"""Who is calling, from where, and may they: the check every staff route makes.
+
+`authorize(request, action, resource)` authenticates the session cookie, refuses a cookie
+replayed from another zone, checks the CSRF token on state-changing calls, asks the one
+authorization function, audits refusals, and returns the principal.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from events.envelope import new_event_id, publish_event
+from handlers.identity.authz import MESSAGES, Action, Resource, decide
+from handlers.identity.sessions import load_session
+from handlers.identity.zones import zone_of
+from infra.runtime import Runtime
+from infra.web import ApiError
+from schemas.accounts import Principal, Session, Zone
+from schemas.events import AccessRefused
+
+SESSION_COOKIE = "madoguchi_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+EXPIRED = "パスワードの有効期限が切れています。変更してください。"
+
+
+def runtime_of(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def request_zone(request: Request) -> Zone | None:
+    client = request.client.host if request.client else None
+    return zone_of(client, runtime_of(request).settings.zones)
+
+
+async def current_session(request: Request, *, password_change: bool = False) -> Session:
+    token = request.cookies.get(SESSION_COOKIE)
+    session = await load_session(runtime_of(request).js, token) if token else None
+    if session is None:
+        raise ApiError(401, "sign_in_required", "サインインしてください。")
+    if session.zone != request_zone(request):
+        # A session belongs to the network it was opened from; a copied cookie elsewhere is void.
+        raise ApiError(
+            401, "zone_changed", "別のネットワークからは、もう一度サインインしてください。"
+        )
+    if (
+        request.method not in SAFE_METHODS
+        and request.headers.get(CSRF_HEADER) != session.csrf_token
+    ):
+        raise ApiError(403, "csrf", "画面を読み込み直してから、もう一度操作してください。")
+    if session.password_change_only and not password_change:
+        raise ApiError(
+            403, "password_expired", "パスワードの有効期限が切れています。変更してください。"
+        )
+    return session
+
+
+async def authorize(request: Request, action: Action, resource: Resource) -> Principal:
+    session = await current_session(request)
+    decision = decide(session.principal, session.zone, action, resource)
+    if not decision:
+        await publish_event(runtime_of(request).broker, AccessRefused(
+            event_id=new_event_id(), org=session.principal.org, actor=session.principal.login,
+            zone=session.zone, action=action, reason_code=decision.reason,
+        ))  # fmt: skip
+        raise ApiError(403, decision.reason, MESSAGES[decision.reason])
+    return session.principal

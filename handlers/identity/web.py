@@ -1,0 +1,189 @@
+"""Staff sign-in, sign-out and password change (`/api/session`, `/api/password`).
+
+No user enumeration: an unknown login costs the same scrypt verification as a known one and
+gets the same 401 and message; a locked account says so (423) only to whoever knows its
+password.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from events.envelope import new_event_id, publish_event
+from handlers.identity.guard import (
+    EXPIRED,
+    SESSION_COOKIE,
+    current_session,
+    request_zone,
+    runtime_of,
+)  # fmt: skip
+from handlers.identity.policy import (
+    PROBLEM_MESSAGES,
+    after_failure,
+    is_expired,
+    locked,
+    password_problems,
+)  # fmt: skip
+from handlers.identity.sessions import ABSOLUTE, close_session, open_session
+from infra import accounts
+from infra.accounts import SYSTEM_ORG
+from infra.passwords import hash_password, verify_password
+from infra.web import ApiError
+from schemas.accounts import Principal, Session, User
+from schemas.events import AccessEvent, AccountLocked, PasswordChanged, SignedIn, SignInFailed
+
+# Verified when the login is unknown, so that answer takes as long as a wrong password.
+DUMMY_HASH = (
+    "scrypt$131072$8$1$uqDWtV+gSfftYf+qAy2Zcw==$Hpnf8kgp6hT1moyzfAQpJkpzdxjCQBaM/bq8wkMjux8="
+)
+WRONG = "ログインIDまたはパスワードが違います。"
+LOCKED = "アカウントがロックされています。しばらく待つか、所属の管理者に解除を依頼してください。"
+REUSE_DEPTH = 5
+
+
+class SignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    login: str
+    password: str
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    current: str
+    new: str
+
+
+Body = TypeVar("Body", bound=BaseModel)
+
+
+async def _body(request: Request, model: type[Body]) -> Body:
+    try:
+        return model.model_validate_json(await request.body())
+    except ValidationError as exc:
+        fields = [".".join(map(str, e["loc"])) for e in exc.errors(include_input=False)]
+        raise ApiError(400, "invalid_request", {"fields": fields}) from None
+
+
+async def _audit(
+    request: Request, event: type[AccessEvent], user: User | None, **extra: object
+) -> None:
+    await publish_event(runtime_of(request).broker, event(
+        event_id=new_event_id(), org=user.org if user else SYSTEM_ORG,
+        actor=user.login if user else "unknown", zone=request_zone(request), **extra,
+    ))  # fmt: skip
+
+
+def _with_cookie(response: Response, request: Request, token: str) -> Response:
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=int(ABSOLUTE.total_seconds()), httponly=True,
+        samesite="strict", secure=request.url.scheme == "https", path="/",
+    )  # fmt: skip
+    return response
+
+
+def _session_body(session: Session) -> dict[str, object]:
+    who = session.principal
+    return {"login": who.login, "org": who.org, "role": who.role,
+            "personal_info": who.personal_info, "zone": session.zone,
+            "csrf_token": session.csrf_token}  # fmt: skip
+
+
+async def sign_in(request: Request) -> Response:
+    body = await _body(request, SignIn)
+    runtime = runtime_of(request)
+    assert runtime.accounts is not None
+    user = await accounts.get_user(runtime.accounts, body.login)
+    matches = await verify_password(body.password, user.password_hash if user else DUMMY_HASH)
+    now = datetime.now(UTC)
+    if user is None or not matches:
+        if user is not None and not locked(user.locked_until, now):
+            count, until = after_failure(
+                user.failed_attempts, runtime.settings.password.lockout_attempts, now
+            )
+            await accounts.record_failure(runtime.accounts, user.login, count, until)
+            if until is not None:
+                await _audit(request, AccountLocked, user)
+        await _audit(request, SignInFailed, user, reason_code="wrong_credentials")
+        raise ApiError(401, "wrong_credentials", WRONG)
+    if locked(user.locked_until, now):
+        await _audit(request, SignInFailed, user, reason_code="locked")
+        raise ApiError(423, "locked", LOCKED)
+    await accounts.record_success(runtime.accounts, user.login)
+    expired = user.must_change_password or is_expired(
+        user.password_changed_at, now, runtime.settings.password.expiry_days
+    )
+    principal = Principal(
+        login=user.login, org=user.org, role=user.role, personal_info=user.personal_info
+    )
+    token, session = await open_session(runtime.js, principal, request_zone(request), expired)
+    await _audit(request, SignedIn, user, reason_code="password_expired" if expired else None)
+    if expired:
+        body_json = {"error": "password_expired", "detail": EXPIRED,
+                     "csrf_token": session.csrf_token}  # fmt: skip
+        return _with_cookie(JSONResponse(body_json, status_code=403), request, token)
+    return _with_cookie(JSONResponse(_session_body(session)), request, token)
+
+
+async def who_am_i(request: Request) -> Response:
+    return JSONResponse(_session_body(await current_session(request, password_change=True)))
+
+
+async def sign_out(request: Request) -> Response:
+    await current_session(request, password_change=True)
+    await close_session(runtime_of(request).js, request.cookies[SESSION_COOKIE])
+    response = JSONResponse({"signed_out": True})
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def change_password(request: Request) -> Response:
+    session = await current_session(request, password_change=True)
+    body = await _body(request, PasswordChange)
+    runtime = runtime_of(request)
+    assert runtime.accounts is not None
+    user = await accounts.get_user(runtime.accounts, session.principal.login)
+    if user is None or not await verify_password(body.current, user.password_hash):
+        raise ApiError(400, "wrong_current", "現在のパスワードが違います。")
+    org = await accounts.get_org(runtime.accounts, user.org)
+    problems = password_problems(
+        body.new, min_length=runtime.settings.password.min_length,
+        context_words=[user.login, user.org, org.name if org else ""],
+    )  # fmt: skip
+    if not problems:
+        previous = [
+            user.password_hash,
+            *await accounts.previous_hashes(runtime.accounts, user.login, REUSE_DEPTH),
+        ]
+        for stored in previous:
+            if await verify_password(body.new, stored):
+                problems.append("same_as_current" if stored == user.password_hash else "reused")
+                break
+    if problems:
+        messages = [
+            PROBLEM_MESSAGES[p].format(min_length=runtime.settings.password.min_length)
+            for p in problems
+        ]
+        raise ApiError(400, "password_policy", {"problems": problems, "messages": messages})
+    now = datetime.now(UTC)
+    await accounts.set_password(
+        runtime.accounts, user.login, await hash_password(body.new), now, must_change=False
+    )
+    await _audit(request, PasswordChanged, user)
+    # A fresh session: the old one (perhaps limited to this change) ends here.
+    await close_session(runtime.js, request.cookies[SESSION_COOKIE])
+    token, fresh = await open_session(runtime.js, session.principal, session.zone, False)
+    return _with_cookie(JSONResponse(_session_body(fresh)), request, token)
+
+
+routes = [
+    Route("/api/session", sign_in, methods=["POST"]),
+    Route("/api/session", who_am_i, methods=["GET"]),
+    Route("/api/session", sign_out, methods=["DELETE"]),
+    Route("/api/password", change_password, methods=["POST"]),
+]

@@ -6,6 +6,7 @@ import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import nats
 import pytest
 from nats.aio.client import Client
@@ -14,6 +15,15 @@ from nats.js import JetStreamContext
 from infra.nats_server import EmbeddedNatsServer, load_or_create_passwords
 from infra.provisioning import provision_all
 from schemas.settings import Settings
+
+
+# Loopback addresses stand for the city's networks: a test picks its zone by source address.
+ZONE_ADDRESSES: dict[str | None, str] = {
+    "SA": "127.0.0.2", "SJ": "127.0.0.3", "MN": "127.0.0.4", None: "127.0.0.1",
+}  # fmt: skip
+TEST_SETTINGS = Settings.model_validate(
+    {"zones": {zone: [f"{address}/32"] for zone, address in ZONE_ADDRESSES.items() if zone}}
+)
 
 
 def free_port() -> int:
@@ -79,6 +89,11 @@ class AppFixture:
         self.data_dir = server.data_dir
         self.http_url = f"http://127.0.0.1:{http_port}"
 
+    def client(self, zone: str | None) -> httpx.AsyncClient:
+        """An HTTP client whose requests come from the given zone's terminal address."""
+        transport = httpx.AsyncHTTPTransport(local_address=ZONE_ADDRESSES[zone])
+        return httpx.AsyncClient(base_url=self.http_url, transport=transport)
+
 
 @pytest.fixture(scope="session")
 async def app(nats_server: NatsFixture) -> AsyncIterator[AppFixture]:
@@ -91,7 +106,7 @@ async def app(nats_server: NatsFixture) -> AsyncIterator[AppFixture]:
     http_port = free_port()
     options = ServeOptions(
         data_dir=nats_server.data_dir,
-        settings=Settings(),
+        settings=TEST_SETTINGS,
         nats_urls=[nats_server.url],
         http_port=http_port,
         graceful_timeout=5.0,

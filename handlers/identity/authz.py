@@ -15,28 +15,60 @@ from typing import Literal
 from schemas.accounts import Principal, Role, Zone
 
 Action = Literal[
-    "document.read", "document.upload", "document.verify", "document.export",
-    "application.read", "application.review", "attachment.open",
-    "payment.read", "payment.refund", "payment.cancel",
-    "user.manage", "org.manage", "template.manage", "procedure.manage", "audit.read",
-]  # fmt: skip
+    "document.read",
+    "document.upload",
+    "document.verify",
+    "document.export",
+    "application.read",
+    "application.review",
+    "attachment.open",
+    "payment.read",
+    "payment.refund",
+    "payment.cancel",
+    "user.manage",
+    "org.manage",
+    "template.manage",
+    "procedure.manage",
+    "audit.read",
+]
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
-    "staff": frozenset({
-        "document.read", "document.upload", "document.verify", "document.export",
-        "application.read", "application.review", "attachment.open",
-    }),
-    "org_admin": frozenset({
-        "document.read", "document.upload", "document.verify", "document.export",
-        "application.read", "application.review", "attachment.open", "user.manage",
-        "template.manage", "procedure.manage",
-    }),
-    "payment_operator": frozenset({
-        "application.read", "payment.read", "payment.refund", "payment.cancel",
-    }),
+    "staff": frozenset(
+        {
+            "document.read",
+            "document.upload",
+            "document.verify",
+            "document.export",
+            "application.read",
+            "application.review",
+            "attachment.open",
+        }
+    ),
+    "org_admin": frozenset(
+        {
+            "document.read",
+            "document.upload",
+            "document.verify",
+            "document.export",
+            "application.read",
+            "application.review",
+            "attachment.open",
+            "user.manage",
+            "template.manage",
+            "procedure.manage",
+        }
+    ),
+    "payment_operator": frozenset(
+        {
+            "application.read",
+            "payment.read",
+            "payment.refund",
+            "payment.cancel",
+        }
+    ),
     "auditor": frozenset({"audit.read"}),
     "admin": frozenset({"user.manage", "org.manage", "template.manage", "procedure.manage"}),
-}  # fmt: skip
+}
 
 # Actions an admin or auditor may take on any organisation; all others stay inside one's own.
 CROSS_ORG: dict[Role, frozenset[Action]] = {

@@ -44,15 +44,19 @@ def _read_password() -> str:
     return password
 
 
-async def _checked_hash(db: aiosqlite.Connection, obj: dict[str, Any], login: str, org_id: str,
-                        password: str) -> str:  # fmt: skip
+async def _checked_hash(
+    db: aiosqlite.Connection, obj: dict[str, Any], login: str, org_id: str, password: str
+) -> str:
     try:
         settings = load_settings(obj["config"])
     except SettingsError as exc:
         raise click.ClickException(f"settings: {exc}") from None
     org = await accounts.get_org(db, org_id)
-    problems = password_problems(password, min_length=settings.password.min_length,
-                                 context_words=[login, org_id, org.name if org else ""])  # fmt: skip
+    problems = password_problems(
+        password,
+        min_length=settings.password.min_length,
+        context_words=[login, org_id, org.name if org else ""],
+    )
     if problems:
         first = PROBLEM_MESSAGES[problems[0]].format(min_length=settings.password.min_length)
         raise click.ClickException(f"password refused ({problems[0]}): {first}")
@@ -90,8 +94,14 @@ def user() -> None:
 @click.option("--personal-info", is_flag=True, help="the person handles personal information")
 @click.option("--password-stdin", is_flag=True, required=True, help="read the password from stdin")
 @click.pass_obj
-def user_add(obj: dict[str, Any], login: str, org_id: str, role: str, personal_info: bool,
-             password_stdin: bool) -> None:  # fmt: skip
+def user_add(
+    obj: dict[str, Any],
+    login: str,
+    org_id: str,
+    role: str,
+    personal_info: bool,
+    password_stdin: bool,
+) -> None:
     """Create a staff account bound to an organisation."""
     password = _read_password()
 
@@ -99,10 +109,17 @@ def user_add(obj: dict[str, Any], login: str, org_id: str, role: str, personal_i
         if await accounts.get_org(db, org_id) is None:
             raise ValueError(f"no organisation {org_id!r}: create it with `madoguchi org add`")
         hashed = await _checked_hash(db, obj, login, org_id, password)
-        await accounts.add_user(db, User(
-            login=login, org=org_id, role=role, personal_info=personal_info,  # type: ignore[arg-type]
-            password_hash=hashed, password_changed_at=datetime.now(UTC),
-        ))  # fmt: skip
+        await accounts.add_user(
+            db,
+            User(
+                login=login,
+                org=org_id,
+                role=role,
+                personal_info=personal_info,
+                password_hash=hashed,
+                password_changed_at=datetime.now(UTC),
+            ),
+        )
         click.echo(f"user {login} ({role}, {org_id}) created")
 
     _run(obj, work)

@@ -56,13 +56,29 @@ async def current_session(request: Request, *, password_change: bool = False) ->
     return session
 
 
-async def authorize(request: Request, action: Action, resource: Resource) -> Principal:
+async def authorize(
+    request: Request,
+    action: Action,
+    resource: Resource | None = None,
+    *,
+    personal_info: bool = False,
+) -> Principal:
+    """The caller, if they may take `action` on `resource` (default: their own org's data)."""
     session = await current_session(request)
+    if resource is None:
+        resource = Resource(org=session.principal.org, personal_info=personal_info)
     decision = decide(session.principal, session.zone, action, resource)
     if not decision:
-        await publish_event(runtime_of(request).broker, AccessRefused(
-            event_id=new_event_id(), org=session.principal.org, actor=session.principal.login,
-            zone=session.zone, action=action, reason_code=decision.reason,
-        ))  # fmt: skip
+        await publish_event(
+            runtime_of(request).broker,
+            AccessRefused(
+                event_id=new_event_id(),
+                org=session.principal.org,
+                actor=session.principal.login,
+                zone=session.zone,
+                action=action,
+                reason_code=decision.reason,
+            ),
+        )
         raise ApiError(403, decision.reason, MESSAGES[decision.reason])
     return session.principal

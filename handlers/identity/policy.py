@@ -52,8 +52,11 @@ def locked(locked_until: datetime | None, now: datetime) -> bool:
 
 
 def after_failure(
-    failed_attempts: int, threshold: int, now: datetime
+    failed_attempts: int, locked_until: datetime | None, threshold: int, now: datetime
 ) -> tuple[int, datetime | None]:
-    """The new failure count and, when it reaches the threshold, when the lock lifts."""
-    count = failed_attempts + 1
+    """The new failure count and, when it reaches the threshold, when the lock lifts.
+
+    A lock that has run out starts the count afresh."""
+    lapsed = locked_until is not None and locked_until <= now
+    count = (0 if lapsed else failed_attempts) + 1
     return count, (now + LOCKOUT if count >= threshold else None)

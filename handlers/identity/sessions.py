@@ -31,9 +31,14 @@ async def open_session(
 ) -> tuple[str, Session]:
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
-    session = Session(principal=principal, zone=zone, csrf_token=secrets.token_urlsafe(24),
-                      created_at=now, last_seen=now,
-                      password_change_only=password_change_only)  # fmt: skip
+    session = Session(
+        principal=principal,
+        zone=zone,
+        csrf_token=secrets.token_urlsafe(24),
+        created_at=now,
+        last_seen=now,
+        password_change_only=password_change_only,
+    )
     kv = await js.key_value(SESSIONS.name)
     await kv.put(_key(token), session.model_dump_json().encode())
     return token, session

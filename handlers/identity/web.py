@@ -22,14 +22,14 @@ from handlers.identity.guard import (
     current_session,
     request_zone,
     runtime_of,
-)  # fmt: skip
+)
 from handlers.identity.policy import (
     PROBLEM_MESSAGES,
     after_failure,
     is_expired,
     locked,
     password_problems,
-)  # fmt: skip
+)
 from handlers.identity.sessions import ABSOLUTE, close_session, open_session
 from infra import accounts
 from infra.accounts import SYSTEM_ORG
@@ -73,25 +73,41 @@ async def _body(request: Request, model: type[Body]) -> Body:
 async def _audit(
     request: Request, event: type[AccessEvent], user: User | None, **extra: object
 ) -> None:
-    await publish_event(runtime_of(request).broker, event(
-        event_id=new_event_id(), org=user.org if user else SYSTEM_ORG,
-        actor=user.login if user else "unknown", zone=request_zone(request), **extra,
-    ))  # fmt: skip
+    await publish_event(
+        runtime_of(request).broker,
+        event(
+            event_id=new_event_id(),
+            org=user.org if user else SYSTEM_ORG,
+            actor=user.login if user else "unknown",
+            zone=request_zone(request),
+            **extra,
+        ),
+    )
 
 
 def _with_cookie(response: Response, request: Request, token: str) -> Response:
     response.set_cookie(
-        SESSION_COOKIE, token, max_age=int(ABSOLUTE.total_seconds()), httponly=True,
-        samesite="strict", secure=request.url.scheme == "https", path="/",
-    )  # fmt: skip
+        SESSION_COOKIE,
+        token,
+        max_age=int(ABSOLUTE.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
     return response
 
 
 def _session_body(session: Session) -> dict[str, object]:
     who = session.principal
-    return {"login": who.login, "org": who.org, "role": who.role,
-            "personal_info": who.personal_info, "zone": session.zone,
-            "csrf_token": session.csrf_token}  # fmt: skip
+    return {
+        "login": who.login,
+        "org": who.org,
+        "role": who.role,
+        "personal_info": who.personal_info,
+        "zone": session.zone,
+        "csrf_token": session.csrf_token,
+    }
 
 
 async def sign_in(request: Request) -> Response:
@@ -104,7 +120,10 @@ async def sign_in(request: Request) -> Response:
     if user is None or not matches:
         if user is not None and not locked(user.locked_until, now):
             count, until = after_failure(
-                user.failed_attempts, runtime.settings.password.lockout_attempts, now
+                user.failed_attempts,
+                user.locked_until,
+                runtime.settings.password.lockout_attempts,
+                now,
             )
             await accounts.record_failure(runtime.accounts, user.login, count, until)
             if until is not None:
@@ -124,8 +143,11 @@ async def sign_in(request: Request) -> Response:
     token, session = await open_session(runtime.js, principal, request_zone(request), expired)
     await _audit(request, SignedIn, user, reason_code="password_expired" if expired else None)
     if expired:
-        body_json = {"error": "password_expired", "detail": EXPIRED,
-                     "csrf_token": session.csrf_token}  # fmt: skip
+        body_json = {
+            "error": "password_expired",
+            "detail": EXPIRED,
+            "csrf_token": session.csrf_token,
+        }
         return _with_cookie(JSONResponse(body_json, status_code=403), request, token)
     return _with_cookie(JSONResponse(_session_body(session)), request, token)
 
@@ -152,9 +174,10 @@ async def change_password(request: Request) -> Response:
         raise ApiError(400, "wrong_current", "現在のパスワードが違います。")
     org = await accounts.get_org(runtime.accounts, user.org)
     problems = password_problems(
-        body.new, min_length=runtime.settings.password.min_length,
+        body.new,
+        min_length=runtime.settings.password.min_length,
         context_words=[user.login, user.org, org.name if org else ""],
-    )  # fmt: skip
+    )
     if not problems:
         previous = [
             user.password_hash,

@@ -1,6 +1,7 @@
 from handlers.ocr.bus import router
 from handlers.ocr.cli import export, scan, template
 from handlers.ocr.watch import watch
+from handlers.ocr.web import routes
 from handlers.room import Room
 
-room = Room(name="ocr", routers=[router], commands=[scan, template, export, watch])
+room = Room(name="ocr", routers=[router], routes=routes, commands=[scan, template, export, watch])

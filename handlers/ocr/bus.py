@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import date
 
 from faststream import Context
-from faststream.nats import NatsRouter
+from faststream.nats import JStream, NatsRouter
 
-from events.catalog import dead_letter_subject, event_spec
+from events.catalog import DEAD_LETTERS, dead_letter_subject, event_spec
 from events.envelope import caused_id, publish_event
 from handlers.ocr import records
 from handlers.ocr.pipeline import UNKNOWN_TEMPLATE, limits_from, read_scan, rejected
@@ -115,7 +115,7 @@ async def read_document(doc: DocumentScanned, runtime: Runtime = Context()) -> N
 
 @router.subscriber(
     dead_letter_subject(event_spec(DocumentScanned).all_orgs),
-    stream="DEADLETTER",
+    stream=JStream(DEAD_LETTERS.name, declare=False),
     durable="ocr-gave-up",
     pull_sub=True,
     description="Tell waiting clients a scan was given up on",

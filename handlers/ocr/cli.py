@@ -16,8 +16,9 @@ from nats.aio.client import Client
 from pydantic import ValidationError
 
 from handlers.ocr import records
-from handlers.ocr.export import headers_for, table, to_csv
+from handlers.ocr.export import to_csv
 from handlers.ocr.pipeline import limits_from
+from handlers.ocr.records import export_table
 from handlers.ocr.submit import submit_scan
 from infra.bus import connect_client
 from infra.config import SettingsError, load_settings
@@ -224,21 +225,6 @@ def template_list(obj: dict[str, Any], org: str) -> None:
     run_with_bus(obj, work)
 
 
-async def export_table(
-    client: Client, org: str
-) -> tuple[list[str], list[str], list[dict[str, object]]]:
-    js = client.jetstream()
-    store = PersonalDataStore(js)
-    statuses = await records.list_statuses(js, org)
-    results = {}
-    for status in statuses:
-        if (found := await records.load_result(store, status.document_id)) is not None:
-            results[status.document_id] = found
-    templates = await records.list_templates(js, org)
-    columns, rows = table(statuses, results, templates)
-    return columns, headers_for(columns, templates), rows
-
-
 @click.command()
 @click.option("--org", required=True, callback=lambda c, p, v: _org(v))
 @click.option(
@@ -253,7 +239,8 @@ def export(obj: dict[str, Any], org: str, fmt: str, encoding: str, out: Path | N
     """The digitised data of ORG: one row per document, verified values over read values."""
 
     async def work(client: Client) -> int:
-        columns, headers, rows = await export_table(client, org)
+        js = client.jetstream()
+        columns, headers, rows = await export_table(js, PersonalDataStore(js), org)
         if fmt == "json":
             data = json.dumps(rows, ensure_ascii=False, indent=1, default=str).encode("utf-8")
         else:

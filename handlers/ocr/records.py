@@ -8,6 +8,7 @@ from nats.js.errors import KeyNotFoundError, NotFoundError
 from nats.js.kv import KeyValue
 
 from events.catalog import CONFIG, DOCUMENT_INDEX
+from handlers.ocr.export import headers_for, table
 from infra.pi_store import PersonalDataStore, RecordNotFound
 from schemas.forms import FormTemplate
 from schemas.ocr import DocumentResult, DocumentStatus
@@ -88,3 +89,17 @@ async def load_result(store: PersonalDataStore, document_id: str) -> DocumentRes
         return DocumentResult.model_validate_json(await store.get(RESULT_KIND, document_id))
     except RecordNotFound:
         return None
+
+
+async def export_table(
+    js: JetStreamContext, store: PersonalDataStore, org: str
+) -> tuple[list[str], list[str], list[dict[str, object]]]:
+    """Columns, their headers and the rows of ORG's digitised data (see `export.table`)."""
+    statuses = await list_statuses(js, org)
+    results = {}
+    for status in statuses:
+        if (found := await load_result(store, status.document_id)) is not None:
+            results[status.document_id] = found
+    templates = await list_templates(js, org)
+    columns, rows = table(statuses, results, templates)
+    return columns, headers_for(columns, templates), rows

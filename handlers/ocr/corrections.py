@@ -1,0 +1,44 @@
+"""Staff corrections of read fields: each value checked against its field's kind (pure)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from handlers.ocr.normalise import normalise
+from schemas.forms import FormTemplate
+from schemas.ocr import FieldValueType
+
+
+class CorrectionError(ValueError):
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+def checked_corrections(
+    template: FormTemplate, corrections: dict[str, object], today: date
+) -> dict[str, FieldValueType]:
+    """The corrections as stored values; a bad one raises CorrectionError naming the field."""
+    kinds = {field.name: field.kind for field in template.fields}
+    checked: dict[str, FieldValueType] = {}
+    for name, value in corrections.items():
+        kind = kinds.get(name)
+        if kind is None:
+            raise CorrectionError(name, "unknown_field")
+        if value is None:
+            checked[name] = None
+        elif kind == "checkbox":
+            if not isinstance(value, bool):
+                raise CorrectionError(name, "expected_true_or_false")
+            checked[name] = value
+        elif kind == "integer" and isinstance(value, int) and not isinstance(value, bool):
+            checked[name] = value
+        elif isinstance(value, str):
+            parsed = normalise(kind, value, today=today)
+            if not parsed.trusted and parsed.problem != "empty":
+                raise CorrectionError(name, parsed.problem or "invalid")
+            checked[name] = parsed.value
+        else:
+            raise CorrectionError(name, "expected_text")
+    return checked

@@ -1,0 +1,178 @@
+"""The OCR room over HTTP: upload, list, read one, correct fields, export (staff only).
+
+Every route asks `authorize` first; documents are looked up under the caller's own org, so
+another org's document id is simply not found.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartParser
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from events.envelope import new_event_id, publish_event
+from handlers.identity.authz import Action
+from handlers.identity.guard import authorize, request_zone, runtime_of
+from handlers.ocr import records
+from handlers.ocr.corrections import CorrectionError, checked_corrections
+from handlers.ocr.export import to_csv
+from handlers.ocr.pipeline import limits_from
+from handlers.ocr.submit import submit_scan
+from infra.web import ApiError
+from schemas.accounts import Principal
+from schemas.events import DataExported, OcrVerified, PersonalDataRead
+from schemas.ocr import DocumentResult, DocumentStatus
+
+NO_STORE = {"Cache-Control": "no-store"}
+NOT_FOUND = ApiError(
+    404, "not_found", "文書が見つかりません。保存期間（5日）を過ぎた可能性があります。"
+)
+# Uploaded scans stay in memory up to the size cap: never spooled to a temp file on disk.
+MultiPartParser.spool_max_size = 1024 * 1024 * 1024
+
+
+def _truthy(value: object) -> bool:
+    return str(value or "").strip().lower() in ("1", "true", "on", "yes")
+
+
+async def upload(request: Request) -> Response:
+    runtime = runtime_of(request)
+    limits = limits_from(runtime.settings.ocr)
+    async with request.form(max_files=1, max_fields=10) as form:
+        personal_info = _truthy(form.get("personal_info"))
+        template_id = str(form.get("template") or "").strip() or None
+        file = form.get("file")
+        if not isinstance(file, UploadFile):
+            raise ApiError(400, "file_missing", "ファイルを選んでください。")
+        data = await file.read(limits.max_bytes + 1)  # one byte over is enough to refuse
+    who = await authorize(request, "document.upload", personal_info=personal_info)
+    if template_id and await records.load_template(runtime.js, who.org, template_id) is None:
+        raise ApiError(400, "unknown_template", {"template": template_id})
+    submitted = await submit_scan(
+        runtime.js,
+        runtime.pi_store,
+        org=who.org,
+        data=data,
+        template_id=template_id,
+        personal_info=personal_info,
+        source="http",
+        limits=limits,
+    )
+    return JSONResponse({"document_id": submitted.document_id}, status_code=202)
+
+
+async def list_documents(request: Request) -> Response:
+    who = await authorize(request, "document.read")
+    statuses = await records.list_statuses(runtime_of(request).js, who.org)
+    listing = [s.model_dump(mode="json", exclude={"reason_code"}) for s in statuses]
+    return JSONResponse(listing, headers=NO_STORE)
+
+
+async def _document(
+    request: Request, action: Action
+) -> tuple[Principal, DocumentStatus, DocumentResult]:
+    """The caller's document, if they may take `action` on it; PI reads are audited."""
+    runtime = runtime_of(request)
+    session_org = (await authorize(request, "document.read")).org
+    status = await records.get_status(runtime.js, session_org, request.path_params["document_id"])
+    if status is None:
+        raise NOT_FOUND
+    who = await authorize(request, action, personal_info=status.personal_info)
+    result = await records.load_result(runtime.pi_store, status.document_id)
+    if result is None:
+        raise NOT_FOUND
+    if status.personal_info:
+        await publish_event(
+            runtime.broker,
+            PersonalDataRead(
+                event_id=new_event_id(),
+                org=who.org,
+                actor=who.login,
+                zone=request_zone(request),
+                resource_id=status.document_id,
+                action=action,
+            ),
+        )
+    return who, status, result
+
+
+async def get_document(request: Request) -> Response:
+    _, _, result = await _document(request, "document.read")
+    return JSONResponse(result.public(), headers=NO_STORE)
+
+
+async def correct_fields(request: Request) -> Response:
+    who, status, result = await _document(request, "document.verify")
+    runtime = runtime_of(request)
+    try:
+        corrections = json.loads(await request.body())
+    except ValueError:
+        raise ApiError(400, "invalid_json", "JSON で送ってください。") from None
+    if not isinstance(corrections, dict) or not corrections:
+        raise ApiError(400, "invalid_request", "項目名と値の組を送ってください。")
+    template = await records.load_template(runtime.js, who.org, status.template_id or "")
+    if template is None:
+        raise ApiError(400, "no_template", "様式のない文書には項目がありません。")
+    try:
+        checked = checked_corrections(template, corrections, date.today())
+    except CorrectionError as exc:
+        raise ApiError(400, "invalid_value", {"field": exc.field, "problem": exc.problem}) from None
+    corrected = result.model_copy(update={"verified": {**result.verified, **checked}})
+    await records.save_result(runtime.pi_store, corrected)
+    await records.put_status(runtime.js, status.model_copy(update={"verified": True}))
+    await publish_event(
+        runtime.broker,
+        OcrVerified(
+            event_id=new_event_id(),
+            org=who.org,
+            document_id=status.document_id,
+            fields_changed=sorted(checked),
+            actor_id=who.login,
+        ),
+    )
+    return JSONResponse(corrected.public(), headers=NO_STORE)
+
+
+async def export(request: Request) -> Response:
+    fmt = request.query_params.get("format", "csv")
+    encoding = request.query_params.get("encoding", "utf-8-sig")
+    if fmt not in ("csv", "json") or encoding not in ("utf-8-sig", "cp932"):
+        raise ApiError(
+            400, "invalid_request", "format は csv/json、encoding は utf-8-sig/cp932 です。"
+        )
+    who = await authorize(request, "document.export", personal_info=True)
+    runtime = runtime_of(request)
+    columns, headers, rows = await records.export_table(runtime.js, runtime.pi_store, who.org)
+    await publish_event(
+        runtime.broker,
+        DataExported(
+            event_id=new_event_id(),
+            org=who.org,
+            actor=who.login,
+            zone=request_zone(request),
+            rows=len(rows),
+        ),
+    )
+    if fmt == "json":
+        return JSONResponse(json.loads(json.dumps(rows, default=str)), headers=NO_STORE)
+    data, _ = to_csv(columns, headers, rows, encoding)
+    name = f"madoguchi-{who.org}-{date.today():%Y%m%d}.csv"
+    return Response(
+        data,
+        media_type=f"text/csv; charset={'shift_jis' if encoding == 'cp932' else 'utf-8'}",
+        headers={**NO_STORE, "Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+routes = [
+    Route("/api/documents", upload, methods=["POST"]),
+    Route("/api/documents", list_documents, methods=["GET"]),
+    Route("/api/documents/{document_id}", get_document, methods=["GET"]),
+    Route("/api/documents/{document_id}/fields", correct_fields, methods=["PATCH"]),
+    Route("/api/export", export, methods=["GET"]),
+]

@@ -16,7 +16,6 @@ from infra.nats_server import EmbeddedNatsServer, load_or_create_passwords
 from infra.provisioning import provision_all
 from schemas.settings import Settings
 
-
 # Loopback addresses stand for the city's networks: a test picks its zone by source address.
 ZONE_ADDRESSES: dict[str | None, str] = {
     "SA": "127.0.0.2", "SJ": "127.0.0.3", "MN": "127.0.0.4", None: "127.0.0.1",

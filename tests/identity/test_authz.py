@@ -78,7 +78,9 @@ EXPECTED = [
 ]
 
 
-@pytest.mark.parametrize(("role", "pi", "zone", "action", "resource", "allowed", "reason"), EXPECTED)
+@pytest.mark.parametrize(
+    ("role", "pi", "zone", "action", "resource", "allowed", "reason"), EXPECTED
+)
 def test_chosen_cases(role: str, pi: bool, zone: Zone | None, action: Action, resource: str,
                       allowed: bool, reason: str) -> None:  # fmt: skip
     decision = decide(who(role, pi), zone, action, RESOURCES[resource])

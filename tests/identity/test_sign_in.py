@@ -55,7 +55,9 @@ async def test_sign_in_sets_a_strict_http_only_cookie(app: AppFixture, org: str)
         assert "secure" not in cookie  # plain HTTP on loopback; Secure when served over TLS
         me = await client.get("/api/session")
         assert me.status_code == 200 and me.json()["login"] == "sato"
-        signed_out = await client.delete("/api/session", headers={"X-CSRF-Token": body["csrf_token"]})
+        signed_out = await client.delete(
+            "/api/session", headers={"X-CSRF-Token": body["csrf_token"]}
+        )
         assert signed_out.status_code == 200
         assert (await client.get("/api/session")).status_code == 401
 

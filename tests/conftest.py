@@ -18,8 +18,11 @@ from schemas.settings import Settings
 
 # Loopback addresses stand for the city's networks: a test picks its zone by source address.
 ZONE_ADDRESSES: dict[str | None, str] = {
-    "SA": "127.0.0.2", "SJ": "127.0.0.3", "MN": "127.0.0.4", None: "127.0.0.1",
-}  # fmt: skip
+    "SA": "127.0.0.2",
+    "SJ": "127.0.0.3",
+    "MN": "127.0.0.4",
+    None: "127.0.0.1",
+}
 TEST_SETTINGS = Settings.model_validate(
     {"zones": {zone: [f"{address}/32"] for zone, address in ZONE_ADDRESSES.items() if zone}}
 )

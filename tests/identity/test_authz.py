@@ -81,8 +81,15 @@ EXPECTED = [
 @pytest.mark.parametrize(
     ("role", "pi", "zone", "action", "resource", "allowed", "reason"), EXPECTED
 )
-def test_chosen_cases(role: str, pi: bool, zone: Zone | None, action: Action, resource: str,
-                      allowed: bool, reason: str) -> None:  # fmt: skip
+def test_chosen_cases(
+    role: str,
+    pi: bool,
+    zone: Zone | None,
+    action: Action,
+    resource: str,
+    allowed: bool,
+    reason: str,
+) -> None:
     decision = decide(who(role, pi), zone, action, RESOURCES[resource])
     assert (decision.allowed, decision.reason) == (allowed, reason)
 

@@ -56,8 +56,16 @@ ZONES = ZoneSettings.model_validate(
 
 @pytest.mark.parametrize(
     ("address", "zone"),
-    [("10.20.1.1", "SA"), ("10.30.9.9", "SJ"), ("10.40.0.1", "MN"), ("10.20.5.7", "SJ"),
-     ("192.168.1.1", None), ("::1", None), ("not-an-ip", None), (None, None)],
-)  # fmt: skip
+    [
+        ("10.20.1.1", "SA"),
+        ("10.30.9.9", "SJ"),
+        ("10.40.0.1", "MN"),
+        ("10.20.5.7", "SJ"),
+        ("192.168.1.1", None),
+        ("::1", None),
+        ("not-an-ip", None),
+        (None, None),
+    ],
+)
 def test_zone_by_most_specific_range(address: str | None, zone: str | None) -> None:
     assert zone_of(address, ZONES) == zone

@@ -18,10 +18,16 @@ GOOD = "Sakura-Kaidan-7731"
 
 async def cli(app: AppFixture, *args: str, stdin: str = "") -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "handlers", "--data", str(app.data_dir), *args,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "handlers",
+        "--data",
+        str(app.data_dir),
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    )
     out, err = await asyncio.wait_for(process.communicate(stdin.encode()), timeout=60)
     return process.returncode or 0, out.decode(), err.decode()
 
@@ -34,8 +40,9 @@ async def org(app: AppFixture) -> str:
 
 
 async def add_user(app: AppFixture, login: str, *flags: str, password: str = GOOD) -> None:
-    code, _, err = await cli(app, "user", "add", login, "--org", ORG, *flags, "--password-stdin",
-                             stdin=password + "\n")  # fmt: skip
+    code, _, err = await cli(
+        app, "user", "add", login, "--org", ORG, *flags, "--password-stdin", stdin=password + "\n"
+    )
     assert code == 0, err
 
 
@@ -86,8 +93,15 @@ async def test_lockout_after_failures_then_unlock(app: AppFixture, org: str) -> 
 
 async def test_expired_password_signs_in_only_to_change_it(app: AppFixture, org: str) -> None:
     await add_user(app, "tanaka", "--role", "staff")
-    code, _, err = await cli(app, "user", "passwd", "tanaka", "--must-change", "--password-stdin",
-                             stdin="Temporary-Kumo-5521\n")  # fmt: skip
+    code, _, err = await cli(
+        app,
+        "user",
+        "passwd",
+        "tanaka",
+        "--must-change",
+        "--password-stdin",
+        stdin="Temporary-Kumo-5521\n",
+    )
     assert code == 0, err
     async with app.client("SA") as client:
         expired = await sign_in(client, "tanaka", "Temporary-Kumo-5521")
@@ -95,14 +109,21 @@ async def test_expired_password_signs_in_only_to_change_it(app: AppFixture, org:
         csrf = {"X-CSRF-Token": expired.json()["csrf_token"]}
         blocked = await client.get("/api/documents")
         assert blocked.status_code in (401, 403)
-        weak = await client.post("/api/password", headers=csrf,
-                                 json={"current": "Temporary-Kumo-5521", "new": "password1234"})  # fmt: skip
+        weak = await client.post(
+            "/api/password",
+            headers=csrf,
+            json={"current": "Temporary-Kumo-5521", "new": "password1234"},
+        )
         assert weak.status_code == 400 and "too_common" in weak.json()["detail"]["problems"]
-        reused = await client.post("/api/password", headers=csrf,
-                                   json={"current": "Temporary-Kumo-5521", "new": GOOD})  # fmt: skip
+        reused = await client.post(
+            "/api/password", headers=csrf, json={"current": "Temporary-Kumo-5521", "new": GOOD}
+        )
         assert reused.status_code == 400 and "reused" in reused.json()["detail"]["problems"]
-        changed = await client.post("/api/password", headers=csrf,
-                                    json={"current": "Temporary-Kumo-5521", "new": "Hotaru-Nagare-8810"})  # fmt: skip
+        changed = await client.post(
+            "/api/password",
+            headers=csrf,
+            json={"current": "Temporary-Kumo-5521", "new": "Hotaru-Nagare-8810"},
+        )
         assert changed.status_code == 200, changed.text
         assert (await client.get("/api/session")).json()["login"] == "tanaka"
     async with app.client("SA") as fresh:
@@ -141,11 +162,31 @@ async def test_sign_in_events_are_audited_without_secrets(
 
 
 async def test_user_commands_refuse_bad_input(app: AppFixture, org: str) -> None:
-    code, _, err = await cli(app, "user", "add", "kato", "--org", ORG, "--role", "staff",
-                             "--password-stdin", stdin="password1234\n")  # fmt: skip
+    code, _, err = await cli(
+        app,
+        "user",
+        "add",
+        "kato",
+        "--org",
+        ORG,
+        "--role",
+        "staff",
+        "--password-stdin",
+        stdin="password1234\n",
+    )
     assert code != 0 and "too_common" in err
-    code, _, err = await cli(app, "user", "add", "kato", "--org", "nowhere", "--role", "staff",
-                             "--password-stdin", stdin=GOOD + "\n")  # fmt: skip
+    code, _, err = await cli(
+        app,
+        "user",
+        "add",
+        "kato",
+        "--org",
+        "nowhere",
+        "--role",
+        "staff",
+        "--password-stdin",
+        stdin=GOOD + "\n",
+    )
     assert code != 0 and "nowhere" in err
     code, _, err = await cli(app, "org", "add", ORG, "--name", "again")
     assert code != 0 and "already exists" in err

@@ -28,8 +28,19 @@ async def people(app: AppFixture) -> dict[str, str]:
         "other": (OTHER, ["--personal-info"]),
     }
     for login, (org_id, flags) in users.items():
-        code, _, err = await cli(app, "user", "add", f"doc-{login}", "--org", org_id, "--role",
-                                 "staff", *flags, "--password-stdin", stdin=GOOD + "\n")  # fmt: skip
+        code, _, err = await cli(
+            app,
+            "user",
+            "add",
+            f"doc-{login}",
+            "--org",
+            org_id,
+            "--role",
+            "staff",
+            *flags,
+            "--password-stdin",
+            stdin=GOOD + "\n",
+        )
         assert code == 0, err
     code, _, err = await cli(
         app, "template", "add", str(EXAMPLES / "juminhyo-v1.json"), "--org", ORG
@@ -90,11 +101,15 @@ async def test_upload_read_correct_export_under_the_city_rules(
     async with app.client("SJ") as anonymous:
         assert (await anonymous.get(f"/api/documents/{document_id}")).status_code == 401
 
-    bad = await clerk.patch(f"/api/documents/{document_id}/fields", headers=csrf,
-                            json={"birth_date": "令和99年13月1日"})  # fmt: skip
+    bad = await clerk.patch(
+        f"/api/documents/{document_id}/fields", headers=csrf, json={"birth_date": "令和99年13月1日"}
+    )
     assert bad.status_code == 400 and bad.json()["detail"]["field"] == "birth_date"
-    fixed = await clerk.patch(f"/api/documents/{document_id}/fields", headers=csrf,
-                              json={"name": "山田 太郎", "birth_date": "昭和33年1月2日", "copies": 3})  # fmt: skip
+    fixed = await clerk.patch(
+        f"/api/documents/{document_id}/fields",
+        headers=csrf,
+        json={"name": "山田 太郎", "birth_date": "昭和33年1月2日", "copies": 3},
+    )
     assert fixed.status_code == 200, fixed.text
     fields = fixed.json()["fields"]
     assert fields["name"]["value"] == "山田 太郎" and fields["birth_date"]["value"] == "1958-01-02"

@@ -28,7 +28,7 @@ from faststream.nats import NatsRouter
 from events.catalog import event_spec
 from events.envelope import caused_id, new_event_id, publish_event
 from infra.bus import durable_subscriber, make_broker
-from infra.nats_server import REPO_NATS_CONF, EmbeddedNatsServer, load_or_create_passwords
+from infra.nats_server import REPO_NATS_CONF, EmbeddedNatsServer
 from infra.provisioning import provision_all
 from infra.reliability import RetryPolicy
 from schemas.events import DocumentScanned, OcrCompleted
@@ -45,8 +45,7 @@ def free_port() -> int:
 
 
 async def started_server(root: Path, base_conf: Path = REPO_NATS_CONF) -> EmbeddedNatsServer:
-    passwords = load_or_create_passwords(root / "nats")
-    server = EmbeddedNatsServer(root, free_port(), passwords, base_conf)
+    server = EmbeddedNatsServer(root, free_port(), base_conf=base_conf)
     await server.start()
     return server
 

@@ -1,8 +1,9 @@
-"""Who may touch what on the bus: one NATS user per role, permissions derived from the catalog.
+"""Who may touch what on the bus: NATS users and permissions, derived from the catalog.
 
-Per-organisation users and accounts belong to the identity work; here each role gets its own
-user so a scanner or dashboard credential can never act as the service. Note that a user
-allowed `$JS.API.>` could read every stream of its account, so no client role gets it.
+The service is `operator`; auditors share `auditor` (read-only replay of the event streams);
+scanners and dashboards get a user per organisation that reaches that organisation's
+subjects only. No client user is allowed `$JS.API.>` (that would read every stream of the
+account, personal-data buckets included), nor another user's inbox.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from events.catalog import EVENTS, STREAMS
 NatsRole = Literal["operator", "scanner", "dashboard", "auditor"]
 NATS_ROLES: tuple[NatsRole, ...] = ("operator", "scanner", "dashboard", "auditor")
 ORG_SCOPED_ROLES: frozenset[NatsRole] = frozenset({"scanner", "dashboard"})
-
-INBOX = "_INBOX.>"
 
 
 @dataclass(frozen=True)
@@ -47,15 +46,31 @@ def _auditor_api() -> tuple[str, ...]:
     return tuple(subjects)
 
 
-def permissions_for(role: NatsRole) -> Permissions:
-    event_subjects = tuple(sorted({spec.all_orgs for spec in EVENTS}))
+def nats_user(role: NatsRole, org: str | None = None) -> str:
+    """The NATS user name: one per role, and one per organisation for org-scoped roles."""
+    if role in ORG_SCOPED_ROLES:
+        if org is None:
+            raise ValueError(f"{role} credentials are per organisation")
+        return f"{role}-{org}"
+    return role
+
+
+def inbox_prefix(user: str) -> str:
+    """Each client user gets inboxes of its own, so no client can read another's replies
+    (the service's JetStream replies carry personal data)."""
+    return "_INBOX" if user == "operator" else f"_INBOX_{user}"
+
+
+def permissions_for(role: NatsRole, org: str | None = None) -> Permissions:
+    user_inbox = f"{inbox_prefix(nats_user(role, org))}.>"
     if role == "operator":
         return Permissions(publish=(">",), subscribe=(">",))
     if role == "scanner":
         scanned = next(s for s in EVENTS if s.type_name == "document.scanned")
-        return Permissions(publish=(scanned.all_orgs,), subscribe=(INBOX,))
+        return Permissions(publish=(scanned.subject(str(org)),), subscribe=(user_inbox,))
     if role == "dashboard":
-        return Permissions(publish=(), subscribe=(*event_subjects, INBOX))
+        subjects = tuple(sorted({f"{spec.aggregate}.*.{org}" for spec in EVENTS}))
+        return Permissions(publish=(), subscribe=subjects)
     if role == "auditor":
-        return Permissions(publish=_auditor_api(), subscribe=(INBOX,))
+        return Permissions(publish=_auditor_api(), subscribe=(user_inbox,))
     raise ValueError(f"unknown NATS role {role!r}")

@@ -19,7 +19,6 @@ from nats.aio.client import Client
 from nats.js.api import DeliverPolicy
 
 from events.catalog import DEAD_LETTERS, EventSpec
-from events.permissions import NatsRole
 from infra.nats_server import load_or_create_passwords, recorded_url
 from infra.reliability import ReliabilityMiddleware, RetryPolicy
 from schemas.settings import ReliabilitySettings
@@ -89,8 +88,9 @@ def durable_subscriber(
     return cast(Callable[[Handler], Handler], decorator)
 
 
-async def connect_client(data_dir: Path, role: NatsRole = "operator") -> Client:
-    """A plain client for command-line tools, with the credentials kept under `--data`."""
+async def connect_client(data_dir: Path) -> Client:
+    """The service's own client for command-line tools, with the credentials under `--data`."""
+    role = "operator"
     password = load_or_create_passwords(data_dir / "nats")[role]
     urls = recorded_url(data_dir).split(",")
     try:

@@ -15,12 +15,19 @@ import secrets
 import shutil
 import signal
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import bcrypt
 
-from events.permissions import NATS_ROLES, NatsRole, permissions_for
+from events.permissions import (
+    NATS_ROLES,
+    ORG_SCOPED_ROLES,
+    NatsRole,
+    nats_user,
+    permissions_for,
+)
 
 REPO_NATS_CONF = Path(__file__).resolve().parent.parent / "nats.conf"
 
@@ -48,30 +55,49 @@ def _write_private(path: Path, text: str) -> None:
     os.chmod(path, 0o600)
 
 
-def load_or_create_passwords(nats_dir: Path) -> dict[NatsRole, str]:
-    """One generated password per role, created on first use and kept (0600) afterwards."""
+def bus_users(orgs: Iterable[str]) -> list[tuple[str, NatsRole, str | None]]:
+    """(user, role, org) of every NATS user: the shared roles, then two per organisation."""
+    users: list[tuple[str, NatsRole, str | None]] = [
+        (nats_user(role), role, None) for role in NATS_ROLES if role not in ORG_SCOPED_ROLES
+    ]
+    for org in sorted(set(orgs)):
+        users += [
+            (nats_user(role, org), role, org) for role in NATS_ROLES if role in ORG_SCOPED_ROLES
+        ]
+    return users
+
+
+def load_or_create_passwords(nats_dir: Path, orgs: Iterable[str] = ()) -> dict[str, str]:
+    """Generated passwords by NATS user (kept 0600; bcrypt hashes cached beside them)."""
+    return {user: entry["password"] for user, entry in _credentials(nats_dir, orgs).items()}
+
+
+def _credentials(nats_dir: Path, orgs: Iterable[str]) -> dict[str, dict[str, str]]:
     path = nats_dir / "credentials.json"
-    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
-    passwords: dict[NatsRole, str] = {}
-    for role in NATS_ROLES:
-        passwords[role] = stored.get(role) or secrets.token_urlsafe(24)
-    if passwords != stored:
-        _write_private(path, json.dumps(passwords, indent=2))
-    return passwords
+    stored: dict[str, dict[str, str]] = json.loads(path.read_text()) if path.exists() else {}
+    entries = dict(stored)
+    for user, _, _ in bus_users(orgs):
+        if user not in entries:
+            password = secrets.token_urlsafe(24)
+            hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=11)).decode()
+            entries[user] = {"password": password, "bcrypt": hashed}
+    if entries != stored:
+        _write_private(path, json.dumps(entries, indent=2))
+    return entries
 
 
-def render_auth_conf(passwords: dict[NatsRole, str]) -> str:
+def render_auth_conf(nats_dir: Path, orgs: Iterable[str]) -> str:
+    credentials = _credentials(nats_dir, orgs)
     users = []
-    for role in NATS_ROLES:
-        perms = permissions_for(role)
-        hashed = bcrypt.hashpw(passwords[role].encode(), bcrypt.gensalt(rounds=11)).decode()
+    for user, role, org in bus_users(orgs):
+        perms = permissions_for(role, org)
         users.append(
             {
-                "user": role,
-                "password": hashed,
+                "user": user,
+                "password": credentials[user]["bcrypt"],
                 "permissions": {
                     "publish": {"allow": list(perms.publish) or ["_madoguchi_nothing"]},
-                    "subscribe": {"allow": list(perms.subscribe)},
+                    "subscribe": {"allow": list(perms.subscribe) or ["_madoguchi_nothing"]},
                     "allow_responses": False,
                 },
             }
@@ -102,12 +128,16 @@ class ServerPaths:
     def log_file(self) -> Path:
         return self.nats_dir / "nats-server.log"
 
+    @property
+    def pid_file(self) -> Path:
+        return self.nats_dir / "nats-server.pid"
+
 
 def write_server_config(
-    paths: ServerPaths, passwords: dict[NatsRole, str], base_conf: Path = REPO_NATS_CONF
+    paths: ServerPaths, orgs: Iterable[str], base_conf: Path = REPO_NATS_CONF
 ) -> Path:
     paths.nats_dir.mkdir(parents=True, exist_ok=True)
-    _write_private(paths.nats_dir / "auth.conf", render_auth_conf(passwords))
+    _write_private(paths.nats_dir / "auth.conf", render_auth_conf(paths.nats_dir, orgs))
     # nats-server resolves includes relative to the including file only.
     base = os.path.relpath(base_conf, paths.nats_dir)
     _write_private(paths.server_conf, f'include "{base}"\ninclude "auth.conf"\n')
@@ -121,12 +151,13 @@ class EmbeddedNatsServer:
         self,
         data_dir: Path,
         port: int,
-        passwords: dict[NatsRole, str],
+        orgs: Iterable[str] = (),
         base_conf: Path = REPO_NATS_CONF,
     ) -> None:
         self.paths = ServerPaths(data_dir)
         self.port = port
-        self.passwords = passwords
+        self.orgs = list(orgs)
+        self.passwords = load_or_create_passwords(self.paths.nats_dir, self.orgs)
         self.base_conf = base_conf
         self.process: asyncio.subprocess.Process | None = None
 
@@ -135,7 +166,7 @@ class EmbeddedNatsServer:
         return f"nats://127.0.0.1:{self.port}"
 
     async def start(self, timeout: float = 20.0) -> str:
-        conf = write_server_config(self.paths, self.passwords, self.base_conf)
+        conf = write_server_config(self.paths, self.orgs, self.base_conf)
         self.paths.store_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "MADOGUCHI_STORE_DIR": str(self.paths.store_dir)}
         self.process = await asyncio.create_subprocess_exec(
@@ -146,6 +177,8 @@ class EmbeddedNatsServer:
             str(self.port),
             "-l",
             str(self.paths.log_file),
+            "-P",
+            str(self.paths.pid_file),
             env=env,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
@@ -153,6 +186,7 @@ class EmbeddedNatsServer:
             start_new_session=True,  # Ctrl-C in a terminal reaches us, and we stop the server
         )
         await self._wait_ready(timeout)
+        (self.paths.nats_dir / "url").write_text(self.url)
         return self.url
 
     async def _wait_ready(self, timeout: float) -> None:
@@ -196,3 +230,18 @@ def recorded_url(data_dir: Path) -> str:
     """The bus URL(s) the last `madoguchi up` or `worker` wrote under `--data`."""
     recorded = data_dir / "nats" / "url"
     return recorded.read_text().strip() if recorded.exists() else "nats://127.0.0.1:4222"
+
+
+def refresh_identities(data_dir: Path, orgs: Iterable[str]) -> bool:
+    """Rewrite the users for `orgs` and have a running embedded server reload them (SIGHUP):
+    a new organisation's credentials work at once, without a restart. True if reloaded."""
+    paths = ServerPaths(data_dir)
+    if not paths.server_conf.exists():
+        return False
+    write_server_config(paths, orgs)
+    try:
+        pid = int(paths.pid_file.read_text().strip())
+        os.kill(pid, signal.SIGHUP)
+    except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
+        return False
+    return True

@@ -20,7 +20,7 @@ from faststream.nats import NatsBroker, NatsRouter
 from nats.js import JetStreamContext
 from starlette.routing import BaseRoute
 
-from infra.accounts import open_accounts
+from infra.accounts import list_orgs, open_accounts
 from infra.bus import make_broker, retry_policy
 from infra.nats_server import EmbeddedNatsServer, load_or_create_passwords
 from infra.ocr.engine import OcrEngine
@@ -89,11 +89,13 @@ async def serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
-    passwords = load_or_create_passwords(options.data_dir / "nats")
+    accounts_db = await open_accounts(options.data_dir / "accounts.sqlite3")
+    orgs = [org.id for org in await list_orgs(accounts_db)]
+    passwords = load_or_create_passwords(options.data_dir / "nats", orgs)
     server: EmbeddedNatsServer | None = None
     urls = list(options.nats_urls)
     if not urls:
-        server = EmbeddedNatsServer(options.data_dir, options.nats_port, passwords)
+        server = EmbeddedNatsServer(options.data_dir, options.nats_port, orgs)
         urls = [await server.start()]
     broker = make_broker(
         urls,
@@ -103,14 +105,13 @@ async def serve(
     )
     for router in routers:
         broker.include_router(router)
-    runtime = Runtime(options.settings, options.data_dir, broker, urls)
+    runtime = Runtime(options.settings, options.data_dir, broker, urls, accounts=accounts_db)
     broker.context.set_global("runtime", runtime)
     web = None
     web_task: asyncio.Task[None] | None = None
     try:
         await broker.connect()
         runtime.provisioned = await provision_all(runtime.js, options.settings.retention)
-        runtime.accounts = await open_accounts(options.data_dir / "accounts.sqlite3")
         await broker.start()
         (options.data_dir / "nats" / "url").write_text(",".join(urls))
         if options.http_port is not None:

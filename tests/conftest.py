@@ -12,6 +12,7 @@ import pytest
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
+from events.permissions import inbox_prefix
 from infra.nats_server import EmbeddedNatsServer, load_or_create_passwords
 from infra.provisioning import provision_all
 from schemas.settings import Settings
@@ -39,13 +40,18 @@ class NatsFixture:
         self.server = server
         self.data_dir = data_dir
         self.url = server.url
-        self.passwords = server.passwords
 
-    async def connect(self, role: str = "operator", **options: object) -> Client:
+    @property
+    def passwords(self) -> dict[str, str]:
+        """Every NATS user's password, as `org add` may have added users since the start."""
+        return load_or_create_passwords(self.data_dir / "nats")
+
+    async def connect(self, user: str = "operator", **options: object) -> Client:
         return await nats.connect(
             self.url,
-            user=role,
-            password=self.passwords[role],
+            user=user,
+            password=self.passwords[user],
+            inbox_prefix=inbox_prefix(user),
             **options,  # type: ignore[arg-type]
         )
 
@@ -53,10 +59,9 @@ class NatsFixture:
 @pytest.fixture(scope="session")
 async def nats_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[NatsFixture]:
     data_dir = tmp_path_factory.mktemp("data")
-    passwords = load_or_create_passwords(data_dir / "nats")
-    server = EmbeddedNatsServer(data_dir, free_port(), passwords)
+    server = EmbeddedNatsServer(data_dir, free_port())
     await server.start()
-    nc = await nats.connect(server.url, user="operator", password=passwords["operator"])
+    nc = await nats.connect(server.url, user="operator", password=server.passwords["operator"])
     await provision_all(nc.jetstream(), Settings().retention)
     await nc.close()
     yield NatsFixture(server, data_dir)
@@ -78,8 +83,7 @@ def js(nc: Client) -> JetStreamContext:
 @pytest.fixture
 async def fresh_server(tmp_path: Path) -> AsyncIterator[NatsFixture]:
     """A server of the test's own, unprovisioned, for tests that change retention."""
-    passwords = load_or_create_passwords(tmp_path / "nats")
-    server = EmbeddedNatsServer(tmp_path, free_port(), passwords)
+    server = EmbeddedNatsServer(tmp_path, free_port())
     await server.start()
     yield NatsFixture(server, tmp_path)
     await server.stop()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import sys
 
 import nats
 import pytest
@@ -11,6 +13,8 @@ from nats.js.api import DeliverPolicy
 
 from events.envelope import new_event_id
 from tests.conftest import NatsFixture
+
+ORG_A, ORG_B = "bus-a", "bus-b"
 
 
 class Refusals:
@@ -25,11 +29,34 @@ class Refusals:
     async def wait(self, timeout: float = 5.0) -> str:
         await asyncio.wait_for(self.seen.wait(), timeout)
         self.seen.clear()
-        return self.errors[-1]
+        return self.errors[-1].lower()
 
 
-async def connect(server: NatsFixture, role: str, refusals: Refusals) -> Client:
-    return await server.connect(role, error_cb=refusals.record, allow_reconnect=False)
+async def madoguchi(server: NatsFixture, *args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "handlers",
+        "--data",
+        str(server.data_dir),
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    return process.returncode or 0, out.decode(), err.decode()
+
+
+@pytest.fixture(scope="module")
+async def orgs(nats_server: NatsFixture) -> tuple[str, str]:
+    for org in (ORG_A, ORG_B):
+        code, out, err = await madoguchi(nats_server, "org", "add", org, "--name", org)
+        assert code == 0 and "live" in out, err
+    return ORG_A, ORG_B
+
+
+async def connect(server: NatsFixture, user: str, refusals: Refusals) -> Client:
+    return await server.connect(user, error_cb=refusals.record, allow_reconnect=False)
 
 
 @pytest.mark.parametrize(
@@ -52,32 +79,58 @@ async def test_anonymous_and_wrong_passwords_are_refused(
         )
 
 
-async def test_scanner_submits_scans_only(nats_server: NatsFixture, nc: Client) -> None:
-    refusals = Refusals()
-    scanner = await connect(nats_server, "scanner", refusals)
-    js = scanner.jetstream(timeout=2)
-    ack = await js.publish("document.scanned.org-a", b"{}", headers={"Nats-Msg-Id": new_event_id()})
-    assert ack.stream == "DOCUMENTS"
+async def test_new_org_credentials_work_without_a_restart(
+    nats_server: NatsFixture, orgs: tuple[str, str]
+) -> None:
+    code, out, err = await madoguchi(nats_server, "creds", "dashboard", "--org", ORG_A)
+    assert code == 0, err
+    creds = json.loads(out)
+    assert creds["user"] == f"dashboard-{ORG_A}" and creds["inbox_prefix"]
+    client = await nats.connect(
+        creds["url"],
+        user=creds["user"],
+        password=creds["password"],
+        inbox_prefix=creds["inbox_prefix"],
+    )
+    assert client.is_connected
+    await client.close()
+    code, _, err = await madoguchi(nats_server, "creds", "dashboard", "--org", "nowhere")
+    assert code != 0 and "nowhere" in err
 
-    await scanner.publish("ocr.completed.org-a", b"{}")
-    assert "permissions violation" in (await refusals.wait()).lower()
+
+async def test_scanner_submits_for_its_own_org_only(nats_server: NatsFixture, orgs) -> None:  # type: ignore[no-untyped-def]
+    refusals = Refusals()
+    scanner = await connect(nats_server, f"scanner-{ORG_A}", refusals)
+    js = scanner.jetstream(timeout=2)
+    ack = await js.publish(
+        f"document.scanned.{ORG_A}", b"{}", headers={"Nats-Msg-Id": new_event_id()}
+    )
+    assert ack.stream == "DOCUMENTS"
+    for subject in (f"document.scanned.{ORG_B}", f"ocr.completed.{ORG_A}"):
+        await scanner.publish(subject, b"{}")
+        assert "permissions violation" in await refusals.wait()
     with pytest.raises(Exception):
         await js.stream_info("DOCUMENTS")
-    assert "permissions violation" in (await refusals.wait()).lower()
-    await scanner.subscribe("document.>")
-    assert "permissions violation" in (await refusals.wait()).lower()
+    assert "permissions violation" in await refusals.wait()
+    for subject in ("document.>", "_INBOX.>"):
+        await scanner.subscribe(subject)
+        assert "permissions violation" in await refusals.wait()
     await scanner.close()
 
 
-async def test_dashboard_listens_but_cannot_publish(nats_server: NatsFixture, nc: Client) -> None:
+async def test_dashboard_hears_its_own_org_only(nats_server: NatsFixture, nc: Client, orgs) -> None:  # type: ignore[no-untyped-def]
     refusals = Refusals()
-    dashboard = await connect(nats_server, "dashboard", refusals)
-    sub = await dashboard.subscribe("ocr.completed.*")
+    dashboard = await connect(nats_server, f"dashboard-{ORG_A}", refusals)
+    sub = await dashboard.subscribe(f"ocr.completed.{ORG_A}")
     await dashboard.flush()
-    await nc.publish("ocr.completed.org-a", b'{"hello": 1}')
+    await nc.publish(f"ocr.completed.{ORG_B}", b'{"other": 1}')
+    await nc.publish(f"ocr.completed.{ORG_A}", b'{"hello": 1}')
     assert (await sub.next_msg(timeout=5)).data == b'{"hello": 1}'
-    await dashboard.publish("document.scanned.org-a", b"{}")
-    assert "permissions violation" in (await refusals.wait()).lower()
+    for subject in (f"ocr.completed.{ORG_B}", "ocr.completed.*", "_INBOX.>", "$KV.>"):
+        await dashboard.subscribe(subject)
+        assert "permissions violation" in await refusals.wait()
+    await dashboard.publish(f"document.scanned.{ORG_A}", b"{}")
+    assert "permissions violation" in await refusals.wait()
     with pytest.raises(Exception):
         await dashboard.jetstream(timeout=1).stream_info("OCR")
     await dashboard.close()
@@ -102,7 +155,9 @@ async def test_auditor_replays_event_streams_read_only(
     await sub.unsubscribe()
 
     await auditor.publish("payment.refunded.org-z", b"{}")
-    assert "permissions violation" in (await refusals.wait()).lower()
+    assert "permissions violation" in await refusals.wait()
+    await auditor.subscribe("_INBOX.>")  # the service's replies carry personal data
+    assert "permissions violation" in await refusals.wait()
     for forbidden in (
         js.delete_stream("PAYMENTS"),
         js.purge_stream("PAYMENTS"),

@@ -116,10 +116,10 @@ async def test_up_serves_health_and_metrics_and_stops_cleanly(tmp_path: Path) ->
 
 
 async def test_healthz_is_503_when_the_bus_is_gone(tmp_path: Path) -> None:
-    from infra.nats_server import EmbeddedNatsServer, load_or_create_passwords
+    from infra.nats_server import EmbeddedNatsServer
 
     data = tmp_path / "data"
-    server = EmbeddedNatsServer(data, free_port(), load_or_create_passwords(data / "nats"))
+    server = EmbeddedNatsServer(data, free_port())
     await server.start()
     http_port = free_port()
     process = await asyncio.create_subprocess_exec(

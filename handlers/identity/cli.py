@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from handlers.identity.policy import LOCKOUT, PROBLEM_MESSAGES, password_problems
 from infra import accounts
 from infra.config import SettingsError, load_settings
+from infra.nats_server import refresh_identities
 from infra.passwords import hash_password
 from schemas.accounts import ROLES, Org, User
 
@@ -77,7 +78,10 @@ def org_add(obj: dict[str, Any], org_id: str, name: str) -> None:
 
     async def work(db: aiosqlite.Connection) -> None:
         await accounts.add_org(db, Org(id=org_id, name=name))
-        click.echo(f"organisation {org_id} ({name}) created")
+        orgs = [known.id for known in await accounts.list_orgs(db)]
+        reloaded = refresh_identities(Path(obj["data"]), orgs)
+        note = "; its bus users are live" if reloaded else ""
+        click.echo(f"organisation {org_id} ({name}) created{note}")
 
     _run(obj, work)
 

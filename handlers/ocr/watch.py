@@ -272,7 +272,7 @@ class HotFolder:
         entry = self.ledger.entries.get(key)
         document_id = document_id_for(key)
         status = None
-        if False:
+        if needs_index(entry):
             status = await records.get_status(self.js, self.options.org, document_id)
         step = next_step(entry, status)
         if step.action == "submit":

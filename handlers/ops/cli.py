@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from pathlib import Path
@@ -9,7 +10,8 @@ from typing import cast
 
 import click
 
-from events.permissions import NATS_ROLES, ORG_SCOPED_ROLES, NatsRole
+from events.permissions import NATS_ROLES, ORG_SCOPED_ROLES, NatsRole, inbox_prefix, nats_user
+from infra.accounts import list_orgs, open_accounts
 from infra.nats_server import load_or_create_passwords, recorded_url
 
 ORG_RE = re.compile(r"^[a-z0-9_-]{1,32}$")
@@ -20,7 +22,10 @@ ORG_RE = re.compile(r"^[a-z0-9_-]{1,32}$")
 @click.option("--org", help="the organisation (scanner and dashboard)")
 @click.pass_obj
 def creds(obj: dict[str, object], role: str, org: str | None) -> None:
-    """Print {"url", "user", "password"} for a plain NATS client acting as ROLE."""
+    """Print {"url", "user", "password", "inbox_prefix"} for a plain NATS client acting as ROLE.
+
+    Clients other than `operator` must use their `inbox_prefix` (nats.py: inbox_prefix=...).
+    """
     data_dir = Path(str(obj["data"]))
     if role in ORG_SCOPED_ROLES and org is None:
         raise click.UsageError(f"{role} credentials are per organisation: add --org ORG")
@@ -30,5 +35,26 @@ def creds(obj: dict[str, object], role: str, org: str | None) -> None:
         raise click.BadParameter(
             f"{org!r} is not an org id ([a-z0-9_-]{{1,32}})", param_hint="--org"
         )
-    password = load_or_create_passwords(data_dir / "nats")[cast(NatsRole, role)]
-    click.echo(json.dumps({"url": recorded_url(data_dir), "user": role, "password": password}))
+    orgs = asyncio.run(_org_ids(data_dir))
+    if org is not None and org not in orgs:
+        raise click.ClickException(f"no organisation {org!r}: create it with `madoguchi org add`")
+    user = nats_user(cast(NatsRole, role), org)
+    password = load_or_create_passwords(data_dir / "nats", orgs)[user]
+    click.echo(
+        json.dumps(
+            {
+                "url": recorded_url(data_dir),
+                "user": user,
+                "password": password,
+                "inbox_prefix": inbox_prefix(user),
+            }
+        )
+    )
+
+
+async def _org_ids(data_dir: Path) -> list[str]:
+    db = await open_accounts(data_dir / "accounts.sqlite3")
+    try:
+        return [org.id for org in await list_orgs(db)]
+    finally:
+        await db.close()

@@ -258,7 +258,7 @@ async def test_a_file_written_slowly_is_handed_in_once_complete(
                     await asyncio.sleep(0.4)
 
         done = folder / "done" / PERSONAL_NAME
-        await eventually(lambda: _exists(done), timeout=25)
+        await eventually(lambda: asyncio.to_thread(done.exists), timeout=25)
         assert done.read_bytes() == data
         (entry,) = ledger_of(folder).values()
         status = await records.get_status(js, org, entry["document_id"])
@@ -270,10 +270,6 @@ async def test_a_file_written_slowly_is_handed_in_once_complete(
     assert process.returncode == 0, (seen + rest).decode()
     logs = (seen + rest).decode()
     assert "stopped" in logs and "山田" not in logs
-
-
-async def _exists(path: Path) -> bool:
-    return path.exists()
 
 
 async def test_a_copy_put_back_after_a_restart_is_not_handed_in_again(

@@ -25,6 +25,7 @@ import nats
 from faststream import Context
 from faststream.nats import NatsRouter
 
+from bench import ocr
 from events.catalog import event_spec
 from events.envelope import caused_id, new_event_id, publish_event
 from infra.bus import durable_subscriber, make_broker
@@ -208,6 +209,7 @@ async def main() -> None:
         bare = await server_start_seconds(root / "bare")
         healthy = await up_healthy_seconds(root / "up")
         line("madoguchi up -> /healthz 200", healthy, "s", "bare nats-server ready", bare)
+    await ocr.run(line)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ finish and be acked; what does not finish is handed back to the stream), then th
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +17,7 @@ from functools import cached_property
 from pathlib import Path
 
 import aiosqlite
+import nats.errors
 import uvicorn
 from faststream.nats import NatsBroker, NatsRouter
 from nats.js import JetStreamContext
@@ -74,6 +77,8 @@ class ServeOptions:
     graceful_timeout: float = 10.0
 
 
+log = logging.getLogger("madoguchi.runtime")
+
 ReadyHook = Callable[[Runtime], Awaitable[None]]
 
 
@@ -129,7 +134,16 @@ async def serve(
             web.should_exit = True
             if web_task is not None:
                 await web_task
-        await broker.stop()
+        try:
+            # Bounded: with the bus gone, draining the subscriptions would wait forever.
+            await asyncio.wait_for(broker.stop(), timeout=options.graceful_timeout + 5)
+        except (TimeoutError, nats.errors.Error) as exc:
+            log.warning(
+                "bus unreachable while stopping (%s); unfinished work will be redelivered",
+                type(exc).__name__,
+            )
+            with contextlib.suppress(Exception):
+                await broker.connection.close()
         await runtime.aclose()
         if server is not None:
             await server.stop()

@@ -1,0 +1,316 @@
+"""`make bench`, OCR part: accuracy against the targets, and speed and memory against baselines
+measured in the same run, on a corpus generated here (`tests/ocr/corpus.py`, seeded).
+
+- page CER: mean over BENCH_OCR_PAGES typed pages (25 lines each) read by the pipeline.
+- fields: exact and wrong-but-unflagged over BENCH_OCR_FORMS filled forms (juminhyo-v1).
+- throughput: pipeline pages/s (`process_pool()` + `OcrEngine` + `read_scan` on one
+  multi-page PDF) ÷ raw tesserocr pages/s on the same pages, pre-decoded, one
+  PyTessBaseAPI(jpn) per process, as many processes as cores.
+- template mode: seconds per form read with its template ÷ the same forms read as pages.
+- memory: a worker's peak RSS on a 100-page PDF beside a 10-page one (flat = no growth).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from itertools import cycle, islice
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from handlers.ocr.intake import Limits
+from handlers.ocr.pipeline import read_scan
+from handlers.ocr.reading import plan_pages
+from infra.ocr.engine import OcrEngine
+from infra.ocr.pool import DEFAULT_LANGUAGES, process_pool
+from infra.ocr.worker import DPI, default_tessdata, load_page
+from tests.ocr.corpus import filled_form, load_template, save_pdf, text_page
+from tests.ocr.metrics import FieldScore, cer, score_fields, total_score
+
+PAGES = int(os.environ.get("BENCH_OCR_PAGES", "30"))
+FORMS = int(os.environ.get("BENCH_OCR_FORMS", "80"))
+RSS_PAGES = (10, 100)
+ROUNDS = 2  # throughput: raw and pipeline alternate, the best round of each counts
+TODAY = date(2026, 11, 1)
+# The bench measures reading, not the intake policy: a 100-page corpus PDF is ~38 MB.
+BENCH_LIMITS = Limits(max_bytes=1 << 31, max_pages=999)
+
+TARGET_CER = 0.005
+TARGET_EXACT = 0.995
+TARGET_WRONG_UNFLAGGED = 0.002
+TARGET_THROUGHPUT = 0.95
+TARGET_TEMPLATE_SPEEDUP = 7.0
+TARGET_RSS_MB = 400.0
+
+LineFn = Callable[[str, float, str, str, float], None]
+
+
+def target_line(name: str, value: float, unit: str, target: str, met: bool) -> None:
+    """A figure with the project's target beside it (no baseline: the target is absolute)."""
+    print(f"{name:<44} {value:>10.2f} {unit:<8} target {target:<27} {'met' if met else 'MISSED'}")
+
+
+# --- corpus, made on every core (seeded: the same pages every run) -------------------------
+
+
+def _page(seed: int) -> tuple[Image.Image, str]:
+    page = text_page(seed)
+    return page.image, page.truth
+
+
+def _form(seed: int) -> tuple[Image.Image, dict[str, str | int | bool]]:
+    form = filled_form(seed)
+    return form.image, form.expected
+
+
+@dataclass
+class Corpus:
+    pages_pdf: bytes  # all text pages, one multi-page PDF
+    truths: list[str]
+    decoded: Path  # the same pages as the worker renders them, (n, h, w) uint8 .npy
+    forms: list[bytes]  # one one-page PDF per form
+    expected: list[dict[str, str | int | bool]]
+    rss_pdfs: dict[int, bytes]  # pages -> a PDF of that many pages
+
+
+def make_corpus(root: Path, pages: int, forms: int, workers: int) -> Corpus:
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=spawn) as makers:
+        made_pages = list(makers.map(_page, range(pages)))
+        made_forms = list(makers.map(_form, range(10_000, 10_000 + forms)))
+    images = [image for image, _ in made_pages]
+    pages_path = save_pdf(images, root / "pages.pdf")
+    decoded = np.stack(
+        [np.asarray(load_page(str(pages_path), "pdf", n)) for n in range(len(images))]
+    )
+    np.save(root / "decoded.npy", decoded)
+    form_pdfs = []
+    for n, (image, _) in enumerate(made_forms):
+        form_pdfs.append(save_pdf([image], root / f"form-{n}.pdf").read_bytes())
+    rss_pdfs = {
+        count: save_pdf(list(islice(cycle(images), count)), root / f"rss-{count}.pdf").read_bytes()
+        for count in RSS_PAGES
+    }
+    return Corpus(
+        pages_path.read_bytes(),
+        [truth for _, truth in made_pages],
+        root / "decoded.npy",
+        form_pdfs,
+        [expected for _, expected in made_forms],
+        rss_pdfs,
+    )
+
+
+# --- the raw baseline: nothing but Tesseract on decoded pixels ------------------------------
+
+_raw: dict[str, Any] = {}
+
+
+def _raw_init(tessdata: str, decoded: str) -> None:
+    os.environ["OMP_THREAD_LIMIT"] = "1"  # as the workers: one core per process
+    import tesserocr
+
+    _raw["api"] = tesserocr.PyTessBaseAPI(
+        path=tessdata, lang="jpn", psm=tesserocr.PSM.AUTO, oem=tesserocr.OEM.LSTM_ONLY
+    )
+    _raw["pages"] = np.load(decoded, mmap_mode="r")
+
+
+def _raw_read(index: int) -> str:
+    api = _raw["api"]
+    api.SetImage(Image.fromarray(np.array(_raw["pages"][index])))
+    api.SetSourceResolution(DPI)
+    text: str = api.GetUTF8Text()
+    return text
+
+
+async def _raw_round(executor: Executor, count: int) -> tuple[float, list[str]]:
+    loop = asyncio.get_running_loop()
+    started = time.perf_counter()
+    texts = await asyncio.gather(
+        *(loop.run_in_executor(executor, _raw_read, n) for n in range(count))
+    )
+    return count / (time.perf_counter() - started), list(texts)
+
+
+async def _pipeline_round(engine: OcrEngine, pdf: bytes, count: int) -> tuple[float, list[str]]:
+    started = time.perf_counter()
+    result, refusal = await read_scan(engine, "bench-pages", pdf, None, BENCH_LIMITS, TODAY)
+    elapsed = time.perf_counter() - started
+    if refusal is not None or len(result.pages) != count:
+        raise RuntimeError(f"the pipeline did not read the pages: {refusal or len(result.pages)}")
+    return count / elapsed, [page.text for page in result.pages]
+
+
+async def _forms_round(
+    engine: OcrEngine, pdfs: Sequence[bytes], template: Any
+) -> tuple[float, list[Any]]:
+    started = time.perf_counter()
+    results = await asyncio.gather(
+        *(
+            read_scan(engine, f"bench-{n}", pdf, template, BENCH_LIMITS, TODAY)
+            for n, pdf in enumerate(pdfs)
+        )
+    )
+    elapsed = time.perf_counter() - started
+    return elapsed / len(pdfs), [result for result, _ in results]
+
+
+def _children_peak_kib() -> int:
+    """The largest own peak RSS (VmHWM) among this process's live child processes (Linux).
+
+    Not `PageReading.peak_rss_kib`: that is the worker's `ru_maxrss`, which Linux carries over
+    exec from the forked parent, so a spawned worker reports at least the parent's peak RSS.
+    """
+    peak, me = 0, os.getpid()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) != me:
+                continue
+            for row in (stat.parent / "status").read_text().splitlines():
+                if row.startswith("VmHWM:"):
+                    peak = max(peak, int(row.split()[1]))
+        except (OSError, ValueError, IndexError):  # a process that ended meanwhile
+            continue
+    return peak
+
+
+async def _peak_rss_mb(pdf: bytes, workers: int) -> tuple[float, float]:
+    """(own peak RSS of the hungriest worker, the peak_rss_kib the workers reported), in MB,
+    for a fresh pool that read only this document."""
+    engine = OcrEngine(process_pool(workers))
+    try:
+        async with engine.staged(pdf) as path:
+            facts = await engine.probe(path, "pdf")
+            readings = await engine.read_pages(plan_pages(path, "pdf", facts.pages, None))
+        own = _children_peak_kib()
+    finally:
+        engine.close()
+    reported = max(r.peak_rss_kib for r in readings)
+    return (own or reported) * 1024 / 1e6, reported * 1024 / 1e6
+
+
+async def run(print_line: LineFn) -> None:
+    workers = os.cpu_count() or 1
+    print(
+        f"ocr: {PAGES} text pages, {FORMS} forms, {workers} workers, "
+        f"tessdata_fast {DEFAULT_LANGUAGES} (raw baseline: jpn)"
+    )
+    with tempfile.TemporaryDirectory(prefix="madoguchi-bench-ocr-") as tmp:
+        corpus = await asyncio.to_thread(make_corpus, Path(tmp), PAGES, FORMS, workers)
+        raw = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_raw_init,
+            initargs=(default_tessdata(), str(corpus.decoded)),
+        )
+        engine = OcrEngine(process_pool(workers))
+        try:
+            # Warm up: every process started and its Tesseract loaded before any clock runs.
+            await _raw_round(raw, min(2 * workers, PAGES))
+            await asyncio.gather(
+                *(
+                    read_scan(engine, f"warm-{n}", corpus.forms[0], None, BENCH_LIMITS, TODAY)
+                    for n in range(2 * workers)
+                )
+            )
+            raw_rate = pipeline_rate = 0.0
+            raw_texts: list[str] = []
+            texts: list[str] = []
+            for _ in range(ROUNDS):
+                rate, raw_texts = await _raw_round(raw, PAGES)
+                raw_rate = max(raw_rate, rate)
+                rate, texts = await _pipeline_round(engine, corpus.pages_pdf, PAGES)
+                pipeline_rate = max(pipeline_rate, rate)
+            page_cer = _mean([cer(t, r) for t, r in zip(corpus.truths, texts, strict=True)])
+            raw_cer = _mean([cer(t, r) for t, r in zip(corpus.truths, raw_texts, strict=True)])
+
+            template = load_template()
+            per_form_template, results = await _forms_round(engine, corpus.forms, template)
+            per_form_page, _ = await _forms_round(engine, corpus.forms, None)
+            score: FieldScore = total_score(
+                score_fields(expected, result)
+                for expected, result in zip(corpus.expected, results, strict=True)
+            )
+        finally:
+            raw.shutdown(wait=True, cancel_futures=True)
+            engine.close()
+        rss = {count: await _peak_rss_mb(corpus.rss_pdfs[count], workers) for count in RSS_PAGES}
+
+    target_line(
+        f"page CER, mean of {PAGES} pages", 100 * page_cer, "%", "≤ 0.5 %", page_cer <= TARGET_CER
+    )
+    print_line(
+        "page CER, pipeline (vs raw tesserocr jpn)", 100 * page_cer, "%", "raw", 100 * raw_cer
+    )
+    target_line(
+        f"fields exact, {score.total} fields",
+        100 * score.exact_rate,
+        "%",
+        "≥ 99.5 %",
+        score.exact_rate >= TARGET_EXACT,
+    )
+    target_line(
+        "fields wrong but not flagged",
+        100 * score.wrong_unflagged_rate,
+        "%",
+        "≤ 0.2 %",
+        score.wrong_unflagged_rate <= TARGET_WRONG_UNFLAGGED,
+    )
+    target_line("fields flagged for review", 100 * score.flagged_rate, "%", "(no target)", True)
+    print_line(
+        "OCR pages/s, pipeline (target ratio ≥ 0.95)",
+        pipeline_rate,
+        "pages/s",
+        "raw tesserocr jpn, all cores",
+        raw_rate,
+    )
+    print_line(
+        "template mode ms/form (target ratio ≤ 0.14)",
+        1000 * per_form_template,
+        "ms",
+        "same forms read as pages",
+        1000 * per_form_page,
+    )
+    big, small = RSS_PAGES[1], RSS_PAGES[0]
+    print_line(
+        f"worker peak RSS, {big}-page PDF (≤ 400 MB)",
+        rss[big][0],
+        "MB",
+        f"{small}-page PDF",
+        rss[small][0],
+    )
+    print_line(
+        f"worker peak_rss_kib as reported, {big} pages",
+        rss[big][1],
+        "MB",
+        "own peak (VmHWM)",
+        rss[big][0],
+    )
+    speedup = per_form_page / per_form_template
+    verdicts = {
+        f"pipeline/raw {pipeline_rate / raw_rate:.2f} (≥ {TARGET_THROUGHPUT})": (
+            pipeline_rate / raw_rate >= TARGET_THROUGHPUT
+        ),
+        f"template mode {speedup:.1f}x faster (≥ {TARGET_TEMPLATE_SPEEDUP:.0f}x)": (
+            speedup >= TARGET_TEMPLATE_SPEEDUP
+        ),
+        f"peak RSS {rss[big][0]:.0f} MB (≤ {TARGET_RSS_MB:.0f} MB)": rss[big][0] <= TARGET_RSS_MB,
+    }
+    print(
+        "ocr targets: " + "; ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in verdicts.items())
+    )
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else 0.0

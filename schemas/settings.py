@@ -81,7 +81,7 @@ class ReliabilitySettings(_Section):
 
 class OcrSettings(_Section):
     workers: int = Field(default=0, ge=0, le=64)  # 0: one worker process per core
-    languages: str = Field(default="jpn+eng", pattern=r"^[a-z_]+(\+[a-z_]+)*$")
+    languages: str = Field(default="jpn", pattern=r"^[a-z_]+(\+[a-z_]+)*$")
     max_file_mb: float = Field(default=20.0, gt=0, le=1024)
     max_pages: int = Field(default=100, ge=1, le=1000)
     max_page_megapixels: float = Field(default=72.0, gt=0, le=500)

@@ -16,7 +16,7 @@ from infra.ocr.worker import default_tessdata, init_worker
 
 T = TypeVar("T")
 
-DEFAULT_LANGUAGES = "jpn+eng"
+DEFAULT_LANGUAGES = "jpn"
 
 
 class OcrPool(Protocol):

@@ -96,7 +96,7 @@ def init_worker(tessdata: str, languages: str) -> None:
 
 def _api() -> Any:
     if "api" not in _state:
-        init_worker(default_tessdata(), "jpn+eng")
+        init_worker(default_tessdata(), "jpn")
     return _state["api"]
 
 

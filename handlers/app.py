@@ -17,7 +17,7 @@ from faststream.specification import AsyncAPI
 from events.catalog import DEAD_LETTER_PREFIX, EVENTS
 from handlers import identity, ocr, ops
 from handlers.room import Room
-from infra.accounts import ensure_admin, open_accounts
+from infra.accounts import ensure_admin
 from infra.config import SettingsError, load_settings
 from infra.runtime import Runtime, ServeOptions, serve
 
@@ -78,14 +78,12 @@ def _settings(obj: dict[str, object]):  # type: ignore[no-untyped-def]
 
 
 async def _announce(runtime: Runtime, http_port: int | None) -> None:
-    db = await open_accounts(runtime.data_dir / "accounts.sqlite3")
-    try:
-        admin_password = await ensure_admin(db)
-    finally:
-        await db.close()
+    assert runtime.accounts is not None
+    admin_password = await ensure_admin(runtime.accounts)
     lines = [f"madoguchi {VERSION} is up", f"  bus:      {', '.join(runtime.nats_urls)}"]
     if http_port is not None:
-        base = f"http://127.0.0.1:{http_port}"
+        scheme = "https" if runtime.settings.tls.enabled else "http"
+        base = f"{scheme}://127.0.0.1:{http_port}"
         lines += [
             f"  portal:   {base}/",
             f"  staff:    {base}/staff/",

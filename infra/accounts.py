@@ -92,8 +92,17 @@ class AccountExists(ValueError):
 
 
 def _user(row: aiosqlite.Row | tuple[object, ...]) -> User:
-    names = ("login", "org", "role", "personal_info", "password_hash", "password_changed_at",
-             "must_change_password", "failed_attempts", "locked_until")  # fmt: skip
+    names = (
+        "login",
+        "org",
+        "role",
+        "personal_info",
+        "password_hash",
+        "password_changed_at",
+        "must_change_password",
+        "failed_attempts",
+        "locked_until",
+    )
     return User.model_validate(dict(zip(names, row, strict=True)))
 
 
@@ -105,8 +114,9 @@ _SELECT_USERS = (
 
 async def add_org(db: aiosqlite.Connection, org: Org) -> None:
     try:
-        await db.execute("INSERT INTO orgs (id, name, created_at) VALUES (?, ?, ?)",
-                         (org.id, org.name, _now()))  # fmt: skip
+        await db.execute(
+            "INSERT INTO orgs (id, name, created_at) VALUES (?, ?, ?)", (org.id, org.name, _now())
+        )
     except aiosqlite.IntegrityError:
         raise AccountExists(f"organisation {org.id!r} already exists") from None
     await db.commit()
@@ -128,9 +138,16 @@ async def add_user(db: aiosqlite.Connection, user: User) -> None:
         await db.execute(
             "INSERT INTO users (login, org, role, personal_info, password_hash,"
             " password_changed_at, must_change_password) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (user.login, user.org, user.role, int(user.personal_info), user.password_hash,
-             user.password_changed_at.isoformat(), int(user.must_change_password)),
-        )  # fmt: skip
+            (
+                user.login,
+                user.org,
+                user.role,
+                int(user.personal_info),
+                user.password_hash,
+                user.password_changed_at.isoformat(),
+                int(user.must_change_password),
+            ),
+        )
     except aiosqlite.IntegrityError:
         raise AccountExists(f"login {user.login!r} already exists") from None
     await db.commit()

@@ -7,6 +7,7 @@ any number of processes), manual acks left to the reliability middleware, one me
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -21,6 +22,7 @@ from nats.js.api import DeliverPolicy
 from events.catalog import DEAD_LETTERS, EventSpec
 from infra.nats_server import load_or_create_passwords, recorded_url
 from infra.reliability import ReliabilityMiddleware, RetryPolicy
+from infra.tls import load_client_context
 from schemas.settings import ReliabilitySettings
 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
@@ -42,10 +44,11 @@ def make_broker(
     user: str = "operator",
     graceful_timeout: float = 10.0,
     name: str = "madoguchi",
+    ssl_context: ssl.SSLContext | None = None,
 ) -> NatsBroker:
     broker = NatsBroker(
         list(urls),
-        security=NatsUserPassword(username=user, password=password),
+        security=NatsUserPassword(username=user, password=password, ssl_context=ssl_context),
         name=name,
         graceful_timeout=graceful_timeout,
         ack_policy=AckPolicy.MANUAL,
@@ -93,9 +96,11 @@ async def connect_client(data_dir: Path) -> Client:
     role = "operator"
     password = load_or_create_passwords(data_dir / "nats")[role]
     urls = recorded_url(data_dir).split(",")
+    context = load_client_context(data_dir / "nats") if urls[0].startswith("tls:") else None
     try:
         return await nats.connect(
             urls,
+            tls=context,
             user=role,
             password=password,
             allow_reconnect=False,

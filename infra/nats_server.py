@@ -28,6 +28,7 @@ from events.permissions import (
     nats_user,
     permissions_for,
 )
+from infra.tls import TlsFiles
 
 REPO_NATS_CONF = Path(__file__).resolve().parent.parent / "nats.conf"
 
@@ -140,8 +141,25 @@ def write_server_config(
     _write_private(paths.nats_dir / "auth.conf", render_auth_conf(paths.nats_dir, orgs))
     # nats-server resolves includes relative to the including file only.
     base = os.path.relpath(base_conf, paths.nats_dir)
-    _write_private(paths.server_conf, f'include "{base}"\ninclude "auth.conf"\n')
+    tls = 'include "tls.conf"\n' if (paths.nats_dir / "tls.conf").exists() else ""
+    _write_private(paths.server_conf, f'include "{base}"\ninclude "auth.conf"\n{tls}')
     return paths.server_conf
+
+
+def write_tls_conf(paths: ServerPaths, tls: TlsFiles | None, require_client_certs: bool) -> None:
+    """TLS for client connections (or none: the file is removed)."""
+    path = paths.nats_dir / "tls.conf"
+    if tls is None:
+        path.unlink(missing_ok=True)
+        return
+    block = {
+        "cert_file": str(tls.cert_file),
+        "key_file": str(tls.key_file),
+        "ca_file": str(tls.ca_file),
+        "verify": require_client_certs,
+        "timeout": 5,
+    }
+    _write_private(path, "tls " + json.dumps(block, indent=2) + "\n")
 
 
 class EmbeddedNatsServer:
@@ -153,19 +171,25 @@ class EmbeddedNatsServer:
         port: int,
         orgs: Iterable[str] = (),
         base_conf: Path = REPO_NATS_CONF,
+        tls: TlsFiles | None = None,
+        require_client_certs: bool = False,
     ) -> None:
         self.paths = ServerPaths(data_dir)
         self.port = port
         self.orgs = list(orgs)
+        self.tls = tls
+        self.require_client_certs = require_client_certs
         self.passwords = load_or_create_passwords(self.paths.nats_dir, self.orgs)
         self.base_conf = base_conf
         self.process: asyncio.subprocess.Process | None = None
 
     @property
     def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
+        return f"{'tls' if self.tls else 'nats'}://127.0.0.1:{self.port}"
 
     async def start(self, timeout: float = 20.0) -> str:
+        self.paths.nats_dir.mkdir(parents=True, exist_ok=True)
+        write_tls_conf(self.paths, self.tls, self.require_client_certs)
         conf = write_server_config(self.paths, self.orgs, self.base_conf)
         self.paths.store_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "MADOGUCHI_STORE_DIR": str(self.paths.store_dir)}

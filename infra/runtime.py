@@ -30,6 +30,7 @@ from infra.ocr.engine import OcrEngine
 from infra.ocr.pool import process_pool
 from infra.pi_store import PersonalDataStore
 from infra.provisioning import Provisioned, provision_all
+from infra.tls import check_files, client_context, files_for, save_client_config
 from infra.web import build_web_app, web_server
 from schemas.settings import Settings
 
@@ -94,19 +95,31 @@ async def serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
+    tls = options.settings.tls
+    tls_files = files_for(tls, options.data_dir) if tls.enabled else None
+    if tls_files is not None:
+        check_files(tls_files)
+        save_client_config(options.data_dir / "nats", tls_files)
     accounts_db = await open_accounts(options.data_dir / "accounts.sqlite3")
     orgs = [org.id for org in await list_orgs(accounts_db)]
     passwords = load_or_create_passwords(options.data_dir / "nats", orgs)
     server: EmbeddedNatsServer | None = None
     urls = list(options.nats_urls)
     if not urls:
-        server = EmbeddedNatsServer(options.data_dir, options.nats_port, orgs)
+        server = EmbeddedNatsServer(
+            options.data_dir,
+            options.nats_port,
+            orgs,
+            tls=tls_files,
+            require_client_certs=tls.client_certs == "required",
+        )
         urls = [await server.start()]
     broker = make_broker(
         urls,
         passwords["operator"],
         retry_policy(options.settings.reliability),
         graceful_timeout=options.graceful_timeout,
+        ssl_context=client_context(tls_files) if tls_files else None,
     )
     for router in routers:
         broker.include_router(router)
@@ -121,7 +134,7 @@ async def serve(
         (options.data_dir / "nats" / "url").write_text(",".join(urls))
         if options.http_port is not None:
             app = build_web_app(routes, {"runtime": runtime})
-            web = web_server(app, options.http_host, options.http_port)
+            web = web_server(app, options.http_host, options.http_port, tls_files, tls.client_certs)
             web_task = asyncio.create_task(web.serve())
             await _until_started(web, web_task)
         if on_ready is not None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import ssl
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -12,6 +14,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from infra.tls import TlsFiles, zone_of_certificate
 
 
 class _Server(uvicorn.Server):
@@ -33,8 +38,11 @@ class ApiError(Exception):
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return JSONResponse({"error": exc.code, "detail": exc.detail}, status_code=exc.status,
-                        headers={"Cache-Control": "no-store"})  # fmt: skip
+    return JSONResponse(
+        {"error": exc.code, "detail": exc.detail},
+        status_code=exc.status,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -53,8 +61,52 @@ def build_web_app(routes: Sequence[BaseRoute], state: dict[str, Any]) -> Starlet
     return app
 
 
-def web_server(app: Starlette, host: str, port: int) -> uvicorn.Server:
+class _ClientCertificateZone(H11Protocol):
+    """Puts the zone a client certificate names into each request's scope.
+
+    uvicorn does not pass the peer certificate to the app, so the protocol reads it from the
+    TLS connection once and hands it on as `scope["extensions"]["tls"]["client_cert_zone"]`.
+    """
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        ssl_object = transport.get_extra_info("ssl_object")
+        zone = zone_of_certificate(ssl_object.getpeercert() if ssl_object else None)
+        inner = self.app
+
+        async def with_zone(scope: Any, receive: Any, send: Any) -> None:
+            extensions = {**scope.get("extensions", {}), "tls": {"client_cert_zone": zone}}
+            await inner({**scope, "extensions": extensions}, receive, send)
+
+        self.app = with_zone
+
+
+CERT_REQS = {"off": ssl.CERT_NONE, "optional": ssl.CERT_OPTIONAL, "required": ssl.CERT_REQUIRED}
+
+
+def web_server(
+    app: Starlette,
+    host: str,
+    port: int,
+    tls: TlsFiles | None = None,
+    client_certs: str = "optional",
+) -> uvicorn.Server:
+    options: dict[str, Any] = {}
+    if tls is not None:
+        options = {
+            "ssl_certfile": str(tls.cert_file),
+            "ssl_keyfile": str(tls.key_file),
+            "ssl_ca_certs": str(tls.ca_file),
+            "ssl_cert_reqs": CERT_REQS[client_certs],
+            "http": _ClientCertificateZone,
+        }
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", lifespan="off", access_log=False
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
+        **options,
     )
     return _Server(config)

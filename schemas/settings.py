@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 from ipaddress import IPv4Network, IPv6Network
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
@@ -87,6 +88,17 @@ class OcrSettings(_Section):
     max_page_megapixels: float = Field(default=72.0, gt=0, le=500)
 
 
+class TlsSettings(_Section):
+    """Encrypted transport for the bus and the web app (`madoguchi tls init` makes the files)."""
+
+    enabled: bool = False
+    dir: Path | None = None  # default: <data>/tls
+    ca_file: Path | None = None  # the city's own CA and server certificate, if it has them
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    client_certs: Literal["off", "optional", "required"] = "optional"
+
+
 class Settings(_Section):
     zones: ZoneSettings = ZoneSettings()
     retention: RetentionSettings = RetentionSettings()
@@ -94,3 +106,4 @@ class Settings(_Section):
     payment_agent: PaymentAgentSettings = PaymentAgentSettings()
     reliability: ReliabilitySettings = ReliabilitySettings()
     ocr: OcrSettings = OcrSettings()
+    tls: TlsSettings = TlsSettings()

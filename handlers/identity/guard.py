@@ -30,6 +30,10 @@ def runtime_of(request: Request) -> Runtime:
 
 
 def request_zone(request: Request) -> Zone | None:
+    """A verified client certificate's zone first (TLS), else the client address's."""
+    certified = request.scope.get("extensions", {}).get("tls", {}).get("client_cert_zone")
+    if certified in ("SA", "SJ", "MN"):
+        return certified  # type: ignore[no-any-return]
     client = request.client.host if request.client else None
     return zone_of(client, runtime_of(request).settings.zones)
 

@@ -1,5 +1,5 @@
-from handlers.ops.cli import creds
+from handlers.ops.cli import creds, tls
 from handlers.ops.web import routes
 from handlers.room import Room
 
-room = Room(name="ops", routes=routes, commands=[creds])
+room = Room(name="ops", routes=routes, commands=[creds, tls])

@@ -13,6 +13,8 @@ import click
 from events.permissions import NATS_ROLES, ORG_SCOPED_ROLES, NatsRole, inbox_prefix, nats_user
 from infra.accounts import list_orgs, open_accounts
 from infra.nats_server import load_or_create_passwords, recorded_url
+from infra.tls import init as init_tls
+from infra.tls import issue_client
 
 ORG_RE = re.compile(r"^[a-z0-9_-]{1,32}$")
 
@@ -58,3 +60,35 @@ async def _org_ids(data_dir: Path) -> list[str]:
         return [org.id for org in await list_orgs(db)]
     finally:
         await db.close()
+
+
+@click.group()
+def tls() -> None:
+    """Certificates for encrypted transport (a private CA under --data/tls)."""
+
+
+@tls.command("init")
+@click.option("--host", "hosts", multiple=True, help="another name or address of this server")
+@click.pass_obj
+def tls_init(obj: dict[str, object], hosts: tuple[str, ...]) -> None:
+    """Make the CA (kept if present), the server certificate and the service's client one."""
+    files = init_tls(Path(str(obj["data"])) / "tls", hosts)
+    click.echo(
+        f"CA: {files.ca_file}\nserver: {files.cert_file}\n"
+        "turn it on with [tls] enabled = true in the settings file"
+    )
+
+
+@tls.command("client")
+@click.argument("name")
+@click.option("--zone", type=click.Choice(["SA", "SJ", "MN"]), help="the terminal's network")
+@click.pass_obj
+def tls_client(obj: dict[str, object], name: str, zone: str | None) -> None:
+    """Issue a client certificate for a terminal or program (its OU is the zone)."""
+    if not re.match(r"^[A-Za-z0-9_-]{1,64}$", name):
+        raise click.BadParameter(f"{name!r}: letters, digits, '-' or '_'", param_hint="NAME")
+    tls_dir = Path(str(obj["data"])) / "tls"
+    if not (tls_dir / "ca.crt").exists():
+        raise click.ClickException("no CA yet: run `madoguchi tls init` first")
+    cert, key = issue_client(tls_dir, name, zone)
+    click.echo(f"{cert}\n{key}")

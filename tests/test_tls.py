@@ -1,0 +1,157 @@
+"""The sign-in and scan path with TLS on: private CA, HTTPS, a TLS bus, client certificates
+that are required and name the terminal's zone."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import ssl
+import sys
+from pathlib import Path
+
+import httpx
+import nats
+import pytest
+
+from tests.conftest import free_port
+from tests.ocr.corpus import text_page
+
+MADOGUCHI = [sys.executable, "-m", "handlers"]
+PASSWORD = "Sakura-Kaidan-7731"
+
+
+async def run(
+    data: Path, *args: str, stdin: str = "", config: Path | None = None
+) -> tuple[int, str, str]:
+    extra = ["--config", str(config)] if config else []
+    process = await asyncio.create_subprocess_exec(
+        *MADOGUCHI,
+        "--data",
+        str(data),
+        *extra,
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(stdin.encode()), timeout=300)
+    return process.returncode or 0, out.decode(), err.decode()
+
+
+def context(ca: Path, cert: Path | None = None) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(cafile=str(ca))
+    if cert is not None:
+        ctx.load_cert_chain(str(cert), str(cert.with_suffix(".key")))
+    return ctx
+
+
+async def test_sign_in_and_scan_over_tls(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert (await run(data, "tls", "init"))[0] == 0
+    code, out, err = await run(data, "tls", "client", "clerk-pc", "--zone", "SJ")
+    assert code == 0, err
+    clerk_cert = Path(out.splitlines()[0])
+    config = tmp_path / "settings.toml"
+    config.write_text('[tls]\nenabled = true\nclient_certs = "required"\n', encoding="utf-8")
+    assert (await run(data, "org", "add", "shimin", "--name", "市民課"))[0] == 0
+    code, _, err = await run(
+        data,
+        "user",
+        "add",
+        "clerk",
+        "--org",
+        "shimin",
+        "--role",
+        "staff",
+        "--personal-info",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    assert code == 0, err
+
+    nats_port, http_port = free_port(), free_port()
+    up = await asyncio.create_subprocess_exec(
+        *MADOGUCHI,
+        "--data",
+        str(data),
+        "--config",
+        str(config),
+        "up",
+        "--nats-port",
+        str(nats_port),
+        "--http-port",
+        str(http_port),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        assert up.stdout is not None
+        banner = ""
+        while "Ctrl-C" not in banner:
+            line = await asyncio.wait_for(up.stdout.readline(), timeout=60)
+            assert line, banner
+            banner += line.decode()
+        assert f"https://127.0.0.1:{http_port}/staff/" in banner
+        assert f"tls://127.0.0.1:{nats_port}" in banner
+        ca = data / "tls" / "ca.crt"
+        base = f"https://127.0.0.1:{http_port}"
+
+        # No client certificate, or no TLS at all: no connection.
+        async with httpx.AsyncClient(verify=context(ca)) as anonymous:
+            with pytest.raises(httpx.TransportError):
+                await anonymous.get(f"{base}/healthz")
+        async with httpx.AsyncClient() as plain:
+            with pytest.raises(httpx.TransportError):
+                await plain.get(f"http://127.0.0.1:{http_port}/healthz")
+        with pytest.raises(Exception):
+            await nats.connect(
+                f"nats://127.0.0.1:{nats_port}",
+                allow_reconnect=False,
+                max_reconnect_attempts=0,
+                connect_timeout=3,
+            )
+
+        # The clerk's terminal certificate says SJ: PI work is allowed though no [zones] exist.
+        async with httpx.AsyncClient(base_url=base, verify=context(ca, clerk_cert)) as clerk:
+            session = await clerk.post(
+                "/api/session", json={"login": "clerk", "password": PASSWORD}
+            )
+            assert session.status_code == 200, session.text
+            assert session.json()["zone"] == "SJ"
+            assert "secure" in session.headers["set-cookie"].lower()
+            page = tmp_path / "page.png"
+            text_page(11, lines=3).image.save(page, dpi=(300, 300))
+            uploaded = await clerk.post(
+                "/api/documents",
+                files={"file": ("p.png", page.read_bytes(), "image/png")},
+                data={"personal_info": "true"},
+                headers={"X-CSRF-Token": session.json()["csrf_token"]},
+            )
+            assert uploaded.status_code == 202, uploaded.text
+
+        # Command-line tools reach the TLS bus with the service certificate.
+        code, out, err = await run(
+            data, "scan", str(page), "--org", "shimin", "--wait", "--json", config=config
+        )
+        assert code == 0, err
+        assert json.loads(out)["status"] == "completed"
+    finally:
+        up.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(up.wait(), timeout=60) == 0
+
+
+async def test_tls_on_without_certificates_refuses_to_start(tmp_path: Path) -> None:
+    config = tmp_path / "settings.toml"
+    config.write_text("[tls]\nenabled = true\n", encoding="utf-8")
+    code, _, err = await run(
+        tmp_path / "data",
+        "--config",
+        str(config),
+        "up",
+        "--nats-port",
+        str(free_port()),
+        "--http-port",
+        str(free_port()),
+    )
+    assert code != 0 and "tls init" in err and len(err.strip().splitlines()) == 1

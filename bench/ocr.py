@@ -68,9 +68,10 @@ def _page(seed: int) -> tuple[Image.Image, str]:
     return page.image, page.truth
 
 
-def _form(seed: int) -> tuple[Image.Image, dict[str, str | int | bool]]:
+def _form(seed: int, root: Path) -> dict[str, str | int | bool]:
     form = filled_form(seed)
-    return form.image, form.expected
+    save_pdf([form.image], root / f"form-{seed}.pdf")  # saved here: no image crosses processes
+    return form.expected
 
 
 @dataclass
@@ -87,16 +88,19 @@ def make_corpus(root: Path, pages: int, forms: int, workers: int) -> Corpus:
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=spawn) as makers:
         made_pages = list(makers.map(_page, range(pages)))
-        made_forms = list(makers.map(_form, range(10_000, 10_000 + forms)))
+        form_seeds = range(10_000, 10_000 + forms)
+        expected = list(makers.map(_form, form_seeds, [root] * forms))
     images = [image for image, _ in made_pages]
     pages_path = save_pdf(images, root / "pages.pdf")
-    decoded = np.stack(
-        [np.asarray(load_page(str(pages_path), "pdf", n)) for n in range(len(images))]
+    first = np.asarray(load_page(str(pages_path), "pdf", 0))
+    decoded = np.lib.format.open_memmap(
+        root / "decoded.npy", mode="w+", dtype=np.uint8, shape=(len(images), *first.shape)
     )
-    np.save(root / "decoded.npy", decoded)
-    form_pdfs = []
-    for n, (image, _) in enumerate(made_forms):
-        form_pdfs.append(save_pdf([image], root / f"form-{n}.pdf").read_bytes())
+    for n in range(len(images)):
+        decoded[n] = first if n == 0 else np.asarray(load_page(str(pages_path), "pdf", n))
+    decoded.flush()
+    del decoded
+    form_pdfs = [(root / f"form-{seed}.pdf").read_bytes() for seed in form_seeds]
     rss_pdfs = {
         count: save_pdf(list(islice(cycle(images), count)), root / f"rss-{count}.pdf").read_bytes()
         for count in RSS_PAGES
@@ -106,7 +110,7 @@ def make_corpus(root: Path, pages: int, forms: int, workers: int) -> Corpus:
         [truth for _, truth in made_pages],
         root / "decoded.npy",
         form_pdfs,
-        [expected for _, expected in made_forms],
+        expected,
         rss_pdfs,
     )
 

@@ -16,6 +16,7 @@ import nats
 from faststream.middlewares import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsRouter, PullSub
 from faststream.nats.security import NatsUserPassword
+from faststream.security import BaseSecurity
 from nats.aio.client import Client
 from nats.js.api import DeliverPolicy
 
@@ -38,7 +39,7 @@ def retry_policy(settings: ReliabilitySettings) -> RetryPolicy:
 
 def make_broker(
     urls: Sequence[str],
-    password: str,
+    password: str | None,
     policy: RetryPolicy,
     *,
     user: str = "operator",
@@ -46,9 +47,15 @@ def make_broker(
     name: str = "madoguchi",
     ssl_context: ssl.SSLContext | None = None,
 ) -> NatsBroker:
+    # No password: the bus identifies us by our TLS client certificate.
+    security = (
+        BaseSecurity(ssl_context=ssl_context)
+        if password is None
+        else NatsUserPassword(username=user, password=password, ssl_context=ssl_context)
+    )
     broker = NatsBroker(
         list(urls),
-        security=NatsUserPassword(username=user, password=password, ssl_context=ssl_context),
+        security=security,
         name=name,
         graceful_timeout=graceful_timeout,
         ack_policy=AckPolicy.MANUAL,
@@ -93,16 +100,21 @@ def durable_subscriber(
 
 async def connect_client(data_dir: Path) -> Client:
     """The service's own client for command-line tools, with the credentials under `--data`."""
-    role = "operator"
-    password = load_or_create_passwords(data_dir / "nats")[role]
     urls = recorded_url(data_dir).split(",")
-    context = load_client_context(data_dir / "nats") if urls[0].startswith("tls:") else None
+    context, mapped = load_client_context(data_dir / "nats")
+    identity = (
+        {}
+        if mapped
+        else {
+            "user": "operator",
+            "password": load_or_create_passwords(data_dir / "nats")["operator"],
+        }
+    )
     try:
         return await nats.connect(
             urls,
-            tls=context,
-            user=role,
-            password=password,
+            tls=context if urls[0].startswith("tls:") else None,
+            **identity,
             allow_reconnect=False,
             connect_timeout=5,
             max_reconnect_attempts=0,

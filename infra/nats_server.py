@@ -28,7 +28,7 @@ from events.permissions import (
     nats_user,
     permissions_for,
 )
-from infra.tls import TlsFiles
+from infra.tls import TlsFiles, bus_identity
 
 REPO_NATS_CONF = Path(__file__).resolve().parent.parent / "nats.conf"
 
@@ -87,15 +87,24 @@ def _credentials(nats_dir: Path, orgs: Iterable[str]) -> dict[str, dict[str, str
     return entries
 
 
-def render_auth_conf(nats_dir: Path, orgs: Iterable[str]) -> str:
+def render_auth_conf(nats_dir: Path, orgs: Iterable[str], mapped: bool = False) -> str:
+    """Users and permissions; `mapped`: identified by certificate (TLS verify_and_map), so
+    each user is its certificate's e-mail name and has no password."""
     credentials = _credentials(nats_dir, orgs)
     users = []
     for user, role, org in bus_users(orgs):
         perms = permissions_for(role, org)
-        users.append(
-            {
+        identity = (
+            {"user": bus_identity(user)}
+            if mapped
+            else {
                 "user": user,
                 "password": credentials[user]["bcrypt"],
+            }
+        )
+        users.append(
+            {
+                **identity,
                 "permissions": {
                     "publish": {"allow": list(perms.publish) or ["_madoguchi_nothing"]},
                     "subscribe": {"allow": list(perms.subscribe) or ["_madoguchi_nothing"]},
@@ -138,7 +147,8 @@ def write_server_config(
     paths: ServerPaths, orgs: Iterable[str], base_conf: Path = REPO_NATS_CONF
 ) -> Path:
     paths.nats_dir.mkdir(parents=True, exist_ok=True)
-    _write_private(paths.nats_dir / "auth.conf", render_auth_conf(paths.nats_dir, orgs))
+    mapped = "verify_and_map" in _read(paths.nats_dir / "tls.conf")
+    _write_private(paths.nats_dir / "auth.conf", render_auth_conf(paths.nats_dir, orgs, mapped))
     # nats-server resolves includes relative to the including file only.
     base = os.path.relpath(base_conf, paths.nats_dir)
     tls = 'include "tls.conf"\n' if (paths.nats_dir / "tls.conf").exists() else ""
@@ -146,19 +156,24 @@ def write_server_config(
     return paths.server_conf
 
 
+def _read(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
+
+
 def write_tls_conf(paths: ServerPaths, tls: TlsFiles | None, require_client_certs: bool) -> None:
-    """TLS for client connections (or none: the file is removed)."""
+    """TLS for client connections (or none: the file is removed). Required client
+    certificates also identify the NATS user (verify_and_map), instead of passwords."""
     path = paths.nats_dir / "tls.conf"
     if tls is None:
         path.unlink(missing_ok=True)
         return
-    block = {
+    block: dict[str, object] = {
         "cert_file": str(tls.cert_file),
         "key_file": str(tls.key_file),
         "ca_file": str(tls.ca_file),
-        "verify": require_client_certs,
         "timeout": 5,
     }
+    block["verify_and_map" if require_client_certs else "verify"] = require_client_certs
     _write_private(path, "tls " + json.dumps(block, indent=2) + "\n")
 
 

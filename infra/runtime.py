@@ -12,7 +12,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -30,7 +30,14 @@ from infra.ocr.engine import OcrEngine
 from infra.ocr.pool import process_pool
 from infra.pi_store import PersonalDataStore
 from infra.provisioning import Provisioned, provision_all
-from infra.tls import check_files, client_context, files_for, save_client_config
+from infra.tls import (
+    bus_client_files,
+    check_files,
+    client_context,
+    files_for,
+    forget_client_config,
+    save_client_config,
+)
 from infra.web import build_web_app, web_server
 from schemas.settings import Settings
 
@@ -97,9 +104,15 @@ async def serve(
 
     tls = options.settings.tls
     tls_files = files_for(tls, options.data_dir) if tls.enabled else None
+    mapped = tls_files is not None and tls.client_certs == "required"
     if tls_files is not None:
         check_files(tls_files)
-        save_client_config(options.data_dir / "nats", tls_files)
+        if mapped:  # the bus knows the service by its certificate
+            cert, key = bus_client_files(tls_files.ca_file.parent, "operator")
+            tls_files = replace(tls_files, client_cert=cert, client_key=key)
+        save_client_config(options.data_dir / "nats", tls_files, mapped)
+    else:
+        forget_client_config(options.data_dir / "nats")
     accounts_db = await open_accounts(options.data_dir / "accounts.sqlite3")
     orgs = [org.id for org in await list_orgs(accounts_db)]
     passwords = load_or_create_passwords(options.data_dir / "nats", orgs)
@@ -107,16 +120,12 @@ async def serve(
     urls = list(options.nats_urls)
     if not urls:
         server = EmbeddedNatsServer(
-            options.data_dir,
-            options.nats_port,
-            orgs,
-            tls=tls_files,
-            require_client_certs=tls.client_certs == "required",
+            options.data_dir, options.nats_port, orgs, tls=tls_files, require_client_certs=mapped
         )
         urls = [await server.start()]
     broker = make_broker(
         urls,
-        passwords["operator"],
+        None if mapped else passwords["operator"],
         retry_policy(options.settings.reliability),
         graceful_timeout=options.graceful_timeout,
         ssl_context=client_context(tls_files) if tls_files else None,

@@ -155,6 +155,30 @@ def init(tls_dir: Path, hosts: Iterable[str] = ()) -> TlsFiles:
     return files
 
 
+BUS_DOMAIN = "madoguchi.bus"
+
+
+def bus_identity(user: str) -> str:
+    """The e-mail SAN a NATS user's certificate carries; nats-server maps it to the user."""
+    return f"{user}@{BUS_DOMAIN}"
+
+
+def bus_client_files(tls_dir: Path, user: str) -> tuple[Path, Path]:
+    """The certificate of a NATS user (issued on first use), for buses that map certificates."""
+    cert_path = tls_dir / "clients" / f"bus-{user}.crt"
+    key_path = tls_dir / "clients" / f"bus-{user}.key"
+    if not cert_path.exists() or not key_path.exists():
+        _issue(
+            tls_dir,
+            _client_name(user, None),
+            [x509.RFC822Name(bus_identity(user))],
+            False,
+            cert_path,
+            key_path,
+        )
+    return cert_path, key_path
+
+
 def _client_name(name: str, zone: str | None) -> x509.Name:
     parts = [x509.NameAttribute(NameOID.COMMON_NAME, name)]
     if zone is not None:
@@ -211,20 +235,23 @@ def check_files(files: TlsFiles) -> None:
         )
 
 
-def save_client_config(nats_dir: Path, files: TlsFiles) -> None:
-    """Where command-line tools find the CA and the service certificate for a TLS bus."""
+def save_client_config(nats_dir: Path, files: TlsFiles, mapped: bool) -> None:
+    """Where command-line tools find the CA and the service certificate for a TLS bus, and
+    whether the bus identifies clients by certificate (`mapped`) rather than password."""
     config = {
         "ca_file": str(files.ca_file),
         "client_cert": str(files.client_cert),
         "client_key": str(files.client_key),
+        "mapped": mapped,
     }
     _write(nats_dir / "tls.json", json.dumps(config).encode(), private=True)
 
 
-def load_client_context(nats_dir: Path) -> ssl.SSLContext | None:
+def load_client_context(nats_dir: Path) -> tuple[ssl.SSLContext | None, bool]:
+    """The TLS context command-line tools use, and whether certificates name the user."""
     path = nats_dir / "tls.json"
     if not path.exists():
-        return None
+        return None, False
     config = json.loads(path.read_text())
     files = TlsFiles(
         Path(config["ca_file"]),
@@ -233,4 +260,17 @@ def load_client_context(nats_dir: Path) -> ssl.SSLContext | None:
         Path(config["client_cert"]),
         Path(config["client_key"]),
     )
-    return client_context(files)
+    return client_context(files), bool(config.get("mapped"))
+
+
+def forget_client_config(nats_dir: Path) -> None:
+    (nats_dir / "tls.json").unlink(missing_ok=True)
+
+
+def bus_tls_dir(nats_dir: Path) -> Path | None:
+    """The CA's folder when the bus maps certificates to users, else None."""
+    path = nats_dir / "tls.json"
+    if not path.exists():
+        return None
+    config = json.loads(path.read_text())
+    return Path(config["ca_file"]).parent if config.get("mapped") else None

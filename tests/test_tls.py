@@ -130,12 +130,48 @@ async def test_sign_in_and_scan_over_tls(tmp_path: Path) -> None:
             )
             assert uploaded.status_code == 202, uploaded.text
 
+        # On the bus, certificates name the user: a dashboard's certificate hears its own
+        # org only; the clerk's terminal certificate is no bus identity at all.
+        code, out, err = await run(data, "creds", "dashboard", "--org", "shimin")
+        assert code == 0, err
+        creds = json.loads(out)
+        assert creds["password"] is None
+        refusals: list[str] = []
+
+        async def refused(error: Exception) -> None:
+            refusals.append(str(error))
+
+        dashboard = await nats.connect(
+            creds["url"],
+            tls=context(ca, Path(creds["cert_file"])),
+            inbox_prefix=creds["inbox_prefix"],
+            allow_reconnect=False,
+            error_cb=refused,
+        )
+        heard = await dashboard.subscribe("ocr.completed.shimin")
+        await dashboard.subscribe("ocr.completed.zeimu")
+        await dashboard.flush()
+        with pytest.raises(Exception):
+            await nats.connect(
+                f"tls://127.0.0.1:{nats_port}",
+                tls=context(ca, clerk_cert),
+                allow_reconnect=False,
+                max_reconnect_attempts=0,
+            )
+
         # Command-line tools reach the TLS bus with the service certificate.
         code, out, err = await run(
             data, "scan", str(page), "--org", "shimin", "--wait", "--json", config=config
         )
         assert code == 0, err
-        assert json.loads(out)["status"] == "completed"
+        document = json.loads(out)
+        assert document["status"] == "completed"
+        completed = await heard.next_msg(timeout=30)
+        assert json.loads(completed.data)["document_id"] in {document["document_id"]} | {
+            uploaded.json()["document_id"]
+        }
+        assert any("permissions violation" in r.lower() for r in refusals), refusals
+        await dashboard.close()
     finally:
         up.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(up.wait(), timeout=60) == 0

@@ -13,8 +13,8 @@ import click
 from events.permissions import NATS_ROLES, ORG_SCOPED_ROLES, NatsRole, inbox_prefix, nats_user
 from infra.accounts import list_orgs, open_accounts
 from infra.nats_server import load_or_create_passwords, recorded_url
+from infra.tls import bus_client_files, bus_tls_dir, issue_client
 from infra.tls import init as init_tls
-from infra.tls import issue_client
 
 ORG_RE = re.compile(r"^[a-z0-9_-]{1,32}$")
 
@@ -42,6 +42,23 @@ def creds(obj: dict[str, object], role: str, org: str | None) -> None:
         raise click.ClickException(f"no organisation {org!r}: create it with `madoguchi org add`")
     user = nats_user(cast(NatsRole, role), org)
     password = load_or_create_passwords(data_dir / "nats", orgs)[user]
+    tls_dir = bus_tls_dir(data_dir / "nats")
+    if tls_dir is not None:  # the bus knows clients by certificate, not password
+        cert, key = bus_client_files(tls_dir, user)
+        click.echo(
+            json.dumps(
+                {
+                    "url": recorded_url(data_dir),
+                    "user": user,
+                    "password": None,
+                    "inbox_prefix": inbox_prefix(user),
+                    "ca_file": str(tls_dir / "ca.crt"),
+                    "cert_file": str(cert),
+                    "key_file": str(key),
+                }
+            )
+        )
+        return
     click.echo(
         json.dumps(
             {

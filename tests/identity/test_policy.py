@@ -69,3 +69,16 @@ ZONES = ZoneSettings.model_validate(
 )
 def test_zone_by_most_specific_range(address: str | None, zone: str | None) -> None:
     assert zone_of(address, ZONES) == zone
+
+
+def test_sessions_end_when_idle_or_too_old() -> None:
+    from handlers.identity.sessions import ABSOLUTE, IDLE, still_valid
+    from schemas.accounts import Principal, Session
+
+    who = Principal(login="u", org="o", role="staff", personal_info=False)
+    fresh = Session(principal=who, zone="SA", csrf_token="t", created_at=NOW, last_seen=NOW)
+    assert still_valid(fresh, NOW + IDLE - timedelta(seconds=1))
+    assert not still_valid(fresh, NOW + IDLE)
+    busy = fresh.model_copy(update={"last_seen": NOW + ABSOLUTE - timedelta(minutes=1)})
+    assert still_valid(busy, NOW + ABSOLUTE - timedelta(seconds=1))
+    assert not still_valid(busy, NOW + ABSOLUTE)  # active all day, still ends at 8 h

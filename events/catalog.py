@@ -63,10 +63,12 @@ class BucketSpec:
 
 @dataclass(frozen=True)
 class PersonalDataKind:
-    """A class of personal records: where they live. Retention comes from the bucket."""
+    """A class of personal records: where they live, and where their wrapped data keys live
+    (a bucket with the same retention, so an expired key leaves every copy unreadable)."""
 
     name: str
     bucket: BucketSpec
+    key_bucket: BucketSpec
 
 
 DOCUMENTS = StreamSpec("DOCUMENTS", ("document.>",), "audit", "Scans handed in and refused")
@@ -138,11 +140,21 @@ DOCUMENT_INDEX = BucketSpec(
 CONFIG = BucketSpec("config", "kv", None, False, "Form definitions and procedures")
 SESSION_HOURS = 8  # the absolute limit of a staff session
 SESSIONS = BucketSpec("sessions", "kv", SESSION_HOURS * 3600.0, False, "Staff sessions")
+KEYS_OCR = BucketSpec("pi_keys_ocr", "kv", "ocr", True, "Wrapped data keys of OCR records")
+KEYS_APPLICATIONS = BucketSpec(
+    "pi_keys_applications", "kv", "applications", True, "Wrapped data keys of applications"
+)
+KEYS_ATTACHMENTS = BucketSpec(
+    "pi_keys_attachments", "kv", "attachments", True, "Wrapped data keys of attachments"
+)
 BUCKETS: tuple[BucketSpec, ...] = (
     SCANS,
     OCR_RESULTS,
     APPLICATION_ANSWERS,
     ATTACHMENTS,
+    KEYS_OCR,
+    KEYS_APPLICATIONS,
+    KEYS_ATTACHMENTS,
     DOCUMENT_INDEX,
     CONFIG,
     SESSIONS,
@@ -151,10 +163,10 @@ BUCKETS: tuple[BucketSpec, ...] = (
 PERSONAL_DATA_KINDS: dict[str, PersonalDataKind] = {
     kind.name: kind
     for kind in (
-        PersonalDataKind("scan", SCANS),
-        PersonalDataKind("ocr_result", OCR_RESULTS),
-        PersonalDataKind("application", APPLICATION_ANSWERS),
-        PersonalDataKind("attachment", ATTACHMENTS),
+        PersonalDataKind("scan", SCANS, KEYS_OCR),
+        PersonalDataKind("ocr_result", OCR_RESULTS, KEYS_OCR),
+        PersonalDataKind("application", APPLICATION_ANSWERS, KEYS_APPLICATIONS),
+        PersonalDataKind("attachment", ATTACHMENTS, KEYS_ATTACHMENTS),
     )
 }
 

@@ -15,13 +15,13 @@ from faststream.nats import NatsBroker, NatsRouter
 from faststream.specification import AsyncAPI
 
 from events.catalog import DEAD_LETTER_PREFIX, EVENTS
-from handlers import identity, ocr, ops
+from handlers import identity, ocr, ops, privacy
 from handlers.room import Room
 from infra.accounts import ensure_admin
 from infra.config import SettingsError, load_settings
 from infra.runtime import Runtime, ServeOptions, serve
 
-ROOMS: tuple[Room, ...] = (ops.room, identity.room, ocr.room)
+ROOMS: tuple[Room, ...] = (ops.room, identity.room, ocr.room, privacy.room)
 
 VERSION = "0.1.0"
 

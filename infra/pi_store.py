@@ -1,21 +1,25 @@
 """The one way personal data is kept: put / get / delete a record by kind and id.
 
 Every caller that keeps personal information (scans, OCR results, answers, attachments) goes
-through this class, so encryption and deletion can be added underneath without touching them.
-Each kind lives in its own bucket, whose max age is that kind's retention.
+through this class. Underneath, each record is sealed with a data key of its own (AES-256-GCM,
+bound to its kind and id); the data key, wrapped by the key-encryption key, goes to a key
+bucket whose max age is the record's retention. When that key expires or is deleted, every
+copy of the record (stream backups, mirrors, snapshots) is unreadable.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 
 from nats.js import JetStreamContext
-from nats.js.errors import KeyNotFoundError, NotFoundError, ObjectNotFoundError
+from nats.js.errors import KeyNotFoundError, NoKeysError, NotFoundError, ObjectNotFoundError
 from nats.js.kv import KeyValue
 from nats.js.object_store import ObjectStore
 
-from events.catalog import PERSONAL_DATA_KINDS, PersonalDataKind
+from events.catalog import PERSONAL_DATA_KINDS, BucketSpec, PersonalDataKind
+from infra.crypto import DecryptionError, KeyRing, open_blob, seal, unwrap, wrap
 
 _RECORD_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
@@ -35,11 +39,19 @@ def _check_id(record_id: str) -> str:
     return record_id
 
 
+def _aad(kind: PersonalDataKind, record_id: str, part: str) -> bytes:
+    return f"{part}/{kind.name}/{record_id}".encode()
+
+
 class PersonalDataStore:
     def __init__(
-        self, js: JetStreamContext, kinds: Mapping[str, PersonalDataKind] = PERSONAL_DATA_KINDS
+        self,
+        js: JetStreamContext,
+        keyring: KeyRing,
+        kinds: Mapping[str, PersonalDataKind] = PERSONAL_DATA_KINDS,
     ) -> None:
         self._js = js
+        self._ring = keyring
         self._kinds = dict(kinds)
         self._kv: dict[str, KeyValue] = {}
         self._obj: dict[str, ObjectStore] = {}
@@ -50,44 +62,89 @@ class PersonalDataStore:
         except KeyError:
             raise UnknownKind(f"unknown personal-data kind {name!r}") from None
 
-    async def _kv_bucket(self, kind: PersonalDataKind) -> KeyValue:
-        if kind.name not in self._kv:
-            self._kv[kind.name] = await self._js.key_value(kind.bucket.name)
-        return self._kv[kind.name]
+    async def _kv_bucket(self, bucket: BucketSpec) -> KeyValue:
+        if bucket.name not in self._kv:
+            self._kv[bucket.name] = await self._js.key_value(bucket.name)
+        return self._kv[bucket.name]
 
-    async def _object_store(self, kind: PersonalDataKind) -> ObjectStore:
-        if kind.name not in self._obj:
-            self._obj[kind.name] = await self._js.object_store(kind.bucket.name)
-        return self._obj[kind.name]
+    async def _object_store(self, bucket: BucketSpec) -> ObjectStore:
+        if bucket.name not in self._obj:
+            self._obj[bucket.name] = await self._js.object_store(bucket.name)
+        return self._obj[bucket.name]
 
     async def put(self, kind_name: str, record_id: str, data: bytes) -> None:
         kind = self._kind(kind_name)
         key = _check_id(record_id)
+        data_key, blob = seal(data, _aad(kind, key, "data"))
+        wrapped = wrap(self._ring, data_key, _aad(kind, key, "key"))
+        # The key first: a record whose data write fails leaves only a key that expires.
+        await (await self._kv_bucket(kind.key_bucket)).put(f"{kind.name}.{key}", wrapped)
         if kind.bucket.kind == "kv":
-            await (await self._kv_bucket(kind)).put(key, data)
+            await (await self._kv_bucket(kind.bucket)).put(key, blob)
         else:
-            await (await self._object_store(kind)).put(key, data)
+            await (await self._object_store(kind.bucket)).put(key, blob)
 
     async def get(self, kind_name: str, record_id: str) -> bytes:
         kind = self._kind(kind_name)
         key = _check_id(record_id)
         try:
+            entry = await (await self._kv_bucket(kind.key_bucket)).get(f"{kind.name}.{key}")
             if kind.bucket.kind == "kv":
-                entry = await (await self._kv_bucket(kind)).get(key)
-                return entry.value or b""
-            result = await (await self._object_store(kind)).get(key)
-            return result.data or b""
+                blob = (await (await self._kv_bucket(kind.bucket)).get(key)).value
+            else:
+                blob = (await (await self._object_store(kind.bucket)).get(key)).data
         except (KeyNotFoundError, ObjectNotFoundError, NotFoundError):
             raise RecordNotFound(f"no {kind.name} record {key}") from None
+        if not entry.value or not blob:
+            raise RecordNotFound(f"no {kind.name} record {key}")
+        try:
+            data_key = unwrap(self._ring, entry.value, _aad(kind, key, "key"))
+            return open_blob(data_key, blob, _aad(kind, key, "data"))
+        except DecryptionError as exc:
+            raise RecordNotFound(f"{kind.name} record {key} does not open: {exc}") from None
 
     async def delete(self, kind_name: str, record_id: str) -> None:
-        """Remove the record and its history; deleting what is not there is not an error."""
+        """Remove the record and its key; deleting what is not there is not an error."""
         kind = self._kind(kind_name)
         key = _check_id(record_id)
         try:
+            # The key first: from this moment every copy of the record is unreadable.
+            await (await self._kv_bucket(kind.key_bucket)).purge(f"{kind.name}.{key}")
             if kind.bucket.kind == "kv":
-                await (await self._kv_bucket(kind)).purge(key)
+                await (await self._kv_bucket(kind.bucket)).purge(key)
             else:
-                await (await self._object_store(kind)).delete(key)
+                await (await self._object_store(kind.bucket)).delete(key)
         except (KeyNotFoundError, ObjectNotFoundError, NotFoundError):
             return
+
+    async def rewrap(self) -> tuple[int, int]:
+        """Move every live data key to the current KEK: (rewrapped, unreadable). A key whose
+        KEK is gone stays as it is (its record is already unreadable) and is counted."""
+        count = unreadable = 0
+        buckets = {kind.key_bucket.name: kind.key_bucket for kind in self._kinds.values()}
+        for bucket in buckets.values():
+            kv = await self._kv_bucket(bucket)
+            try:
+                names = await kv.keys()
+            except NoKeysError:  # nats.py: an empty bucket has "no keys"
+                continue
+            for name in names:
+                entry = await kv.get(name)
+                if not entry.value or entry.value.startswith(self._ring.current.encode() + b":"):
+                    continue
+                kind_name, _, record_id = name.partition(".")
+                kind = self._kind(kind_name)
+                try:
+                    data_key = unwrap(self._ring, entry.value, _aad(kind, record_id, "key"))
+                except DecryptionError:
+                    unreadable += 1
+                    continue
+                rewrapped = wrap(self._ring, data_key, _aad(kind, record_id, "key"))
+                await kv.update(name, rewrapped, last=entry.revision)
+                count += 1
+        return count, unreadable
+
+
+def open_pi_store(js: JetStreamContext, data_dir: Path) -> PersonalDataStore:
+    """The store with the key ring of this deployment (`--data/keys`, or the environment)."""
+    return PersonalDataStore(js, KeyRing.load(data_dir / "keys"))

@@ -28,7 +28,7 @@ from infra.bus import make_broker, retry_policy
 from infra.nats_server import EmbeddedNatsServer, load_or_create_passwords
 from infra.ocr.engine import OcrEngine
 from infra.ocr.pool import process_pool
-from infra.pi_store import PersonalDataStore
+from infra.pi_store import PersonalDataStore, open_pi_store
 from infra.provisioning import Provisioned, provision_all
 from infra.tls import (
     bus_client_files,
@@ -59,7 +59,7 @@ class Runtime:
 
     @cached_property
     def pi_store(self) -> PersonalDataStore:
-        return PersonalDataStore(self.js)
+        return open_pi_store(self.js, self.data_dir)
 
     @cached_property
     def ocr(self) -> OcrEngine:

@@ -13,6 +13,7 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 
 from events.permissions import inbox_prefix
+from infra.crypto import KeyRing
 from infra.nats_server import EmbeddedNatsServer, load_or_create_passwords
 from infra.provisioning import provision_all
 from schemas.settings import Settings
@@ -128,3 +129,9 @@ async def app(nats_server: NatsFixture) -> AsyncIterator[AppFixture]:
     yield AppFixture(nats_server, http_port)
     stop.set()
     await asyncio.wait_for(task, timeout=60)
+
+
+@pytest.fixture
+def keyring(tmp_path: Path) -> KeyRing:
+    """A key-encryption key of the test's own (the service's lives under --data/keys)."""
+    return KeyRing.load(tmp_path / "keys", env={})

@@ -4,12 +4,13 @@ import pytest
 from nats.js import JetStreamContext
 
 from events.envelope import new_event_id
+from infra.crypto import KeyRing
 from infra.pi_store import PersonalDataStore, RecordNotFound, UnknownKind
 
 
 @pytest.mark.parametrize("kind", ["scan", "ocr_result", "application", "attachment"])
-async def test_put_get_delete_round_trip(js: JetStreamContext, kind: str) -> None:
-    store = PersonalDataStore(js)
+async def test_put_get_delete_round_trip(js: JetStreamContext, keyring: KeyRing, kind: str) -> None:
+    store = PersonalDataStore(js, keyring)
     record_id = new_event_id()
     data = "氏名: 山田 太郎\n住所: 東京都千代田区丸の内1-2-3".encode() * 50
     await store.put(kind, record_id, data)
@@ -22,8 +23,8 @@ async def test_put_get_delete_round_trip(js: JetStreamContext, kind: str) -> Non
     await store.delete(kind, record_id)  # deleting twice is not an error
 
 
-async def test_deleted_kv_record_leaves_no_history(js: JetStreamContext) -> None:
-    store = PersonalDataStore(js)
+async def test_deleted_kv_record_leaves_no_history(js: JetStreamContext, keyring: KeyRing) -> None:
+    store = PersonalDataStore(js, keyring)
     record_id = new_event_id()
     await store.put("ocr_result", record_id, b"first secret")
     await store.put("ocr_result", record_id, b"second secret")
@@ -33,8 +34,10 @@ async def test_deleted_kv_record_leaves_no_history(js: JetStreamContext) -> None
     assert all(not entry.value for entry in history)
 
 
-async def test_a_large_scan_goes_to_the_object_store(js: JetStreamContext) -> None:
-    store = PersonalDataStore(js)
+async def test_a_large_scan_goes_to_the_object_store(
+    js: JetStreamContext, keyring: KeyRing
+) -> None:
+    store = PersonalDataStore(js, keyring)
     record_id = new_event_id()
     big = bytes(range(256)) * 40_000  # 10 MB, larger than one NATS message
     await store.put("scan", record_id, big)
@@ -42,8 +45,8 @@ async def test_a_large_scan_goes_to_the_object_store(js: JetStreamContext) -> No
     await store.delete("scan", record_id)
 
 
-async def test_bad_kind_and_bad_id_are_refused(js: JetStreamContext) -> None:
-    store = PersonalDataStore(js)
+async def test_bad_kind_and_bad_id_are_refused(js: JetStreamContext, keyring: KeyRing) -> None:
+    store = PersonalDataStore(js, keyring)
     with pytest.raises(UnknownKind):
         await store.put("diary", "x", b"")
     for bad in ["", "a.b", "a/b", "a b", "x" * 129, "*", ">"]:

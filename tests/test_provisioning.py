@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 
 from events.catalog import BUCKETS, STREAMS
+from infra.crypto import KeyRing
 from infra.pi_store import PersonalDataStore, RecordNotFound
 from infra.provisioning import provision_all
 from schemas.settings import RetentionSettings, Settings
@@ -47,12 +48,14 @@ async def test_changed_retention_is_applied_on_restart(fresh_server: NatsFixture
     await nc.close()
 
 
-async def test_a_bucket_with_two_second_retention_really_forgets(fresh_server: NatsFixture) -> None:
+async def test_a_bucket_with_two_second_retention_really_forgets(
+    fresh_server: NatsFixture, keyring: KeyRing
+) -> None:
     nc = await fresh_server.connect()
     js = nc.jetstream()
     brief = RetentionSettings(ocr=2, applications=2, attachments=2, audit=3600)
     await provision_all(js, brief)
-    store = PersonalDataStore(js)
+    store = PersonalDataStore(js, keyring)
 
     kv = await js.key_value("pi_ocr_results")
     watcher = await kv.watch("doc-1", include_history=False)

@@ -22,7 +22,7 @@ from handlers.ocr.records import export_table
 from handlers.ocr.submit import submit_scan
 from infra.bus import connect_client
 from infra.config import SettingsError, load_settings
-from infra.pi_store import PersonalDataStore
+from infra.pi_store import open_pi_store
 from schemas.forms import FormTemplate
 from schemas.ocr import DocumentResult
 from schemas.settings import Settings
@@ -137,7 +137,7 @@ def scan(
 
     async def work(client: Client) -> int:
         js = client.jetstream()
-        store = PersonalDataStore(js)
+        store = open_pi_store(js, Path(obj["data"]))
         if template_id and await records.load_template(js, org, template_id) is None:
             raise click.ClickException(
                 f"no template {template_id!r} for org {org!r}: add it with `madoguchi template add`"
@@ -240,7 +240,7 @@ def export(obj: dict[str, Any], org: str, fmt: str, encoding: str, out: Path | N
 
     async def work(client: Client) -> int:
         js = client.jetstream()
-        columns, headers, rows = await export_table(js, PersonalDataStore(js), org)
+        columns, headers, rows = await export_table(js, open_pi_store(js, Path(obj["data"])), org)
         if fmt == "json":
             data = json.dumps(rows, ensure_ascii=False, indent=1, default=str).encode("utf-8")
         else:

@@ -43,7 +43,7 @@ from handlers.ocr.cli import OutcomeWaiter, _org, _settings, run_with_bus
 from handlers.ocr.intake import Limits
 from handlers.ocr.pipeline import limits_from
 from handlers.ocr.submit import submit_scan
-from infra.pi_store import PersonalDataStore
+from infra.pi_store import open_pi_store
 from schemas.events import utc_now
 from schemas.ocr import DocumentStatus
 
@@ -199,6 +199,7 @@ class WatchOptions:
     settle: float
     interval: float
     retention: timedelta
+    data_dir: Path
 
 
 class HotFolder:
@@ -207,7 +208,7 @@ class HotFolder:
     def __init__(self, client: Client, folder: Path, options: WatchOptions) -> None:
         self.client = client
         self.js = client.jetstream()
-        self.store = PersonalDataStore(self.js)
+        self.store = open_pi_store(self.js, options.data_dir)
         self.folder = folder
         self.options = options
         self.ledger_path = folder / LEDGER_NAME
@@ -425,5 +426,6 @@ def watch(
         settle=settle,
         interval=interval,
         retention=timedelta(seconds=settings.retention.ocr),
+        data_dir=Path(obj["data"]),
     )
     run_with_bus(obj, lambda client: watch_folder(client, folder, options, once, timeout))

@@ -37,7 +37,7 @@ from handlers.ocr.watch import (
     save_ledger,
     unused_name,
 )
-from infra.pi_store import PersonalDataStore
+from infra.pi_store import open_pi_store
 from schemas.events import utc_now
 from schemas.ocr import DocumentStatus
 from tests.conftest import AppFixture
@@ -302,7 +302,7 @@ async def test_an_outcome_that_arrived_while_nobody_watched_settles_the_file(
     document_id = document_id_for(document_key(org, data))
     await submit_scan(
         js,
-        PersonalDataStore(js),
+        open_pi_store(js, app.data_dir),
         org=org,
         data=data,
         template_id=None,

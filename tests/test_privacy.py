@@ -1,0 +1,134 @@
+"""The privacy promises, checked on a running deployment: a planted name and number appear
+nowhere under --data or in the logs, and after the retention every store has forgotten."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import nats
+from nats.js.errors import KeyNotFoundError
+from PIL import Image, ImageDraw
+
+from events.catalog import BUCKETS
+from tests.conftest import free_port
+from tests.ocr.corpus import A4_PX, font, mm
+from tests.support import eventually
+
+NAME, NUMBER = "窓口花子", "4821-7736-9012"
+MADOGUCHI = [sys.executable, "-m", "handlers"]
+
+
+def planted_page(path: Path) -> Path:
+    page = Image.new("L", A4_PX, 255)
+    draw = ImageDraw.Draw(page)
+    draw.text((mm(20), mm(30)), f"氏名 {NAME}", font=font(5), fill=0)
+    draw.text((mm(20), mm(45)), f"番号 {NUMBER}", font=font(5), fill=0)
+    page.save(path, dpi=(300, 300))
+    return path
+
+
+async def cli(data: Path, *args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        *MADOGUCHI,
+        "--data",
+        str(data),
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=300)
+    return process.returncode or 0, out.decode(), err.decode()
+
+
+@asynccontextmanager
+async def running(data: Path, log: Path, config: Path | None = None) -> AsyncIterator[str]:
+    extra = ["--config", str(config)] if config else []
+    with log.open("wb") as sink:
+        up = await asyncio.create_subprocess_exec(
+            *MADOGUCHI,
+            "--data",
+            str(data),
+            *extra,
+            "up",
+            "--nats-port",
+            str(free_port()),
+            "--http-port",
+            str(free_port()),
+            stdout=sink,
+            stderr=sink,
+        )
+
+        async def started() -> bool:
+            return "Ctrl-C" in log.read_text(errors="replace")  # noqa: ASYNC240 - a small file
+
+        await eventually(started, timeout=60)
+        try:
+            yield (data / "nats" / "url").read_text()
+        finally:
+            up.send_signal(signal.SIGINT)
+            assert await asyncio.wait_for(up.wait(), timeout=60) == 0
+
+
+def files_holding(root: Path, needles: list[bytes]) -> list[str]:
+    found = []
+    for path in root.rglob("*"):
+        if path.is_file():
+            content = path.read_bytes()
+            found += [f"{path}: {needle!r}" for needle in needles if needle in content]
+    return found
+
+
+async def test_a_planted_name_and_number_are_nowhere_at_rest(tmp_path: Path) -> None:
+    data, log = tmp_path / "data", tmp_path / "up.log"
+    page = planted_page(tmp_path / "申請書.png")
+    async with running(data, log):
+        code, out, err = await cli(
+            data, "scan", str(page), "--org", "shimin", "--personal-info", "--wait", "--json"
+        )
+        assert code == 0, err
+        text = json.loads(out)["pages"][0]["text"]
+        assert NAME in text and NUMBER in text  # the OCR did read them: they are stored
+    needles = [NAME.encode(), NUMBER.encode(), NAME.encode("utf-16-le")]
+    assert files_holding(data, needles) == []
+    assert files_holding(tmp_path, needles) == []  # the log of `up` too
+    assert NAME not in err
+
+
+async def test_after_the_retention_every_store_has_forgotten(tmp_path: Path) -> None:
+    data, log = tmp_path / "data", tmp_path / "up.log"
+    config = tmp_path / "settings.toml"
+    config.write_text('[retention]\nocr = "4s"\n', encoding="utf-8")
+    page = planted_page(tmp_path / "scan.png")
+    async with running(data, log, config) as url:
+        code, out, err = await cli(
+            data, "--config", str(config), "scan", str(page), "--org", "shimin", "--wait", "--json"
+        )
+        assert code == 0, err
+        document_id = json.loads(out)["document_id"]
+        password = json.loads((data / "nats" / "credentials.json").read_text())["operator"]
+        client = await nats.connect(url, user="operator", password=password["password"])
+        js = client.jetstream()
+        ocr_buckets = [b for b in BUCKETS if b.retention == "ocr"]
+
+        async def forgotten() -> bool:
+            for bucket in ocr_buckets:
+                info = await js.stream_info(bucket.stream_name)
+                if info.state.bytes > 2000:  # what is left is at most an expiry marker
+                    return False
+            return True
+
+        assert await eventually(forgotten, timeout=60)
+        index = await js.key_value("documents")
+        try:  # gone, or only the server's expiry marker (no value) is left
+            assert not (await index.get(f"shimin.{document_id}")).value
+        except KeyNotFoundError:
+            pass
+        await client.close()
+        code, out, _ = await cli(data, "export", "--org", "shimin", "--format", "json")
+        assert code == 0 and document_id not in out

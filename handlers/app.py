@@ -19,6 +19,7 @@ from handlers import identity, ocr, ops, privacy
 from handlers.room import Room
 from infra.accounts import ensure_admin
 from infra.config import SettingsError, load_settings
+from infra.logs import configure as configure_logs
 from infra.runtime import Runtime, ServeOptions, serve
 
 ROOMS: tuple[Room, ...] = (ops.room, identity.room, ocr.room, privacy.room)
@@ -178,11 +179,7 @@ for _room in ROOMS:
 
 
 def _run(coro: object) -> None:
-    logging.basicConfig(
-        level=logging.WARNING,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    configure_logs(logging.INFO)
     try:
         asyncio.run(coro)  # type: ignore[arg-type]
     except OSError as exc:

@@ -60,6 +60,7 @@ def make_broker(
         graceful_timeout=graceful_timeout,
         ack_policy=AckPolicy.MANUAL,
         max_reconnect_attempts=-1,
+        logger=logging.getLogger("madoguchi.bus"),  # our JSON lines, masked
         log_level=logging.DEBUG,  # one line per message is for debugging, not for operators
     )
 

@@ -24,7 +24,7 @@ from infra.runtime import Runtime, ServeOptions, serve
 
 ROOMS: tuple[Room, ...] = (ops.room, identity.room, ocr.room, privacy.room)
 
-VERSION = "0.1.0"
+VERSION = "0.2.0"
 
 
 def routers_of(rooms: Sequence[Room]) -> list[NatsRouter]:

@@ -22,6 +22,7 @@ class StreamSpec:
     retention: RetentionKey
     description: str
     duplicate_window: float = 120.0  # seconds a repeated Nats-Msg-Id is dropped
+    sources: tuple[str, ...] = ()  # streams whose messages this one copies, in arrival order
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,23 @@ DEAD_LETTERS = StreamSpec(
 ACCESS = StreamSpec(
     "ACCESS", ("access.>",), "audit", "Sign-ins, refusals, reads of personal data, exports"
 )
-STREAMS: tuple[StreamSpec, ...] = (DOCUMENTS, OCR, APPLICATIONS, PAYMENTS, DEAD_LETTERS, ACCESS)
+EVENT_STREAMS = (DOCUMENTS, OCR, APPLICATIONS, PAYMENTS, DEAD_LETTERS, ACCESS)
+AUDIT_FEED = StreamSpec(
+    "AUDIT_FEED",
+    (),
+    "audit",
+    "Every event stream merged in arrival order, for the audit chain",
+    sources=tuple(s.name for s in EVENT_STREAMS),
+)
+AUDIT_ENTRY_SUBJECT = "audit.entry"
+AUDIT_CHECKPOINT_SUBJECT = "audit.checkpoint"
+AUDIT = StreamSpec(
+    "AUDIT",
+    (AUDIT_ENTRY_SUBJECT, AUDIT_CHECKPOINT_SUBJECT),
+    "audit",
+    "The hash-chained record of every event, with signed checkpoints",
+)
+STREAMS: tuple[StreamSpec, ...] = (*EVENT_STREAMS, AUDIT_FEED, AUDIT)
 
 DEAD_LETTER_PREFIX = "deadletter"
 

@@ -15,14 +15,14 @@ from faststream.nats import NatsBroker, NatsRouter
 from faststream.specification import AsyncAPI
 
 from events.catalog import DEAD_LETTER_PREFIX, EVENTS
-from handlers import identity, ocr, ops, privacy
+from handlers import audit, identity, ocr, ops, privacy
 from handlers.room import Room
 from infra.accounts import ensure_admin
 from infra.config import SettingsError, load_settings
 from infra.logs import configure as configure_logs
 from infra.runtime import Runtime, ServeOptions, serve
 
-ROOMS: tuple[Room, ...] = (ops.room, identity.room, ocr.room, privacy.room)
+ROOMS: tuple[Room, ...] = (ops.room, identity.room, ocr.room, privacy.room, audit.room)
 
 VERSION = "0.2.0"
 

@@ -10,7 +10,13 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from nats.js import JetStreamContext
-from nats.js.api import KeyValueConfig, ObjectStoreConfig, StorageType, StreamConfig
+from nats.js.api import (
+    KeyValueConfig,
+    ObjectStoreConfig,
+    StorageType,
+    StreamConfig,
+    StreamSource,
+)
 from nats.js.errors import NotFoundError
 
 from events.catalog import BUCKETS, STREAMS, BucketSpec, StreamSpec, retention_seconds
@@ -57,7 +63,8 @@ async def provision_stream(
             StreamConfig(
                 name=spec.name,
                 description=spec.description,
-                subjects=list(spec.subjects),
+                subjects=list(spec.subjects) or None,
+                sources=[StreamSource(name=name) for name in spec.sources] or None,
                 max_age=max_age,
                 storage=StorageType.FILE,
                 num_replicas=replicas,

@@ -99,6 +99,10 @@ class TlsSettings(_Section):
     client_certs: Literal["off", "optional", "required"] = "optional"
 
 
+class AuditSettings(_Section):
+    checkpoint_every: int = Field(default=50, ge=1, le=100_000)  # entries between signatures
+
+
 class Settings(_Section):
     zones: ZoneSettings = ZoneSettings()
     retention: RetentionSettings = RetentionSettings()
@@ -107,3 +111,4 @@ class Settings(_Section):
     reliability: ReliabilitySettings = ReliabilitySettings()
     ocr: OcrSettings = OcrSettings()
     tls: TlsSettings = TlsSettings()
+    audit: AuditSettings = AuditSettings()

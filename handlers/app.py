@@ -20,7 +20,7 @@ from handlers.room import Room
 from infra.accounts import ensure_admin
 from infra.config import SettingsError, load_settings
 from infra.logs import configure as configure_logs
-from infra.runtime import Runtime, ServeOptions, serve
+from infra.runtime import BackgroundTask, Runtime, ServeOptions, serve
 
 ROOMS: tuple[Room, ...] = (ops.room, identity.room, ocr.room, privacy.room, audit.room)
 
@@ -29,6 +29,10 @@ VERSION = "0.2.0"
 
 def routers_of(rooms: Sequence[Room]) -> list[NatsRouter]:
     return [router for room in rooms for router in room.routers]
+
+
+def tasks_of(rooms: Sequence[Room]) -> list[BackgroundTask]:
+    return [task for room in rooms for task in room.tasks]
 
 
 def asyncapi_document() -> str:
@@ -130,7 +134,7 @@ def up(
     async def ready(runtime: Runtime) -> None:
         await _announce(runtime, http_port)
 
-    _run(serve(options, routers_of(ROOMS), routes, on_ready=ready))
+    _run(serve(options, routers_of(ROOMS), routes, on_ready=ready, tasks=tasks_of(ROOMS)))
 
 
 @cli.command()
@@ -158,7 +162,7 @@ def worker(obj: dict[str, object], nats_url: str, only: tuple[str, ...]) -> None
     async def ready(runtime: Runtime) -> None:
         click.echo(f"worker running {', '.join(r.name for r in rooms)} on {nats_url}")
 
-    _run(serve(options, routers_of(rooms), on_ready=ready))
+    _run(serve(options, routers_of(rooms), on_ready=ready, tasks=tasks_of(rooms)))
 
 
 @cli.command()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import click
 from faststream.nats import NatsRouter
 from starlette.routing import BaseRoute
+
+from infra.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -16,3 +18,5 @@ class Room:
     routers: Sequence[NatsRouter] = ()
     routes: Sequence[BaseRoute] = ()
     commands: Sequence[click.Command] = ()
+    # Long-running work beside the handlers (watchers), started with them: fn(runtime).
+    tasks: Sequence[Callable[[Runtime], Awaitable[None]]] = ()

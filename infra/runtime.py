@@ -88,6 +88,7 @@ class ServeOptions:
 log = logging.getLogger("madoguchi.runtime")
 
 ReadyHook = Callable[[Runtime], Awaitable[None]]
+BackgroundTask = Callable[[Runtime], Awaitable[None]]
 
 
 async def serve(
@@ -96,6 +97,7 @@ async def serve(
     routes: Sequence[BaseRoute] = (),
     on_ready: ReadyHook | None = None,
     stop: asyncio.Event | None = None,
+    tasks: Sequence[BackgroundTask] = (),
 ) -> None:
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -136,10 +138,12 @@ async def serve(
     broker.context.set_global("runtime", runtime)
     web = None
     web_task: asyncio.Task[None] | None = None
+    background: list[asyncio.Task[None]] = []
     try:
         await broker.connect()
         runtime.provisioned = await provision_all(runtime.js, options.settings.retention)
         await broker.start()
+        background = [asyncio.create_task(_supervised(task, runtime)) for task in tasks]
         (options.data_dir / "nats" / "url").write_text(",".join(urls))
         if options.http_port is not None:
             app = build_web_app(routes, {"runtime": runtime})
@@ -152,6 +156,8 @@ async def serve(
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+        for running in background:
+            running.cancel()
         if web is not None:
             web.should_exit = True
             if web_task is not None:
@@ -178,3 +184,15 @@ async def _until_started(web: uvicorn.Server, task: asyncio.Task[None]) -> None:
             task.result()  # raises the reason (port in use, ...)
             raise RuntimeError("the web server stopped before it started")
         await asyncio.sleep(0.02)
+
+
+async def _supervised(task: BackgroundTask, runtime: Runtime) -> None:
+    """Keep a background task running: restart it (after a pause) when it fails."""
+    while True:
+        try:
+            await task(runtime)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("background task failed (%s); restarting", type(exc).__name__)
+        await asyncio.sleep(5)

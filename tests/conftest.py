@@ -107,7 +107,7 @@ async def app(nats_server: NatsFixture) -> AsyncIterator[AppFixture]:
     """The whole madoguchi process (every room, the web app) on the session's server."""
     import asyncio
 
-    from handlers.app import ROOMS, routers_of
+    from handlers.app import ROOMS, routers_of, tasks_of
     from infra.runtime import Runtime, ServeOptions, serve
 
     http_port = free_port()
@@ -124,7 +124,9 @@ async def app(nats_server: NatsFixture) -> AsyncIterator[AppFixture]:
         ready.set()
 
     routes = [route for room in ROOMS for route in room.routes]
-    task = asyncio.create_task(serve(options, routers_of(ROOMS), routes, on_ready, stop))
+    task = asyncio.create_task(
+        serve(options, routers_of(ROOMS), routes, on_ready, stop, tasks=tasks_of(ROOMS))
+    )
     await asyncio.wait_for(ready.wait(), timeout=60)
     yield AppFixture(nats_server, http_port)
     stop.set()

@@ -132,3 +132,46 @@ async def test_after_the_retention_every_store_has_forgotten(tmp_path: Path) -> 
         await client.close()
         code, out, _ = await cli(data, "export", "--org", "shimin", "--format", "json")
         assert code == 0 and document_id not in out
+
+
+async def test_derived_records_go_when_the_scan_goes(app, js) -> None:  # type: ignore[no-untyped-def]
+    """The expiry watcher: the scan's key purged (as at expiry) takes the OCR result, its key
+    and the index entry with it, though a correction had rewritten the result later."""
+    from handlers.ocr import records
+    from handlers.ocr.intake import DEFAULT_LIMITS
+    from handlers.ocr.submit import submit_scan
+    from infra.pi_store import RecordNotFound, open_pi_store
+
+    store = open_pi_store(js, app.data_dir)
+    page = planted_page(app.data_dir / "expiry-test.png")
+    submitted = await submit_scan(
+        js,
+        store,
+        org="expiry",
+        data=page.read_bytes(),
+        template_id=None,
+        personal_info=True,
+        source="cli",
+        limits=DEFAULT_LIMITS,
+    )
+    page.unlink()
+
+    async def read() -> bool:
+        status = await records.get_status(js, "expiry", submitted.document_id)
+        return status is not None and status.status == "completed"
+
+    assert await eventually(read, timeout=120)
+    result = await records.load_result(store, submitted.document_id)
+    assert result is not None
+    await records.save_result(store, result.model_copy(update={"verified": {"x": "1"}}))
+    await store.delete("scan", submitted.document_id)
+
+    async def forgotten() -> bool:
+        gone = await records.get_status(js, "expiry", submitted.document_id) is None
+        try:
+            await store.get("ocr_result", submitted.document_id)
+        except RecordNotFound:
+            return gone
+        return False
+
+    assert await eventually(forgotten, timeout=30)

@@ -1,0 +1,48 @@
+"""Deletion everywhere, driven by the store's own expiry signal.
+
+A document's personal data is its scan; when the scan's data key expires (the server's limit
+marker, seen by a watcher as PURGE) or is deleted, everything derived from that document goes
+at once: its OCR result and the result's key, and its entry in the document index. A staff
+correction rewrites the result, so without this the result could outlive the scan.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from nats.js.errors import KeyNotFoundError, NotFoundError
+
+from events.catalog import DOCUMENT_INDEX, KEYS_OCR
+from handlers.ocr.records import RESULT_KIND, keys_matching
+from infra.runtime import Runtime
+
+log = logging.getLogger("madoguchi.expiry")
+GONE = frozenset({"PURGE", "DEL"})
+
+
+async def forget_document(runtime: Runtime, document_id: str) -> int:
+    """Remove what derives from one document; returns how many index entries went."""
+    await runtime.pi_store.delete(RESULT_KIND, document_id)
+    index = await runtime.js.key_value(DOCUMENT_INDEX.name)
+    keys = await keys_matching(index, f"*.{document_id}")
+    for key in keys:
+        try:
+            await index.purge(key)
+        except (KeyNotFoundError, NotFoundError):
+            continue
+    return len(keys)
+
+
+async def follow_scan_expiry(runtime: Runtime) -> None:
+    """Runs for the life of the process (any number of processes may: deleting is idempotent)."""
+    kv = await runtime.js.key_value(KEYS_OCR.name)
+    watcher = await kv.watch("scan.*")
+    async for entry in watcher:
+        if entry is None or entry.operation not in GONE:
+            continue
+        document_id = entry.key.split(".", 1)[1]
+        removed = await forget_document(runtime, document_id)
+        log.info(
+            "document expired: derived records removed",
+            extra={"document_id": document_id, "index_entries": removed},
+        )

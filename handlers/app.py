@@ -16,9 +16,9 @@ from faststream.specification import AsyncAPI
 
 from events.catalog import DEAD_LETTER_PREFIX, EVENTS
 from handlers import audit, identity, ocr, ops, privacy
+from handlers.cli_support import cli_settings
 from handlers.room import Room
 from infra.accounts import ensure_admin
-from infra.config import SettingsError, load_settings
 from infra.logs import configure as configure_logs
 from infra.runtime import BackgroundTask, Runtime, ServeOptions, serve
 
@@ -75,13 +75,6 @@ def cli(ctx: click.Context, data: Path, config_file: Path | None) -> None:
     ctx.obj = {"data": data, "config": config_file}
 
 
-def _settings(obj: dict[str, object]):  # type: ignore[no-untyped-def]
-    try:
-        return load_settings(obj["config"])  # type: ignore[arg-type]
-    except SettingsError as exc:
-        raise click.ClickException(f"settings: {exc}") from None
-
-
 async def _announce(runtime: Runtime, http_port: int | None) -> None:
     assert runtime.accounts is not None
     admin_password = await ensure_admin(runtime.accounts)
@@ -124,7 +117,7 @@ def up(
     """Start everything: the bus (embedded unless --nats-url), every handler, the web app."""
     options = ServeOptions(
         data_dir=Path(str(obj["data"])),
-        settings=_settings(obj),
+        settings=cli_settings(obj),
         nats_urls=nats_url.split(",") if nats_url else (),
         nats_port=nats_port,
         http_port=http_port,
@@ -154,7 +147,7 @@ def worker(obj: dict[str, object], nats_url: str, only: tuple[str, ...]) -> None
     rooms = [room for room in ROOMS if not only or room.name in only]
     options = ServeOptions(
         data_dir=Path(str(obj["data"])),
-        settings=_settings(obj),
+        settings=cli_settings(obj),
         nats_urls=nats_url.split(","),
         http_port=None,
     )

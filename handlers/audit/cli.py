@@ -16,7 +16,7 @@ from nats.js.api import DeliverPolicy
 
 from events.catalog import AUDIT, AUDIT_CHECKPOINT_SUBJECT
 from handlers.audit.chain import verify
-from handlers.ocr.cli import run_with_bus
+from handlers.cli_support import run_with_bus
 from infra.signing import load_or_create, load_public, public_pem
 from schemas.audit import AuditEntry, Checkpoint
 

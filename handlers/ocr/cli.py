@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,53 +14,17 @@ import click
 from nats.aio.client import Client
 from pydantic import ValidationError
 
+from handlers.cli_support import _org, cli_settings, run_with_bus
 from handlers.ocr import records
 from handlers.ocr.export import to_csv
 from handlers.ocr.pipeline import limits_from
 from handlers.ocr.records import export_table
 from handlers.ocr.submit import submit_scan
-from infra.bus import connect_client
-from infra.config import SettingsError, load_settings
 from infra.pi_store import open_pi_store
 from schemas.forms import FormTemplate
 from schemas.ocr import DocumentResult
-from schemas.settings import Settings
 
-ORG_RE = re.compile(r"^[a-z0-9_-]{1,32}$")
 OUTCOME_SUBJECTS = ("ocr.completed", "ocr.failed", "document.rejected")
-
-
-def _org(value: str) -> str:
-    if not ORG_RE.match(value):
-        raise click.BadParameter(
-            f"{value!r} is not an org id ([a-z0-9_-]{{1,32}})", param_hint="--org"
-        )
-    return value
-
-
-def _settings(obj: dict[str, Any]) -> Settings:
-    try:
-        return load_settings(obj["config"])
-    except SettingsError as exc:
-        raise click.ClickException(f"settings: {exc}") from None
-
-
-def run_with_bus(obj: dict[str, Any], work: Callable[[Client], Awaitable[int]]) -> None:
-    """Connect with the credentials under --data, run `work`, exit with its code."""
-
-    async def main() -> int:
-        try:
-            client = await connect_client(Path(obj["data"]))
-        except ConnectionError as exc:
-            raise click.ClickException(str(exc)) from None
-        try:
-            return await work(client)
-        finally:
-            await client.close()
-
-    code = asyncio.run(main())
-    if code:
-        sys.exit(code)
 
 
 class OutcomeWaiter:
@@ -133,7 +96,7 @@ def scan(
     timeout: float,
 ) -> None:
     """Hand in scans for OCR (what a scanner PC runs)."""
-    settings = _settings(obj)
+    settings = cli_settings(obj)
 
     async def work(client: Client) -> int:
         js = client.jetstream()

@@ -37,9 +37,10 @@ from nats.aio.client import Client
 from nats.errors import Error as NatsError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from handlers.cli_support import _org, cli_settings, run_with_bus
 from handlers.ocr import records
 from handlers.ocr.bus import GAVE_UP
-from handlers.ocr.cli import OutcomeWaiter, _org, _settings, run_with_bus
+from handlers.ocr.cli import OutcomeWaiter
 from handlers.ocr.intake import Limits
 from handlers.ocr.pipeline import limits_from
 from handlers.ocr.submit import submit_scan
@@ -411,7 +412,7 @@ def watch(
 
     Runs until Ctrl-C (or SIGTERM); with --once, until what is in DIR now has settled.
     """
-    settings = _settings(obj)
+    settings = cli_settings(obj)
     logging.basicConfig(
         level=logging.WARNING,
         stream=sys.stderr,

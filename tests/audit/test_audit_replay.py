@@ -51,6 +51,22 @@ async def test_replay_verifies_then_names_a_deleted_entry(tmp_path: Path) -> Non
         assert [json.loads(line)["msg_id"] for line in out.splitlines()][-5:] == ids
         code, out, _ = await cli(data, "audit", "replay", "--format", "csv")
         assert code == 0 and out.startswith("index,recorded_at,subject")
+        code, report, err = await cli(data, "privacy-report", "--days", "1")
+        assert code == 0, err
+        for heading in (
+            "## 1. 保存期間",
+            "## 2. 暗号化",
+            "## 3. ネットワーク区分",
+            "## 4. パスワード方針",
+            "## 5. 所属別の記録",
+            "## 6. 監査記録の検証",
+        ):
+            assert heading in report
+        assert (
+            "| pi_scans |" not in report
+            and "| OBJ_pi_scans | object | あり | 5日 | 5日 | 適合 |" in report
+        )
+        assert "検証済み" in report and "不一致" not in report
 
         # Remove the third entry from the stream: replay must name it.
         third = next(e for e in entries if e.index == 3)
@@ -66,6 +82,8 @@ async def test_replay_verifies_then_names_a_deleted_entry(tmp_path: Path) -> Non
         code, _, err = await cli(data, "audit", "replay", "--verify")
         assert code == 1
         assert "entry 3 is missing" in err
+        code, report, _ = await cli(data, "privacy-report")
+        assert code == 0 and "**検証失敗**: entry 3 is missing" in report
 
         code, pem, _ = await cli(data, "audit", "public-key")
         assert code == 0 and pem.startswith("-----BEGIN PUBLIC KEY-----")

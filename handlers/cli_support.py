@@ -1,0 +1,52 @@
+"""What every command of every room shares: settings, the bus connection, org ids."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from nats.aio.client import Client
+
+from infra.bus import connect_client
+from infra.config import SettingsError, load_settings
+from schemas.settings import Settings
+
+ORG_RE = re.compile(r"^[a-z0-9_-]{1,32}$")
+
+
+def _org(value: str) -> str:
+    if not ORG_RE.match(value):
+        raise click.BadParameter(
+            f"{value!r} is not an org id ([a-z0-9_-]{{1,32}})", param_hint="--org"
+        )
+    return value
+
+
+def cli_settings(obj: dict[str, Any]) -> Settings:
+    try:
+        return load_settings(obj["config"])
+    except SettingsError as exc:
+        raise click.ClickException(f"settings: {exc}") from None
+
+
+def run_with_bus(obj: dict[str, Any], work: Callable[[Client], Awaitable[int]]) -> None:
+    """Connect with the credentials under --data, run `work`, exit with its code."""
+
+    async def main() -> int:
+        try:
+            client = await connect_client(Path(obj["data"]))
+        except ConnectionError as exc:
+            raise click.ClickException(str(exc)) from None
+        try:
+            return await work(client)
+        finally:
+            await client.close()
+
+    code = asyncio.run(main())
+    if code:
+        sys.exit(code)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar
 
 from nats.js import JetStreamContext
@@ -45,3 +47,22 @@ async def read_all(js: JetStreamContext, subject: str, idle: float = 0.5) -> lis
             bodies.append(msg.data)
     finally:
         await sub.unsubscribe()
+
+
+async def madoguchi(
+    data_dir: Path, *args: str, stdin: str = "", timeout: float = 300
+) -> tuple[int, str, str]:
+    """Run the `madoguchi` command as an operator would: (exit code, stdout, stderr)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "handlers",
+        "--data",
+        str(data_dir),
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(stdin.encode()), timeout=timeout)
+    return process.returncode or 0, out.decode("utf-8"), err.decode("utf-8")

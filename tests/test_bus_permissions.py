@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 
 import nats
 import pytest
@@ -13,6 +12,7 @@ from nats.js.api import DeliverPolicy
 
 from events.envelope import new_event_id
 from tests.conftest import NatsFixture
+from tests.support import madoguchi as run_madoguchi
 
 ORG_A, ORG_B = "bus-a", "bus-b"
 
@@ -33,18 +33,7 @@ class Refusals:
 
 
 async def madoguchi(server: NatsFixture, *args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "handlers",
-        "--data",
-        str(server.data_dir),
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    return process.returncode or 0, out.decode(), err.decode()
+    return await run_madoguchi(server.data_dir, *args)
 
 
 @pytest.fixture(scope="module")

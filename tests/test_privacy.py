@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw
 from events.catalog import BUCKETS
 from tests.conftest import free_port
 from tests.ocr.corpus import A4_PX, font, mm
-from tests.support import eventually
+from tests.support import eventually, madoguchi
 
 NAME, NUMBER = "窓口花子", "4821-7736-9012"
 MADOGUCHI = [sys.executable, "-m", "handlers"]
@@ -34,16 +34,7 @@ def planted_page(path: Path) -> Path:
 
 
 async def cli(data: Path, *args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        *MADOGUCHI,
-        "--data",
-        str(data),
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=300)
-    return process.returncode or 0, out.decode(), err.decode()
+    return await madoguchi(data, *args)
 
 
 @asynccontextmanager

@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import sys
-
 import httpx
 import pytest
 from nats.js import JetStreamContext
 
 from tests.conftest import AppFixture
-from tests.support import read_all
+from tests.support import madoguchi, read_all
 
 ORG = "shiminka"
 GOOD = "Sakura-Kaidan-7731"
 
 
 async def cli(app: AppFixture, *args: str, stdin: str = "") -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "handlers",
-        "--data",
-        str(app.data_dir),
-        *args,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(stdin.encode()), timeout=60)
-    return process.returncode or 0, out.decode(), err.decode()
+    return await madoguchi(app.data_dir, *args, stdin=stdin)
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,10 @@ Each floor sits a little below what this corpus measured when it was set, so a c
 makes reading worse fails here; `make bench` measures the same figures on a larger corpus
 beside the project's targets. Everything is seeded, so every run reads the same pixels.
 
-Measured with tessdata_fast jpn (+eng for digits) when the floors were set:
-- the 10 forms below: 86/90 fields exact; 3 names misread and flagged, one name in kana read
-  without its space and not flagged (80 other forms: 98.8 % exact, 0.6 % wrong-but-unflagged);
+Measured with tessdata_fast jpn (eng for digit fields) when the floors were set:
+- the 10 forms below: 87/90 fields exact; two names misread and flagged (渡辺 誠 as 波辺計,
+  吉田 大輔 without its space), one name in kana read without its space and not flagged;
+  `make bench` on 100 other forms: 99.1 % exact, 0.6 % wrong-but-unflagged;
 - the 3 text pages: CER 1.0 %, 4.3 % (Tesseract drops the whole first line), 0.5 %;
 - upside down: turned after OSD, confidence 90, CER 0.5 %; turned by 2.5°: skew found as
   -2.85° (true -2.81°), confidence 91, CER 0.5 %;
@@ -40,8 +41,8 @@ PAGE_SEEDS = (300, 301, 302)
 PAGE_LINES = 12
 
 # Floors (see the module docstring for what was measured).
-MIN_FIELDS_EXACT = 0.94  # of the 90 fields: at most 5 misread
-MAX_WRONG_UNFLAGGED = 0.023  # at most 2 misread fields without needs_review
+MIN_FIELDS_EXACT = 0.94  # of the 90 fields: at most 5 misread (3 now)
+MAX_WRONG_UNFLAGGED = 0.023  # at most 2 misread fields without needs_review (1 now)
 MAX_MEAN_CER = 0.025
 MAX_PAGE_CER = 0.05
 MIN_PAGE_CONFIDENCE = 85.0

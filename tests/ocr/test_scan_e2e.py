@@ -3,11 +3,9 @@ against the running service, with files the test makes itself."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,24 +14,13 @@ from nats.js import JetStreamContext
 from tests.conftest import AppFixture
 from tests.ocr.corpus import EXAMPLES, filled_form, save_pdf, text_page
 from tests.ocr.test_intake import pdf_encrypted, png_claiming, random_bytes
-from tests.support import read_all
+from tests.support import madoguchi, read_all
 
 ORG = "ocr-e2e"
 
 
 async def cli(app: AppFixture, *args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "handlers",
-        "--data",
-        str(app.data_dir),
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=600)
-    return process.returncode or 0, out.decode("utf-8"), err.decode("utf-8")
+    return await madoguchi(app.data_dir, *args, timeout=600)
 
 
 @pytest.fixture(scope="module")

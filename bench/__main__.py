@@ -25,7 +25,7 @@ import nats
 from faststream import Context
 from faststream.nats import NatsRouter
 
-from bench import ocr
+from bench import ocr, privacy
 from events.catalog import event_spec
 from events.envelope import caused_id, new_event_id, publish_event
 from infra.bus import durable_subscriber, make_broker
@@ -209,6 +209,7 @@ async def main() -> None:
         bare = await server_start_seconds(root / "bare")
         healthy = await up_healthy_seconds(root / "up")
         line("madoguchi up -> /healthz 200", healthy, "s", "bare nats-server ready", bare)
+        await privacy.run(line, root / "privacy", free_port())
     await ocr.run(line)
 
 

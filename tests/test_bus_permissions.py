@@ -114,7 +114,8 @@ async def test_dashboard_hears_its_own_org_only(nats_server: NatsFixture, nc: Cl
     await dashboard.flush()
     await nc.publish(f"ocr.completed.{ORG_B}", b'{"other": 1}')
     await nc.publish(f"ocr.completed.{ORG_A}", b'{"hello": 1}')
-    assert (await sub.next_msg(timeout=5)).data == b'{"hello": 1}'
+    await nc.flush()
+    assert (await sub.next_msg(timeout=15)).data == b'{"hello": 1}'
     for subject in (f"ocr.completed.{ORG_B}", "ocr.completed.*", "_INBOX.>", "$KV.>"):
         await dashboard.subscribe(subject)
         assert "permissions violation" in await refusals.wait()

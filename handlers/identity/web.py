@@ -16,9 +16,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from events.envelope import new_event_id, publish_event
+from handlers.identity.authz import Resource
 from handlers.identity.guard import (
     EXPIRED,
     SESSION_COOKIE,
+    authorize,
     current_session,
     request_zone,
     runtime_of,
@@ -204,9 +206,22 @@ async def change_password(request: Request) -> Response:
     return _with_cookie(JSONResponse(_session_body(fresh)), request, token)
 
 
+async def unlock(request: Request) -> Response:
+    """An org admin (or admin) lifts the lock of an account of their organisation."""
+    runtime = runtime_of(request)
+    assert runtime.accounts is not None
+    user = await accounts.get_user(runtime.accounts, request.path_params["login"])
+    if user is None:
+        raise ApiError(404, "not_found", "アカウントが見つかりません。")
+    await authorize(request, "user.manage", Resource(org=user.org))
+    await accounts.set_lock(runtime.accounts, user.login, None)
+    return JSONResponse({"login": user.login, "locked": False})
+
+
 routes = [
     Route("/api/session", sign_in, methods=["POST"]),
     Route("/api/session", who_am_i, methods=["GET"]),
     Route("/api/session", sign_out, methods=["DELETE"]),
     Route("/api/password", change_password, methods=["POST"]),
+    Route("/api/users/{login}/unlock", unlock, methods=["POST"]),
 ]

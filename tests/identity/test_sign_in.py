@@ -65,14 +65,23 @@ async def test_wrong_password_and_unknown_login_look_the_same(app: AppFixture, o
 
 async def test_lockout_after_failures_then_unlock(app: AppFixture, org: str) -> None:
     await add_user(app, "takahashi", "--role", "staff")
+    await add_user(app, "kacho", "--role", "org_admin")
     async with app.client("SA") as client:
         for _ in range(5):
             assert (await sign_in(client, "takahashi", "wrong-password-xx")).status_code == 401
         locked = await sign_in(client, "takahashi")
         assert locked.status_code == 423 and locked.json()["error"] == "locked"
         assert (await sign_in(client, "takahashi", "wrong-password-xx")).status_code == 401
-        code, _, err = await cli(app, "user", "unlock", "takahashi")
-        assert code == 0, err
+    async with app.client("SA") as colleague:
+        await add_user(app, "yamamoto", "--role", "staff")
+        csrf = {"X-CSRF-Token": (await sign_in(colleague, "yamamoto")).json()["csrf_token"]}
+        refused = await colleague.post("/api/users/takahashi/unlock", headers=csrf)
+        assert refused.status_code == 403 and refused.json()["error"] == "role"
+    async with app.client("SA") as admin:
+        csrf = {"X-CSRF-Token": (await sign_in(admin, "kacho")).json()["csrf_token"]}
+        unlocked = await admin.post("/api/users/takahashi/unlock", headers=csrf)
+        assert unlocked.status_code == 200, unlocked.text
+    async with app.client("SA") as client:
         assert (await sign_in(client, "takahashi")).status_code == 200
 
 
@@ -177,3 +186,12 @@ async def test_user_commands_refuse_bad_input(app: AppFixture, org: str) -> None
     assert code != 0 and "already exists" in err
     code, out, _ = await cli(app, "user", "list", "--org", ORG)
     assert code == 0 and "sato\tstaff personal-info" in out
+
+
+async def test_lock_and_unlock_from_the_command_line(app: AppFixture, org: str) -> None:
+    await add_user(app, "nakamura", "--role", "staff")
+    assert (await cli(app, "user", "lock", "nakamura"))[0] == 0
+    async with app.client("SA") as client:
+        assert (await sign_in(client, "nakamura")).status_code == 423
+        assert (await cli(app, "user", "unlock", "nakamura"))[0] == 0
+        assert (await sign_in(client, "nakamura")).status_code == 200

@@ -27,13 +27,14 @@ from faststream.nats import NatsRouter
 
 from bench import ocr, privacy
 from events.catalog import event_spec
-from events.envelope import caused_id, new_event_id, publish_event
+from events.envelope import new_event_id, publish_event
 from infra.bus import durable_subscriber, make_broker
 from infra.nats_server import REPO_NATS_CONF, EmbeddedNatsServer
 from infra.provisioning import provision_all
 from infra.reliability import RetryPolicy
-from schemas.events import DocumentScanned, OcrCompleted
+from schemas.events import DocumentScanned
 from schemas.settings import Settings
+from tests.support import completed_for
 
 PUBLISHES = int(os.environ.get("BENCH_PUBLISHES", "2000"))
 PIPELINE_EVENTS = int(os.environ.get("BENCH_PIPELINE_EVENTS", "1000"))
@@ -87,15 +88,7 @@ async def pipeline_rate(server: EmbeddedNatsServer) -> float:
     @durable_subscriber(router, event_spec(DocumentScanned), "bench-pipeline")
     async def handle(doc: DocumentScanned, runtime: object = Context("broker")) -> None:
         nonlocal handled
-        effect = OcrCompleted(
-            event_id=caused_id(doc.event_id, "ocr.completed"),
-            org=doc.org,
-            document_id=doc.document_id,
-            pages=1,
-            fields=0,
-            fields_needing_review=0,
-            mean_confidence=90.0,
-        )
+        effect = completed_for(doc)
         await publish_event(broker, effect)
         handled += 1
         if handled == PIPELINE_EVENTS:

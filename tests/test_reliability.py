@@ -14,12 +14,13 @@ from nats.js import JetStreamContext
 from pydantic import ValidationError
 
 from events.catalog import event_spec
-from events.envelope import caused_id, new_event_id, publish_event
+from events.envelope import new_event_id, publish_event
 from events.tracing import current_trace, parse_traceparent
 from infra.bus import durable_subscriber, make_broker
 from infra.reliability import DeadLetter, Retry, RetryPolicy, decide, describe_error
-from schemas.events import DocumentScanned, OcrCompleted
+from schemas.events import DocumentScanned
 from tests.conftest import NatsFixture
+from tests.support import completed_for
 
 POLICY = RetryPolicy(backoff=(0.3, 0.6, 1.2), ack_wait=30.0)
 
@@ -198,15 +199,7 @@ async def test_long_work_keeps_its_message_with_heartbeats(harness_factory) -> N
 
 async def test_produced_events_continue_the_trace_and_dedupe(harness_factory, js) -> None:  # type: ignore[no-untyped-def]
     async def produce(doc: DocumentScanned, broker: NatsBroker) -> None:
-        effect = OcrCompleted(
-            event_id=caused_id(doc.event_id, "ocr.completed"),
-            org=doc.org,
-            document_id=doc.document_id,
-            pages=1,
-            fields=0,
-            fields_needing_review=0,
-            mean_confidence=99.0,
-        )
+        effect = completed_for(doc)
         assert current_trace.get() is not None
         await publish_event(broker, effect)
         await publish_event(broker, effect)  # a retried publish: the stream keeps one

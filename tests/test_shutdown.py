@@ -18,7 +18,7 @@ from schemas.events import DocumentScanned
 from tests.conftest import NatsFixture
 from tests.support import subject_counts
 
-APP = Path(__file__).parent / "apps" / "drain_app.py"
+REPO = Path(__file__).resolve().parent.parent
 
 
 class AppProcess:
@@ -49,7 +49,8 @@ class AppProcess:
 async def start_app(server: NatsFixture, graceful: float) -> AppProcess:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        str(APP),
+        "-m",
+        "tests.apps.drain_app",
         "--data",
         str(server.data_dir),
         "--nats-url",
@@ -57,6 +58,7 @@ async def start_app(server: NatsFixture, graceful: float) -> AppProcess:
         "--graceful",
         str(graceful),
         stdout=asyncio.subprocess.PIPE,
+        cwd=REPO,  # `tests` is a package of the repository, not of the installed project
     )
     app = AppProcess(process)
     await app.wait_for_line("ready")

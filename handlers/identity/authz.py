@@ -32,32 +32,20 @@ Action = Literal[
     "audit.read",
 ]
 
+STAFF_WORK: frozenset[Action] = frozenset(
+    {
+        "document.read",
+        "document.upload",
+        "document.verify",
+        "document.export",
+        "application.read",
+        "application.review",
+        "attachment.open",
+    }
+)
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
-    "staff": frozenset(
-        {
-            "document.read",
-            "document.upload",
-            "document.verify",
-            "document.export",
-            "application.read",
-            "application.review",
-            "attachment.open",
-        }
-    ),
-    "org_admin": frozenset(
-        {
-            "document.read",
-            "document.upload",
-            "document.verify",
-            "document.export",
-            "application.read",
-            "application.review",
-            "attachment.open",
-            "user.manage",
-            "template.manage",
-            "procedure.manage",
-        }
-    ),
+    "staff": STAFF_WORK,
+    "org_admin": STAFF_WORK | {"user.manage", "template.manage", "procedure.manage"},
     "payment_operator": frozenset(
         {
             "application.read",

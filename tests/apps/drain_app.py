@@ -14,11 +14,12 @@ from faststream import Context
 from faststream.nats import NatsRouter
 
 from events.catalog import event_spec
-from events.envelope import caused_id, publish_event
+from events.envelope import publish_event
 from infra.bus import durable_subscriber
 from infra.runtime import Runtime, ServeOptions, serve
-from schemas.events import DocumentScanned, OcrCompleted
+from schemas.events import DocumentScanned
 from schemas.settings import Settings
+from tests.support import completed_for
 
 router = NatsRouter()
 
@@ -32,15 +33,7 @@ async def handle(doc: DocumentScanned, runtime: Runtime = Context()) -> None:
         if entry is not None and entry.value:
             break
     await watcher.stop()
-    done = OcrCompleted(
-        event_id=caused_id(doc.event_id, "ocr.completed"),
-        org=doc.org,
-        document_id=doc.document_id,
-        pages=1,
-        fields=0,
-        fields_needing_review=0,
-        mean_confidence=99.0,
-    )
+    done = completed_for(doc)
     await publish_event(runtime.broker, done)
     print(f"finished {doc.document_id}", flush=True)
 

@@ -147,3 +147,11 @@ async def test_a_multi_page_pdf_gives_each_page_its_text_in_order(
         rates = [cer(source.truth, other.text) for other in result.pages]
         assert rates[n] <= MAX_PAGE_CER, rates
         assert min(range(3), key=rates.__getitem__) == n, rates  # its own page, not another
+
+
+async def test_a_form_fed_upside_down_is_turned_and_read(engine: OcrEngine, tmp_path: Path) -> None:
+    form = filled_form(FORM_SEEDS[0], template())
+    result = await read(engine, pdf_bytes([form.image.rotate(180)], tmp_path), template())
+    score = score_fields(form.expected, result)
+    assert score.exact >= len(form.expected) - 1, wrong_fields(form.expected, result)
+    assert score.wrong_unflagged == 0

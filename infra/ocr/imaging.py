@@ -34,7 +34,7 @@ def _profile_score(mask: Mask, angle: float) -> float:
     return float(np.square(np.diff(rows)).sum())
 
 
-def estimate_skew(small: Image.Image, limit: float = 3.0) -> float:
+def estimate_skew(small: Image.Image, limit: float = 5.0) -> float:
     """The angle (degrees, counter-clockwise) that makes text lines horizontal.
 
     Coarse-to-fine search of the projection profile; `small` is a 75 dpi copy of the page.

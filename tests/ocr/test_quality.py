@@ -155,3 +155,14 @@ async def test_a_form_fed_upside_down_is_turned_and_read(engine: OcrEngine, tmp_
     score = score_fields(form.expected, result)
     assert score.exact >= len(form.expected) - 1, wrong_fields(form.expected, result)
     assert score.wrong_unflagged == 0
+
+
+async def test_a_form_scanned_five_degrees_crooked_is_read(
+    engine: OcrEngine, tmp_path: Path
+) -> None:
+    form = filled_form(FORM_SEEDS[1], template())
+    crooked = form.image.rotate(5.0, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    result = await read(engine, pdf_bytes([crooked], tmp_path), template())
+    score = score_fields(form.expected, result)
+    assert score.exact >= len(form.expected) - 1, wrong_fields(form.expected, result)
+    assert score.wrong_unflagged == 0

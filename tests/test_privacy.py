@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import nats
+import pytest
 from nats.js.errors import KeyNotFoundError
 from PIL import Image, ImageDraw
 
@@ -166,3 +167,27 @@ async def test_derived_records_go_when_the_scan_goes(app, js) -> None:  # type: 
         return False
 
     assert await eventually(forgotten, timeout=30)
+
+
+async def test_a_restart_catches_up_on_scans_that_expired_while_down(js, keyring) -> None:  # type: ignore[no-untyped-def]
+    """No process saw the scan's key expire: the start-up sweep removes what derives from it."""
+    from events.envelope import new_event_id
+    from handlers.ocr import records
+    from handlers.privacy.expiry import sweep_orphans
+    from infra.pi_store import PersonalDataStore, RecordNotFound
+    from schemas.ocr import DocumentResult, DocumentStatus
+
+    store = PersonalDataStore(js, keyring)
+    orphan, kept, refused = new_event_id(), new_event_id(), new_event_id()
+    for document_id, status in ((orphan, "completed"), (kept, "completed"), (refused, "rejected")):
+        await records.save_result(store, DocumentResult(document_id=document_id, status=status))
+        await records.put_status(
+            js, DocumentStatus(document_id=document_id, org="sweep", status=status)
+        )
+    await store.put("scan", kept, b"still within its retention")
+    assert await sweep_orphans(js, store) >= 1
+    assert await records.get_status(js, "sweep", orphan) is None
+    with pytest.raises(RecordNotFound):
+        await store.get("ocr_result", orphan)
+    assert await records.get_status(js, "sweep", kept) is not None
+    assert await records.get_status(js, "sweep", refused) is not None  # nothing was stored

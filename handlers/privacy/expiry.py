@@ -10,20 +10,23 @@ from __future__ import annotations
 
 import logging
 
+from nats.js import JetStreamContext
 from nats.js.errors import KeyNotFoundError, NotFoundError
 
 from events.catalog import DOCUMENT_INDEX, KEYS_OCR
 from handlers.ocr.records import RESULT_KIND, keys_matching
+from infra.pi_store import PersonalDataStore
 from infra.runtime import Runtime
+from schemas.ocr import DocumentStatus
 
 log = logging.getLogger("madoguchi.expiry")
 GONE = frozenset({"PURGE", "DEL"})
 
 
-async def forget_document(runtime: Runtime, document_id: str) -> int:
+async def forget_document(js: JetStreamContext, store: PersonalDataStore, document_id: str) -> int:
     """Remove what derives from one document; returns how many index entries went."""
-    await runtime.pi_store.delete(RESULT_KIND, document_id)
-    index = await runtime.js.key_value(DOCUMENT_INDEX.name)
+    await store.delete(RESULT_KIND, document_id)
+    index = await js.key_value(DOCUMENT_INDEX.name)
     keys = await keys_matching(index, f"*.{document_id}")
     for key in keys:
         try:
@@ -33,15 +36,41 @@ async def forget_document(runtime: Runtime, document_id: str) -> int:
     return len(keys)
 
 
+async def sweep_orphans(js: JetStreamContext, store: PersonalDataStore) -> int:
+    """Forget documents whose scan is already gone: the expiry markers are kept for a minute
+    only, so a deployment that was down when a scan expired catches up here at start."""
+    index = await js.key_value(DOCUMENT_INDEX.name)
+    scan_keys = await js.key_value(KEYS_OCR.name)
+    forgotten = 0
+    for key in await keys_matching(index, "*.*"):
+        document_id = key.split(".", 1)[1]
+        try:
+            entry = await scan_keys.get(f"scan.{document_id}")
+            if entry.value:
+                continue
+        except (KeyNotFoundError, NotFoundError):
+            pass
+        entry = await index.get(key)
+        if not entry.value or DocumentStatus.model_validate_json(entry.value).status != "completed":
+            continue  # queued, or refused before anything was stored: no scan to outlive
+        forgotten += bool(await forget_document(js, store, document_id))
+    return forgotten
+
+
 async def follow_scan_expiry(runtime: Runtime) -> None:
     """Runs for the life of the process (any number of processes may: deleting is idempotent)."""
+    swept = await sweep_orphans(runtime.js, runtime.pi_store)
+    if swept:
+        log.info(
+            "documents whose scan had expired: derived records removed", extra={"documents": swept}
+        )
     kv = await runtime.js.key_value(KEYS_OCR.name)
     watcher = await kv.watch("scan.*")
     async for entry in watcher:
         if entry is None or entry.operation not in GONE:
             continue
         document_id = entry.key.split(".", 1)[1]
-        removed = await forget_document(runtime, document_id)
+        removed = await forget_document(runtime.js, runtime.pi_store, document_id)
         log.info(
             "document expired: derived records removed",
             extra={"document_id": document_id, "index_entries": removed},

@@ -46,6 +46,17 @@ def _managed_changes(current: StreamConfig, max_age: float, replicas: int) -> St
     return replace(current, max_age=max_age, num_replicas=replicas, duplicate_window=window)
 
 
+async def _reconcile(
+    js: JetStreamContext, current: StreamConfig, max_age: float, replicas: int
+) -> Provisioned:
+    """An existing stream (or bucket's stream): apply a changed retention or replica count."""
+    changed = _managed_changes(current, max_age, replicas)
+    if changed is None:
+        return Provisioned(str(current.name), "unchanged")
+    await js.update_stream(changed)
+    return Provisioned(str(current.name), "updated")
+
+
 async def _stream_info_or_none(js: JetStreamContext, name: str) -> StreamConfig | None:
     try:
         info = await js.stream_info(name)
@@ -72,11 +83,7 @@ async def provision_stream(
             )
         )
         return Provisioned(spec.name, "created")
-    changed = _managed_changes(current, max_age, replicas)
-    if changed is None:
-        return Provisioned(spec.name, "unchanged")
-    await js.update_stream(changed)
-    return Provisioned(spec.name, "updated")
+    return await _reconcile(js, current, max_age, replicas)
 
 
 async def provision_bucket(
@@ -106,11 +113,7 @@ async def provision_bucket(
                 ),
             )
         return Provisioned(spec.stream_name, "created")
-    changed = _managed_changes(current, max_age, replicas)
-    if changed is None:
-        return Provisioned(spec.stream_name, "unchanged")
-    await js.update_stream(changed)
-    return Provisioned(spec.stream_name, "updated")
+    return await _reconcile(js, current, max_age, replicas)
 
 
 async def provision_all(

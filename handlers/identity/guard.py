@@ -16,7 +16,7 @@ from handlers.identity.zones import zone_of
 from infra.runtime import Runtime
 from infra.web import ApiError
 from schemas.accounts import Principal, Session, Zone
-from schemas.events import AccessRefused
+from schemas.events import AccessEvent, AccessRefused
 
 SESSION_COOKIE = "madoguchi_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -60,6 +60,22 @@ async def current_session(request: Request, *, password_change: bool = False) ->
     return session
 
 
+async def record_access(
+    request: Request, event: type[AccessEvent], org: str, actor: str, **details: object
+) -> None:
+    """Publish an access event (sign-ins, refusals, reads of personal data, exports)."""
+    await publish_event(
+        runtime_of(request).broker,
+        event(
+            event_id=new_event_id(),
+            org=org,
+            actor=actor,
+            zone=request_zone(request),
+            **details,
+        ),
+    )
+
+
 async def authorize(
     request: Request,
     action: Action,
@@ -73,16 +89,13 @@ async def authorize(
         resource = Resource(org=session.principal.org, personal_info=personal_info)
     decision = decide(session.principal, session.zone, action, resource)
     if not decision:
-        await publish_event(
-            runtime_of(request).broker,
-            AccessRefused(
-                event_id=new_event_id(),
-                org=session.principal.org,
-                actor=session.principal.login,
-                zone=session.zone,
-                action=action,
-                reason_code=decision.reason,
-            ),
+        await record_access(
+            request,
+            AccessRefused,
+            session.principal.org,
+            session.principal.login,
+            action=action,
+            reason_code=decision.reason,
         )
         raise ApiError(403, decision.reason, MESSAGES[decision.reason])
     return session.principal

@@ -15,13 +15,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from events.envelope import new_event_id, publish_event
 from handlers.identity.authz import Resource
 from handlers.identity.guard import (
     EXPIRED,
     SESSION_COOKIE,
     authorize,
     current_session,
+    record_access,
     request_zone,
     runtime_of,
 )
@@ -73,18 +73,10 @@ async def _body(request: Request, model: type[Body]) -> Body:
 
 
 async def _audit(
-    request: Request, event: type[AccessEvent], user: User | None, **extra: object
+    request: Request, event: type[AccessEvent], user: User | None, **details: object
 ) -> None:
-    await publish_event(
-        runtime_of(request).broker,
-        event(
-            event_id=new_event_id(),
-            org=user.org if user else SYSTEM_ORG,
-            actor=user.login if user else "unknown",
-            zone=request_zone(request),
-            **extra,
-        ),
-    )
+    org, actor = (user.org, user.login) if user else (SYSTEM_ORG, "unknown")
+    await record_access(request, event, org, actor, **details)
 
 
 def _with_cookie(response: Response, request: Request, token: str) -> Response:

@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from events.envelope import new_event_id, publish_event
 from handlers.identity.authz import Action
-from handlers.identity.guard import authorize, request_zone, runtime_of
+from handlers.identity.guard import authorize, record_access, runtime_of
 from handlers.ocr import records
 from handlers.ocr.corrections import CorrectionError, checked_corrections
 from handlers.ocr.export import to_csv
@@ -87,16 +87,13 @@ async def _document(
     if result is None:
         raise NOT_FOUND
     if status.personal_info:
-        await publish_event(
-            runtime.broker,
-            PersonalDataRead(
-                event_id=new_event_id(),
-                org=who.org,
-                actor=who.login,
-                zone=request_zone(request),
-                resource_id=status.document_id,
-                action=action,
-            ),
+        await record_access(
+            request,
+            PersonalDataRead,
+            who.org,
+            who.login,
+            resource_id=status.document_id,
+            action=action,
         )
     return who, status, result
 
@@ -148,16 +145,7 @@ async def export(request: Request) -> Response:
     who = await authorize(request, "document.export", personal_info=True)
     runtime = runtime_of(request)
     columns, headers, rows = await records.export_table(runtime.js, runtime.pi_store, who.org)
-    await publish_event(
-        runtime.broker,
-        DataExported(
-            event_id=new_event_id(),
-            org=who.org,
-            actor=who.login,
-            zone=request_zone(request),
-            rows=len(rows),
-        ),
-    )
+    await record_access(request, DataExported, who.org, who.login, rows=len(rows))
     if fmt == "json":
         return JSONResponse(json.loads(json.dumps(rows, default=str)), headers=NO_STORE)
     data, _ = to_csv(columns, headers, rows, encoding)

@@ -121,6 +121,10 @@ EVENTS: tuple[EventSpec, ...] = (
         "application", "returned", ev.ApplicationReturned, "APPLICATIONS", "Returned to correct"
     ),
     EventSpec("application", "rejected", ev.ApplicationRejected, "APPLICATIONS", "Staff refused"),
+    EventSpec(
+        "application", "resubmitted", ev.ApplicationResubmitted, "APPLICATIONS", "Corrected, sent"
+    ),
+    EventSpec("application", "paid", ev.ApplicationPaid, "APPLICATIONS", "Its fee was paid"),
     EventSpec("payment", "requested", ev.PaymentRequested, "PAYMENTS", "A payment was started"),
     EventSpec("payment", "settled", ev.PaymentSettled, "PAYMENTS", "The agent confirmed payment"),
     EventSpec("payment", "failed", ev.PaymentFailed, "PAYMENTS", "The payment did not go through"),
@@ -154,6 +158,14 @@ ATTACHMENTS = BucketSpec("pi_attachments", "object", "attachments", True, "Attac
 DOCUMENT_INDEX = BucketSpec(
     "documents", "kv", "ocr", False, "Status of each document: ids, states, counts (no PI)"
 )
+APPLICATION_INDEX = BucketSpec(
+    "applications", "kv", "applications", False, "Status of each application (no PI)"
+)
+PAYMENT_INDEX = BucketSpec("payments", "kv", "audit", False, "Each payment: ids, amounts, state")
+WEBHOOK_IDS_SECONDS = 15 * 60  # longer than the 5-minute timestamp tolerance, either side
+WEBHOOK_IDS = BucketSpec(
+    "webhook_ids", "kv", float(WEBHOOK_IDS_SECONDS), False, "Payment-agent messages seen"
+)
 CONFIG = BucketSpec("config", "kv", None, False, "Form definitions and procedures")
 SESSION_HOURS = 8  # the absolute limit of a staff session
 SESSIONS = BucketSpec("sessions", "kv", SESSION_HOURS * 3600.0, False, "Staff sessions")
@@ -173,6 +185,9 @@ BUCKETS: tuple[BucketSpec, ...] = (
     KEYS_APPLICATIONS,
     KEYS_ATTACHMENTS,
     DOCUMENT_INDEX,
+    APPLICATION_INDEX,
+    PAYMENT_INDEX,
+    WEBHOOK_IDS,
     CONFIG,
     SESSIONS,
 )

@@ -15,14 +15,22 @@ from faststream.nats import NatsBroker, NatsRouter
 from faststream.specification import AsyncAPI
 
 from events.catalog import DEAD_LETTER_PREFIX, EVENTS
-from handlers import audit, identity, ocr, ops, privacy
+from handlers import applications, audit, identity, ocr, ops, payments, privacy
 from handlers.cli_support import cli_settings
 from handlers.room import Room
 from infra.accounts import ensure_admin
 from infra.logs import configure as configure_logs
 from infra.runtime import BackgroundTask, Runtime, ServeOptions, serve
 
-ROOMS: tuple[Room, ...] = (ops.room, identity.room, ocr.room, privacy.room, audit.room)
+ROOMS: tuple[Room, ...] = (
+    ops.room,
+    identity.room,
+    ocr.room,
+    applications.room,
+    payments.room,
+    privacy.room,
+    audit.room,
+)
 
 VERSION = "0.2.0"
 
@@ -121,6 +129,7 @@ def up(
         nats_urls=nats_url.split(",") if nats_url else (),
         nats_port=nats_port,
         http_port=http_port,
+        agent_port=agent_port,
     )
     routes = [route for room in ROOMS for route in room.routes]
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 from nats.aio.client import Client
+from pydantic import ValidationError
 
 from infra.bus import connect_client
 from infra.config import SettingsError, load_settings
@@ -25,6 +26,13 @@ def _org(value: str) -> str:
             f"{value!r} is not an org id ([a-z0-9_-]{{1,32}})", param_hint="--org"
         )
     return value
+
+
+def invalid_file(file: Path, exc: ValidationError) -> click.ClickException:
+    """A JSON file that failed validation: its name, where, and the first problem, on one line."""
+    first = exc.errors(include_input=False, include_url=False)[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    return click.ClickException(f"{file.name}: {where}: {first['msg']}")
 
 
 def cli_settings(obj: dict[str, Any]) -> Settings:

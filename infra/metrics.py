@@ -46,3 +46,10 @@ async def refresh_stream_gauges(js: JetStreamContext, streams: Iterable[str]) ->
             name = f"{stream}/{consumer.name}"
             CONSUMER_PENDING.labels(name).set(consumer.num_pending or 0)
             CONSUMER_ACK_PENDING.labels(name).set(consumer.num_ack_pending or 0)
+
+
+WEBHOOK_REJECTIONS = Counter(
+    "madoguchi_webhook_rejections_total",
+    "Payment-agent notifications refused (bad signature, stale timestamp, malformed)",
+    ["reason"],
+)

@@ -28,9 +28,13 @@ from infra.bus import make_broker, retry_policy
 from infra.nats_server import EmbeddedNatsServer, load_or_create_passwords
 from infra.ocr.engine import OcrEngine
 from infra.ocr.pool import process_pool
+from infra.payment_agent import HttpPaymentAgent, PaymentAgent
+from infra.payment_keys import AgentSecrets, agent_secrets
+from infra.payment_sandbox import SandboxAgent
 from infra.pi_store import PersonalDataStore, open_pi_store
 from infra.provisioning import Provisioned, provision_all
 from infra.tls import (
+    TlsFiles,
     bus_client_files,
     check_files,
     client_context,
@@ -52,6 +56,8 @@ class Runtime:
     nats_urls: list[str]
     provisioned: list[Provisioned] = field(default_factory=list)
     accounts: aiosqlite.Connection | None = None
+    agent_url: str = "http://127.0.0.1:8001"  # the payment agent (default: the sandbox)
+    agent_ca_file: Path | None = None
 
     @property
     def js(self) -> JetStreamContext:
@@ -67,9 +73,21 @@ class Runtime:
         settings = self.settings.ocr
         return OcrEngine(process_pool(settings.workers or None, languages=settings.languages))
 
+    @cached_property
+    def agent_secrets(self) -> AgentSecrets:
+        return agent_secrets(self.settings.payment_agent, self.data_dir)
+
+    @cached_property
+    def payment_agent(self) -> PaymentAgent:
+        return HttpPaymentAgent(
+            self.agent_url, self.agent_secrets.api_key, ca_file=self.agent_ca_file
+        )
+
     async def aclose(self) -> None:
         if "ocr" in self.__dict__:
             self.ocr.close()
+        if "payment_agent" in self.__dict__:
+            await self.payment_agent.aclose()
         if self.accounts is not None:
             await self.accounts.close()
 
@@ -82,6 +100,7 @@ class ServeOptions:
     nats_port: int = 4222
     http_host: str = "127.0.0.1"
     http_port: int | None = 8000  # None: no web app (a worker)
+    agent_port: int | None = None  # serve the sandbox payment agent here
     graceful_timeout: float = 10.0
 
 
@@ -135,10 +154,15 @@ async def serve(
     for router in routers:
         broker.include_router(router)
     runtime = Runtime(options.settings, options.data_dir, broker, urls, accounts=accounts_db)
+    scheme = "https" if tls_files is not None else "http"
+    agent = options.settings.payment_agent
+    runtime.agent_url = agent.url or f"{scheme}://127.0.0.1:{options.agent_port or 8001}"
+    runtime.agent_ca_file = agent.ca_file or (
+        tls_files.ca_file if tls_files is not None and agent.url is None else None
+    )
     broker.context.set_global("runtime", runtime)
-    web = None
-    web_task: asyncio.Task[None] | None = None
     background: list[asyncio.Task[None]] = []
+    sites: list[tuple[uvicorn.Server, asyncio.Task[None]]] = []
     try:
         await broker.connect()
         runtime.provisioned = await provision_all(runtime.js, options.settings.retention)
@@ -148,8 +172,14 @@ async def serve(
         if options.http_port is not None:
             app = build_web_app(routes, {"runtime": runtime})
             web = web_server(app, options.http_host, options.http_port, tls_files, tls.client_certs)
-            web_task = asyncio.create_task(web.serve())
-            await _until_started(web, web_task)
+            sites.append(await _started(web))
+        if options.agent_port is not None and options.http_port is not None:
+            sandbox = _sandbox(runtime, options, scheme, tls_files)
+            background.append(asyncio.create_task(sandbox.deliver_forever()))
+            sandbox_site = web_server(
+                sandbox.app, options.http_host, options.agent_port, tls_files, "off"
+            )
+            sites.append(await _started(sandbox_site))
         if on_ready is not None:
             await on_ready(runtime)
         await stop.wait()
@@ -158,10 +188,9 @@ async def serve(
             loop.remove_signal_handler(sig)
         for running in background:
             running.cancel()
-        if web is not None:
-            web.should_exit = True
-            if web_task is not None:
-                await web_task
+        for site, site_task in sites:
+            site.should_exit = True
+            await site_task
         try:
             # Bounded: with the bus gone, draining the subscriptions would wait forever.
             await asyncio.wait_for(broker.stop(), timeout=options.graceful_timeout + 5)
@@ -177,13 +206,30 @@ async def serve(
             await server.stop()
 
 
-async def _until_started(web: uvicorn.Server, task: asyncio.Task[None]) -> None:
+async def _started(web: uvicorn.Server) -> tuple[uvicorn.Server, asyncio.Task[None]]:
     """uvicorn offers no start event: poll its flag, and surface why it failed if it did."""
+    task = asyncio.create_task(web.serve())
     while not web.started:
         if task.done():
             task.result()  # raises the reason (port in use, ...)
             raise RuntimeError("the web server stopped before it started")
         await asyncio.sleep(0.02)
+    return web, task
+
+
+def _sandbox(
+    runtime: Runtime, options: ServeOptions, scheme: str, tls_files: TlsFiles | None
+) -> SandboxAgent:
+    """The stand-in payment agent, sending its notifications to our own web app."""
+    secrets = runtime.agent_secrets
+    return SandboxAgent(
+        secret=secrets.webhook_secret,
+        api_key=secrets.api_key,
+        webhook_url=f"{scheme}://127.0.0.1:{options.http_port}/api/payment-agent/webhook",
+        public_url=f"{scheme}://127.0.0.1:{options.agent_port}",
+        state_file=options.data_dir / "payment_agent" / "sandbox.json",
+        webhook_ssl_context=client_context(tls_files) if tls_files is not None else None,
+    )
 
 
 async def _supervised(task: BackgroundTask, runtime: Runtime) -> None:

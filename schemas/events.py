@@ -85,6 +85,12 @@ class ApplicationSubmitted(Event):
     attachments: int = Field(ge=0)
 
 
+class ApplicationResubmitted(Event):
+    application_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    revision: int = Field(ge=2)
+    attachments: int = Field(ge=0)
+
+
 class ApplicationAccepted(Event):
     application_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
     fee: int | None = Field(default=None, ge=0)
@@ -99,6 +105,11 @@ class ApplicationReturned(Event):
 class ApplicationRejected(Event):
     application_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
     actor_id: str
+
+
+class ApplicationPaid(Event):
+    application_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    payment_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
 
 
 # --- payments -----------------------------------------------------------------------------

@@ -61,7 +61,14 @@ class PasswordSettings(_Section):
 
 
 class PaymentAgentSettings(_Section):
-    webhook_secret: str | None = None
+    """The outside payment agent; without `url`, the sandbox agent `up` serves on --agent-port."""
+
+    url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
+    api_key: str | None = None  # default: generated under <data>/payment_agent (as the sandbox)
+    ca_file: Path | None = None  # the CA that signed the agent's certificate (default: system CAs)
+    webhook_secret: str | None = None  # default: generated under <data>/payment_agent
+    reconcile_after: Duration = parse_duration("2m")  # re-ask the agent about payments this old
+    reconcile_within: Duration = parse_duration("1d")  # ... for this long after they started
 
     @field_validator("webhook_secret")
     @classmethod
@@ -99,6 +106,10 @@ class TlsSettings(_Section):
     client_certs: Literal["off", "optional", "required"] = "optional"
 
 
+class PortalSettings(_Section):
+    city_name: str = Field(default="窓口市", min_length=1, max_length=50)  # shown on every page
+
+
 class AuditSettings(_Section):
     checkpoint_every: int = Field(default=50, ge=1, le=100_000)  # entries between signatures
 
@@ -112,3 +123,4 @@ class Settings(_Section):
     ocr: OcrSettings = OcrSettings()
     tls: TlsSettings = TlsSettings()
     audit: AuditSettings = AuditSettings()
+    portal: PortalSettings = PortalSettings()

@@ -26,7 +26,10 @@ ZONE_ADDRESSES: dict[str | None, str] = {
     None: "127.0.0.1",
 }
 TEST_SETTINGS = Settings.model_validate(
-    {"zones": {zone: [f"{address}/32"] for zone, address in ZONE_ADDRESSES.items() if zone}}
+    {
+        "zones": {zone: [f"{address}/32"] for zone, address in ZONE_ADDRESSES.items() if zone},
+        "payment_agent": {"reconcile_after": "1s"},
+    }
 )
 
 
@@ -91,10 +94,11 @@ async def fresh_server(tmp_path: Path) -> AsyncIterator[NatsFixture]:
 
 
 class AppFixture:
-    def __init__(self, server: NatsFixture, http_port: int) -> None:
+    def __init__(self, server: NatsFixture, http_port: int, agent_port: int) -> None:
         self.server = server
         self.data_dir = server.data_dir
         self.http_url = f"http://127.0.0.1:{http_port}"
+        self.agent_url = f"http://127.0.0.1:{agent_port}"
 
     def client(self, zone: str | None) -> httpx.AsyncClient:
         """An HTTP client whose requests come from the given zone's terminal address."""
@@ -110,12 +114,13 @@ async def app(nats_server: NatsFixture) -> AsyncIterator[AppFixture]:
     from handlers.app import ROOMS, routers_of, tasks_of
     from infra.runtime import Runtime, ServeOptions, serve
 
-    http_port = free_port()
+    http_port, agent_port = free_port(), free_port()
     options = ServeOptions(
         data_dir=nats_server.data_dir,
         settings=TEST_SETTINGS,
         nats_urls=[nats_server.url],
         http_port=http_port,
+        agent_port=agent_port,
         graceful_timeout=5.0,
     )
     ready, stop = asyncio.Event(), asyncio.Event()
@@ -128,7 +133,7 @@ async def app(nats_server: NatsFixture) -> AsyncIterator[AppFixture]:
         serve(options, routers_of(ROOMS), routes, on_ready, stop, tasks=tasks_of(ROOMS))
     )
     await asyncio.wait_for(ready.wait(), timeout=60)
-    yield AppFixture(nats_server, http_port)
+    yield AppFixture(nats_server, http_port, agent_port)
     stop.set()
     await asyncio.wait_for(task, timeout=60)
 

@@ -14,7 +14,7 @@ import click
 from nats.aio.client import Client
 from pydantic import ValidationError
 
-from handlers.cli_support import _org, cli_settings, run_with_bus
+from handlers.cli_support import _org, cli_settings, invalid_file, run_with_bus
 from handlers.ocr import records
 from handlers.ocr.export import to_csv
 from handlers.ocr.pipeline import limits_from
@@ -162,9 +162,7 @@ def template_add(obj: dict[str, Any], file: Path, org: str) -> None:
     try:
         form = FormTemplate.model_validate_json(file.read_bytes())
     except ValidationError as exc:
-        first = exc.errors(include_input=False, include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise click.ClickException(f"{file.name}: {where}: {first['msg']}") from None
+        raise invalid_file(file, exc) from None
 
     async def work(client: Client) -> int:
         await records.save_template(client.jetstream(), org, form)

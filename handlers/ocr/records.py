@@ -5,29 +5,16 @@ from __future__ import annotations
 
 from nats.js import JetStreamContext
 from nats.js.errors import KeyNotFoundError, NotFoundError
-from nats.js.kv import KeyValue
 
 from events.catalog import CONFIG, DOCUMENT_INDEX
 from handlers.ocr.export import headers_for, table
+from infra.kv import keys_matching
 from infra.pi_store import PersonalDataStore, RecordNotFound
 from schemas.forms import FormTemplate
 from schemas.ocr import DocumentResult, DocumentStatus
 
 RESULT_KIND = "ocr_result"
 SCAN_KIND = "scan"
-
-
-async def keys_matching(kv: KeyValue, pattern: str) -> list[str]:
-    """Live keys matching a NATS wildcard pattern (nats.py's `keys(filters=...)` compares
-    the filter as a plain substring, so a wildcard matches nothing)."""
-    watcher = await kv.watch(pattern, ignore_deletes=True, meta_only=True)
-    keys = []
-    async for entry in watcher:
-        if entry is None:  # the end of what is stored now
-            break
-        keys.append(entry.key)
-    await watcher.stop()  # type: ignore[no-untyped-call]
-    return keys
 
 
 def _template_key(org: str, template_id: str) -> str:

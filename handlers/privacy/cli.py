@@ -16,9 +16,9 @@ from events.catalog import ACCESS, BUCKETS, PERSONAL_DATA_KINDS, STREAMS, retent
 from handlers.audit.chain import verify
 from handlers.audit.cli import read_chain
 from handlers.cli_support import cli_settings, run_with_bus
-from handlers.ocr.records import keys_matching
 from handlers.privacy.report import KeyFact, StoreFact, render
 from infra.crypto import KeyRing, kek_of, rotate
+from infra.kv import keys_matching
 from infra.pi_store import open_pi_store
 from infra.signing import load_or_create
 from schemas.settings import Settings

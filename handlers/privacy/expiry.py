@@ -14,7 +14,8 @@ from nats.js import JetStreamContext
 from nats.js.errors import KeyNotFoundError, NotFoundError
 
 from events.catalog import DOCUMENT_INDEX, KEYS_OCR
-from handlers.ocr.records import RESULT_KIND, keys_matching
+from handlers.ocr.records import RESULT_KIND
+from infra.kv import keys_matching
 from infra.pi_store import PersonalDataStore
 from infra.runtime import Runtime
 from schemas.ocr import DocumentStatus

@@ -1,0 +1,11 @@
+from handlers.applications import portal, web
+from handlers.applications.bus import router
+from handlers.applications.cli import procedure
+from handlers.room import Room
+
+room = Room(
+    name="applications",
+    routers=[router],
+    routes=[*web.routes, *portal.routes],
+    commands=[procedure],
+)

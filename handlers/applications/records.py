@@ -1,0 +1,97 @@
+"""Where the applications room keeps things: procedures (config KV), each application's
+status (KV, no PI), its answers and attachments (the personal-data store, encrypted)."""
+
+from __future__ import annotations
+
+from nats.js import JetStreamContext
+
+from events.catalog import APPLICATION_INDEX, CONFIG
+from infra.kv import get_record, keys_matching, put_record
+from infra.pi_store import PersonalDataStore, RecordNotFound
+from schemas.applications import ApplicationContent, ApplicationState, RegisteredProcedure
+
+CONTENT_KIND = "application"
+ATTACHMENT_KIND = "attachment"
+
+
+def _procedure_key(procedure_id: str) -> str:
+    return f"procedure.{procedure_id}"
+
+
+async def save_procedure(js: JetStreamContext, registered: RegisteredProcedure) -> None:
+    kv = await js.key_value(CONFIG.name)
+    await put_record(kv, _procedure_key(registered.procedure.id), registered, None)
+
+
+async def load_procedure(js: JetStreamContext, procedure_id: str) -> RegisteredProcedure | None:
+    kv = await js.key_value(CONFIG.name)
+    found = await get_record(kv, _procedure_key(procedure_id), RegisteredProcedure)
+    return found[0] if found else None
+
+
+async def list_procedures(
+    js: JetStreamContext, org: str | None = None
+) -> list[RegisteredProcedure]:
+    kv = await js.key_value(CONFIG.name)
+    found = [
+        await get_record(kv, key, RegisteredProcedure)
+        for key in await keys_matching(kv, "procedure.*")
+    ]
+    listed = [record for record, _ in filter(None, found) if org is None or record.org == org]
+    return sorted(listed, key=lambda r: (r.org, r.procedure.id))
+
+
+async def load_state(
+    js: JetStreamContext, application_id: str
+) -> tuple[ApplicationState, int] | None:
+    kv = await js.key_value(APPLICATION_INDEX.name)
+    return await get_record(kv, application_id, ApplicationState)
+
+
+async def save_state(js: JetStreamContext, state: ApplicationState, revision: int | None) -> int:
+    kv = await js.key_value(APPLICATION_INDEX.name)
+    return await put_record(kv, state.application_id, state, revision)
+
+
+async def list_states(js: JetStreamContext, org: str) -> list[ApplicationState]:
+    kv = await js.key_value(APPLICATION_INDEX.name)
+    found = [await get_record(kv, key, ApplicationState) for key in await keys_matching(kv, ">")]
+    listed = [state for state, _ in filter(None, found) if state.org == org]
+    return sorted(listed, key=lambda s: s.submitted_at)
+
+
+async def save_content(store: PersonalDataStore, content: ApplicationContent) -> None:
+    await store.put(CONTENT_KIND, content.application_id, content.model_dump_json().encode())
+
+
+async def load_content(store: PersonalDataStore, application_id: str) -> ApplicationContent | None:
+    try:
+        return ApplicationContent.model_validate_json(await store.get(CONTENT_KIND, application_id))
+    except RecordNotFound:
+        return None
+
+
+def attachment_id(application_id: str, revision: int, number: int) -> str:
+    return f"{application_id}-r{revision}-{number}"
+
+
+async def save_attachment(
+    store: PersonalDataStore, application_id: str, revision: int, number: int, data: bytes
+) -> None:
+    await store.put(ATTACHMENT_KIND, attachment_id(application_id, revision, number), data)
+
+
+async def load_attachment(
+    store: PersonalDataStore, application_id: str, revision: int, number: int
+) -> bytes | None:
+    try:
+        return await store.get(ATTACHMENT_KIND, attachment_id(application_id, revision, number))
+    except RecordNotFound:
+        return None
+
+
+async def forget_attachments(
+    store: PersonalDataStore, application_id: str, revision: int, count: int
+) -> None:
+    for number in range(1, count + 1):
+        await store.delete(ATTACHMENT_KIND, attachment_id(application_id, revision, number))

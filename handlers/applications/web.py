@@ -1,0 +1,252 @@
+"""The applications room over HTTP (JSON): residents apply and follow their application with
+its access code; staff of the owning org list, read, open attachments and review.
+
+Reading answers or attachments is personal-data work (SJ terminals; identity documents only
+on MN) and is audited as `access.pi_read`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from handlers.applications import records
+from handlers.applications.access import resident_application
+from handlers.applications.forms import read_application_form
+from handlers.applications.lifecycle import TransitionRefused
+from handlers.applications.review import Decision, review_application
+from handlers.applications.submit import (
+    ApplicationInvalid,
+    resubmit_application,
+    submit_application,
+)
+from handlers.identity.authz import Action, Resource
+from handlers.identity.guard import authorize, record_access, runtime_of
+from handlers.payments import records as payment_records
+from infra.kv import RecordChanged
+from infra.web import ApiError
+from schemas.accounts import Principal
+from schemas.applications import ApplicationState, RegisteredProcedure, is_identity_document
+from schemas.events import PersonalDataRead
+
+NO_STORE = {"Cache-Control": "no-store"}
+NOT_FOUND = ApiError(404, "not_found", "申請が見つかりません。保存期間を過ぎた可能性があります。")
+CONFLICT = ApiError(409, "conflict", "他の操作と重なりました。画面を読み込み直してください。")
+UNKNOWN_PROCEDURE = ApiError(400, "unknown_procedure", "この手続は受け付けていません。")
+
+
+def invalid(exc: ApplicationInvalid) -> ApiError:
+    return ApiError(422, "invalid_application", exc.problems)
+
+
+async def _procedure(request: Request, procedure_id: str) -> RegisteredProcedure:
+    registered = await records.load_procedure(runtime_of(request).js, procedure_id)
+    if registered is None:
+        raise UNKNOWN_PROCEDURE
+    return registered
+
+
+async def apply(request: Request) -> Response:
+    plain, answers, uploads = await read_application_form(request)
+    registered = await _procedure(request, plain.get("procedure", ""))
+    try:
+        state, code = await submit_application(
+            runtime_of(request), registered, answers, uploads or []
+        )
+    except ApplicationInvalid as exc:
+        raise invalid(exc) from None
+    body = {"application_id": state.application_id, "access_code": code}
+    return JSONResponse(body, status_code=201, headers=NO_STORE)
+
+
+async def resident_view(state: ApplicationState, request: Request) -> dict[str, object]:
+    """What the resident sees: the status, the fee and the payment (never staff details)."""
+    view: dict[str, object] = {
+        "application_id": state.application_id,
+        "procedure_id": state.procedure_id,
+        "status": state.status,
+        "fee": state.fee,
+        "payment": None,
+    }
+    if state.payment_id is not None:
+        found = await payment_records.load_payment(runtime_of(request).js, state.payment_id)
+        if found is not None:
+            view["payment"] = {"status": found[0].status, "amount": found[0].amount}
+    return view
+
+
+async def _staff_application(
+    request: Request, action: Action, *, personal_info: bool
+) -> tuple[Principal, ApplicationState, int]:
+    found = await records.load_state(runtime_of(request).js, request.path_params["application_id"])
+    if found is None:
+        await authorize(request, "application.read")  # signed-in staff only learn "not found"
+        raise NOT_FOUND
+    state, revision = found
+    resource = Resource(org=state.org, personal_info=personal_info)
+    return await authorize(request, action, resource), state, revision
+
+
+async def get_application(request: Request) -> Response:
+    code = request.query_params.get("access_code")
+    if code is not None:
+        state, _ = await resident_application(
+            runtime_of(request), request.path_params["application_id"], code
+        )
+        return JSONResponse(await resident_view(state, request), headers=NO_STORE)
+    who, state, _ = await _staff_application(request, "application.read", personal_info=True)
+    content = await records.load_content(runtime_of(request).pi_store, state.application_id)
+    if content is None:
+        raise NOT_FOUND
+    await record_access(
+        request,
+        PersonalDataRead,
+        who.org,
+        who.login,
+        resource_id=state.application_id,
+        action="application.read",
+    )
+    detail = state.model_dump(
+        mode="json", exclude={"access_code_hash", "code_failures", "code_locked_until"}
+    )
+    detail |= {
+        "answers": content.answers,
+        "file_names": list(content.file_names),
+        "review_note": content.review_note,
+    }
+    return JSONResponse(detail, headers=NO_STORE)
+
+
+async def list_applications(request: Request) -> Response:
+    who = await authorize(request, "application.read")
+    states = await records.list_states(runtime_of(request).js, who.org)
+    hidden = {"access_code_hash", "code_failures", "code_locked_until"}
+    return JSONResponse(
+        [s.model_dump(mode="json", exclude=hidden) for s in states], headers=NO_STORE
+    )
+
+
+async def open_attachment(request: Request) -> Response:
+    found = await records.load_state(runtime_of(request).js, request.path_params["application_id"])
+    if found is None:
+        await authorize(request, "attachment.open", personal_info=True)
+        raise NOT_FOUND
+    state, _ = found
+    number = int(request.path_params["number"])
+    if not 1 <= number <= len(state.attachments):
+        raise NOT_FOUND
+    info = state.attachments[number - 1]
+    resource = Resource(
+        org=state.org, personal_info=True, identity_document=is_identity_document(info.kind)
+    )
+    who = await authorize(request, "attachment.open", resource)
+    data = await records.load_attachment(
+        runtime_of(request).pi_store, state.application_id, state.attachments_revision, number
+    )
+    if data is None:
+        raise NOT_FOUND
+    await record_access(
+        request,
+        PersonalDataRead,
+        who.org,
+        who.login,
+        resource_id=f"{state.application_id}/{number}",
+        action="attachment.open",
+    )
+    name = f"attachment-{number}"  # never the resident's own file name (it may hold theirs)
+    return Response(
+        data,
+        media_type=info.content_type,
+        headers={**NO_STORE, "Content-Disposition": f'inline; filename="{name}"'},
+    )
+
+
+async def _json_body(request: Request) -> dict[str, object]:
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        raise ApiError(400, "invalid_json", "JSON で送ってください。") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "JSON オブジェクトで送ってください。")
+    return body
+
+
+def _fee(body: dict[str, object], registered: RegisteredProcedure | None) -> int | None:
+    if "fee" not in body:
+        return registered.procedure.fee if registered else None
+    fee = body["fee"]
+    if fee is None:
+        return None
+    if not isinstance(fee, int) or isinstance(fee, bool) or not 0 <= fee <= 10_000_000:
+        raise ApiError(400, "invalid_fee", "手数料は 0 以上の整数（円）で指定してください。")
+    return fee
+
+
+def _reason(body: dict[str, object]) -> str:
+    reason = body.get("reason")
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > 2000:
+        raise ApiError(400, "reason_required", "理由を 2000 文字以内で入力してください。")
+    return reason.strip()
+
+
+def review(decision: Decision) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        who, state, revision = await _staff_application(
+            request, "application.review", personal_info=True
+        )
+        body = await _json_body(request)
+        runtime = runtime_of(request)
+        fee = reason = None
+        if decision == "accept":
+            fee = _fee(body, await records.load_procedure(runtime.js, state.procedure_id))
+        else:
+            reason = _reason(body)
+        try:
+            updated = await review_application(
+                runtime, state, revision, decision, who.login, fee=fee, reason=reason
+            )
+        except TransitionRefused as refused:
+            raise ApiError(409, refused.code, refused.message) from None
+        except RecordChanged:
+            raise CONFLICT from None
+        return JSONResponse({"application_id": updated.application_id, "status": updated.status})
+
+    return endpoint
+
+
+async def resubmit(request: Request) -> Response:
+    plain, answers, uploads = await read_application_form(request)
+    runtime = runtime_of(request)
+    state, revision = await resident_application(
+        runtime, request.path_params["application_id"], plain.get("access_code", "")
+    )
+    registered = await _procedure(request, state.procedure_id)
+    try:
+        updated = await resubmit_application(runtime, registered, state, revision, answers, uploads)
+    except ApplicationInvalid as exc:
+        raise invalid(exc) from None
+    except TransitionRefused as refused:
+        raise ApiError(409, refused.code, refused.message) from None
+    except RecordChanged:
+        raise CONFLICT from None
+    return JSONResponse(await resident_view(updated, request), headers=NO_STORE)
+
+
+routes = [
+    Route("/api/applications", apply, methods=["POST"]),
+    Route("/api/applications", list_applications, methods=["GET"]),
+    Route("/api/applications/{application_id}", get_application, methods=["GET"]),
+    Route("/api/applications/{application_id}/resubmit", resubmit, methods=["POST"]),
+    Route(
+        "/api/applications/{application_id}/attachments/{number:int}",
+        open_attachment,
+        methods=["GET"],
+    ),
+    Route("/api/applications/{application_id}/accept", review("accept"), methods=["POST"]),
+    Route("/api/applications/{application_id}/return", review("return"), methods=["POST"]),
+    Route("/api/applications/{application_id}/reject", review("reject"), methods=["POST"]),
+]

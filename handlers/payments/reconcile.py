@@ -1,0 +1,50 @@
+"""Reconciliation: ask the agent again about payments that stayed open or failed.
+
+A notice can be lost, and a payment can succeed after a failure notice; neither may leave
+a resident who paid marked unpaid. Payments still open or failed `reconcile_after` their
+start, and younger than `reconcile_within`, are re-queried on every round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from handlers.payments import records, service
+from infra.payment_agent import PaymentAgentError
+from infra.runtime import Runtime
+from schemas.applications import PaymentState
+from schemas.events import utc_now
+
+log = logging.getLogger("madoguchi.payments")
+MAX_PAUSE = 30.0
+
+
+def due(payment: PaymentState, after: float, within: float, now_ts: float) -> bool:
+    age = now_ts - payment.requested_at.timestamp()
+    return payment.status in ("requested", "failed") and after <= age <= within
+
+
+async def reconcile_once(runtime: Runtime) -> int:
+    """One round; the number of payments whose state changed."""
+    settings = runtime.settings.payment_agent
+    now_ts = utc_now().timestamp()
+    changed = 0
+    for payment in await records.list_payments(runtime.js):
+        if not due(payment, settings.reconcile_after, settings.reconcile_within, now_ts):
+            continue
+        try:
+            updated = await service.refresh(runtime, payment)
+        except PaymentAgentError as exc:
+            log.warning("reconciliation: agent call failed: %s", exc.code)
+            continue
+        changed += updated.status != payment.status
+    return changed
+
+
+async def reconcile_forever(runtime: Runtime) -> None:
+    pause = min(runtime.settings.payment_agent.reconcile_after / 2, MAX_PAUSE)
+    while True:
+        if await reconcile_once(runtime):
+            log.info("reconciliation changed payments")
+        await asyncio.sleep(pause)

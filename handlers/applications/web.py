@@ -72,10 +72,14 @@ async def resident_view(state: ApplicationState, request: Request) -> dict[str, 
         "fee": state.fee,
         "payment": None,
     }
+    runtime = runtime_of(request)
     if state.payment_id is not None:
-        found = await payment_records.load_payment(runtime_of(request).js, state.payment_id)
+        found = await payment_records.load_payment(runtime.js, state.payment_id)
         if found is not None:
             view["payment"] = {"status": found[0].status, "amount": found[0].amount}
+    if state.status in ("returned", "rejected"):  # the resident's own note from staff
+        content = await records.load_content(runtime.pi_store, state.application_id)
+        view["review_note"] = content.review_note if content else None
     return view
 
 

@@ -135,7 +135,9 @@ def test_the_catalog_covers_the_contract_ids_and_marks_identity_documents() -> N
         ({"surprise": 1}, "Extra inputs"),
     ],
 )
-def test_bad_procedures_are_refused_with_the_reason(change: dict[str, object], message: str) -> None:
+def test_bad_procedures_are_refused_with_the_reason(
+    change: dict[str, object], message: str
+) -> None:
     with pytest.raises(ValidationError, match=message):
         Procedure.model_validate({**PROCEDURE.model_dump(), **change})
 
@@ -147,8 +149,8 @@ def test_access_codes_are_hashed_and_forgiving_of_how_they_are_typed() -> None:
     stored = hash_code(code)
     assert code.replace("-", "") not in stored
     assert code_matches(code, stored)
-    full_width = code.lower().replace("-", " ").translate(
-        {c: c + 0xFEE0 for c in range(0x21, 0x7F)}
+    full_width = (
+        code.lower().replace("-", " ").translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)})
     )
     assert code_matches(full_width, stored)
     assert not code_matches(new_code(), stored)

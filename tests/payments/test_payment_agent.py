@@ -15,7 +15,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from infra.payment_agent import AgentPayment, AgentRefund, HttpPaymentAgent, PaymentAgentError
+from infra.payment_agent import (
+    AgentPayment,
+    AgentRefund,
+    HttpPaymentAgent,
+    PaymentAgent,
+    PaymentAgentError,
+)
 from infra.tls import TlsFiles, client_context, init
 from tests.conftest import free_port
 from tests.payments.test_sandbox import (
@@ -23,7 +29,8 @@ from tests.payments.test_sandbox import (
     RETURN_URL,
     Receiver,
     Sandbox,
-    receiver,  # noqa: F401  (a fixture)
+    receiver,  # noqa: F401  (fixtures)
+    receiver_server,  # noqa: F401
     running_sandbox,
     serve,
     wait_for_events,
@@ -52,7 +59,9 @@ async def code_of(call: Any) -> str:
 
 
 async def test_client_over_https(https_sandbox: Sandbox, tls: TlsFiles) -> None:
-    agent = HttpPaymentAgent(https_sandbox.url, API_KEY, ca_file=tls.ca_file, timeout=5)
+    agent: PaymentAgent = HttpPaymentAgent(
+        https_sandbox.url, API_KEY, ca_file=tls.ca_file, timeout=5
+    )
     try:
 
         async def create(key: str, amount: int = 1200, method: Any = "wallet") -> AgentPayment:

@@ -135,12 +135,20 @@ class Sandbox:
         return httpx.AsyncClient(timeout=10)
 
 
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
+@pytest.fixture(scope="session")
+async def receiver_server() -> AsyncIterator[Receiver]:
+    """One receiver for the session (starting servers is most of these tests' time)."""
     hook = Receiver()
     async with serve(hook.app()) as url:
         hook.url = f"{url}/hook"
         yield hook
+
+
+@pytest.fixture
+def receiver(receiver_server: Receiver) -> Receiver:
+    receiver_server.calls.clear()
+    receiver_server.fail_next = 0
+    return receiver_server
 
 
 @contextlib.asynccontextmanager

@@ -52,6 +52,23 @@ async def read_all(js: JetStreamContext, subject: str, idle: float = 0.5) -> lis
         await sub.unsubscribe()
 
 
+async def read_stream(js: JetStreamContext, stream: str, idle: float = 0.3) -> list[bytes]:
+    """Every message stored in `stream` (data and headers), whatever its subject."""
+    sub = await js.subscribe(
+        ">", stream=stream, ordered_consumer=True, deliver_policy=DeliverPolicy.ALL
+    )
+    found: list[bytes] = []
+    try:
+        while True:
+            try:
+                msg = await sub.next_msg(timeout=idle)
+            except TimeoutError:
+                return found
+            found.append(msg.subject.encode() + repr(msg.headers).encode() + msg.data)
+    finally:
+        await sub.unsubscribe()
+
+
 async def madoguchi(
     data_dir: Path, *args: str, stdin: str = "", timeout: float = 300
 ) -> tuple[int, str, str]:

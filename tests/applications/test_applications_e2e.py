@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import httpx
-import pytest
 from nats.js import JetStreamContext
 
 from tests.applications.flow import (
@@ -21,21 +20,10 @@ from tests.applications.flow import (
     apply,
     id_photo,
     pay_by_card,
-    set_up,
     staff,
 )
 from tests.conftest import AppFixture
 from tests.support import eventually, read_all
-
-
-@pytest.fixture(scope="module")
-async def people(app: AppFixture, tmp_path_factory: pytest.TempPathFactory) -> None:
-    await set_up(app, tmp_path_factory.mktemp("applications"))
-
-
-@pytest.fixture
-async def resident(app: AppFixture, people: None) -> httpx.AsyncClient:
-    return app.client(None)  # from the internet: no zone
 
 
 async def events(

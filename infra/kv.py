@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import TypeVar
 
+from nats.js import JetStreamContext
 from nats.js.errors import (
     BadRequestError,
     KeyNotFoundError,
@@ -14,6 +16,17 @@ from nats.js.kv import KeyValue
 from pydantic import BaseModel
 
 M = TypeVar("M", bound=BaseModel)
+
+# One KeyValue handle per connection and bucket: `js.key_value()` asks the server for the
+# bucket's stream info every time (a round trip per request otherwise).
+_HANDLES: weakref.WeakKeyDictionary[object, dict[str, KeyValue]] = weakref.WeakKeyDictionary()
+
+
+async def open_kv(js: JetStreamContext, name: str) -> KeyValue:
+    handles = _HANDLES.setdefault(js._nc, {})
+    if name not in handles:
+        handles[name] = await js.key_value(name)
+    return handles[name]
 
 
 async def keys_matching(kv: KeyValue, pattern: str) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from nats.js import JetStreamContext
 
 from events.catalog import APPLICATION_INDEX, CONFIG
-from infra.kv import get_record, keys_matching, put_record
+from infra.kv import get_record, keys_matching, open_kv, put_record
 from infra.pi_store import PersonalDataStore, RecordNotFound
 from schemas.applications import ApplicationContent, ApplicationState, RegisteredProcedure
 
@@ -19,12 +19,12 @@ def _procedure_key(procedure_id: str) -> str:
 
 
 async def save_procedure(js: JetStreamContext, registered: RegisteredProcedure) -> None:
-    kv = await js.key_value(CONFIG.name)
+    kv = await open_kv(js, CONFIG.name)
     await put_record(kv, _procedure_key(registered.procedure.id), registered, None)
 
 
 async def load_procedure(js: JetStreamContext, procedure_id: str) -> RegisteredProcedure | None:
-    kv = await js.key_value(CONFIG.name)
+    kv = await open_kv(js, CONFIG.name)
     found = await get_record(kv, _procedure_key(procedure_id), RegisteredProcedure)
     return found[0] if found else None
 
@@ -32,7 +32,7 @@ async def load_procedure(js: JetStreamContext, procedure_id: str) -> RegisteredP
 async def list_procedures(
     js: JetStreamContext, org: str | None = None
 ) -> list[RegisteredProcedure]:
-    kv = await js.key_value(CONFIG.name)
+    kv = await open_kv(js, CONFIG.name)
     found = [
         await get_record(kv, key, RegisteredProcedure)
         for key in await keys_matching(kv, "procedure.*")
@@ -44,17 +44,17 @@ async def list_procedures(
 async def load_state(
     js: JetStreamContext, application_id: str
 ) -> tuple[ApplicationState, int] | None:
-    kv = await js.key_value(APPLICATION_INDEX.name)
+    kv = await open_kv(js, APPLICATION_INDEX.name)
     return await get_record(kv, application_id, ApplicationState)
 
 
 async def save_state(js: JetStreamContext, state: ApplicationState, revision: int | None) -> int:
-    kv = await js.key_value(APPLICATION_INDEX.name)
+    kv = await open_kv(js, APPLICATION_INDEX.name)
     return await put_record(kv, state.application_id, state, revision)
 
 
 async def list_states(js: JetStreamContext, org: str) -> list[ApplicationState]:
-    kv = await js.key_value(APPLICATION_INDEX.name)
+    kv = await open_kv(js, APPLICATION_INDEX.name)
     found = [await get_record(kv, key, ApplicationState) for key in await keys_matching(kv, ">")]
     listed = [state for state, _ in filter(None, found) if state.org == org]
     return sorted(listed, key=lambda s: s.submitted_at)

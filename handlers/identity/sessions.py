@@ -11,6 +11,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import KeyNotFoundError, NotFoundError
 
 from events.catalog import SESSION_HOURS, SESSIONS
+from infra.kv import open_kv
 from schemas.accounts import Principal, Session, Zone
 
 IDLE = timedelta(minutes=30)
@@ -39,14 +40,14 @@ async def open_session(
         last_seen=now,
         password_change_only=password_change_only,
     )
-    kv = await js.key_value(SESSIONS.name)
+    kv = await open_kv(js, SESSIONS.name)
     await kv.put(_key(token), session.model_dump_json().encode())
     return token, session
 
 
 async def load_session(js: JetStreamContext, token: str) -> Session | None:
     """The live session for `token`, its idle clock reset; None when unknown or expired."""
-    kv = await js.key_value(SESSIONS.name)
+    kv = await open_kv(js, SESSIONS.name)
     try:
         entry = await kv.get(_key(token))
     except (KeyNotFoundError, NotFoundError):
@@ -65,5 +66,5 @@ async def load_session(js: JetStreamContext, token: str) -> Session | None:
 
 
 async def close_session(js: JetStreamContext, token: str) -> None:
-    kv = await js.key_value(SESSIONS.name)
+    kv = await open_kv(js, SESSIONS.name)
     await kv.purge(_key(token))

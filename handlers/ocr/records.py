@@ -8,7 +8,7 @@ from nats.js.errors import KeyNotFoundError, NotFoundError
 
 from events.catalog import CONFIG, DOCUMENT_INDEX
 from handlers.ocr.export import headers_for, table
-from infra.kv import keys_matching
+from infra.kv import keys_matching, open_kv
 from infra.pi_store import PersonalDataStore, RecordNotFound
 from schemas.forms import FormTemplate
 from schemas.ocr import DocumentResult, DocumentStatus
@@ -22,12 +22,12 @@ def _template_key(org: str, template_id: str) -> str:
 
 
 async def save_template(js: JetStreamContext, org: str, template: FormTemplate) -> None:
-    kv = await js.key_value(CONFIG.name)
+    kv = await open_kv(js, CONFIG.name)
     await kv.put(_template_key(org, template.id), template.model_dump_json().encode())
 
 
 async def load_template(js: JetStreamContext, org: str, template_id: str) -> FormTemplate | None:
-    kv = await js.key_value(CONFIG.name)
+    kv = await open_kv(js, CONFIG.name)
     try:
         entry = await kv.get(_template_key(org, template_id))
     except (KeyNotFoundError, NotFoundError):
@@ -36,7 +36,7 @@ async def load_template(js: JetStreamContext, org: str, template_id: str) -> For
 
 
 async def list_templates(js: JetStreamContext, org: str) -> list[FormTemplate]:
-    kv = await js.key_value(CONFIG.name)
+    kv = await open_kv(js, CONFIG.name)
     keys = await keys_matching(kv, f"template.{org}.*")
     templates = [await load_template(js, org, key.rsplit(".", 1)[1]) for key in keys]
     return sorted((t for t in templates if t is not None), key=lambda t: t.id)
@@ -47,12 +47,12 @@ def _status_key(org: str, document_id: str) -> str:
 
 
 async def put_status(js: JetStreamContext, status: DocumentStatus) -> None:
-    kv = await js.key_value(DOCUMENT_INDEX.name)
+    kv = await open_kv(js, DOCUMENT_INDEX.name)
     await kv.put(_status_key(status.org, status.document_id), status.model_dump_json().encode())
 
 
 async def get_status(js: JetStreamContext, org: str, document_id: str) -> DocumentStatus | None:
-    kv = await js.key_value(DOCUMENT_INDEX.name)
+    kv = await open_kv(js, DOCUMENT_INDEX.name)
     try:
         entry = await kv.get(_status_key(org, document_id))
     except (KeyNotFoundError, NotFoundError):
@@ -61,7 +61,7 @@ async def get_status(js: JetStreamContext, org: str, document_id: str) -> Docume
 
 
 async def list_statuses(js: JetStreamContext, org: str) -> list[DocumentStatus]:
-    kv = await js.key_value(DOCUMENT_INDEX.name)
+    kv = await open_kv(js, DOCUMENT_INDEX.name)
     keys = await keys_matching(kv, f"{org}.*")
     found = [await get_status(js, org, key.split(".", 1)[1]) for key in keys]
     return sorted((s for s in found if s is not None), key=lambda s: s.scanned_at)

@@ -16,7 +16,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from events.catalog import WEBHOOK_IDS
 from handlers.payments import service
-from infra.kv import RecordChanged
+from infra.kv import RecordChanged, open_kv
 from infra.metrics import WEBHOOK_REJECTIONS
 from infra.payment_agent import AgentPayment
 from infra.runtime import Runtime
@@ -75,7 +75,7 @@ async def receive(runtime: Runtime, body: bytes, headers: dict[str, str]) -> str
     except NoticeRefused as refused:
         WEBHOOK_REJECTIONS.labels(refused.reason).inc()
         raise
-    seen = await runtime.js.key_value(WEBHOOK_IDS.name)
+    seen = await open_kv(runtime.js, WEBHOOK_IDS.name)
     key = _id_key(headers["webhook-id"])
     try:
         await seen.get(key)

@@ -32,7 +32,7 @@ ROOMS: tuple[Room, ...] = (
     audit.room,
 )
 
-VERSION = "0.2.0"
+VERSION = "0.3.0"
 
 
 def routers_of(rooms: Sequence[Room]) -> list[NatsRouter]:

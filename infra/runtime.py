@@ -163,6 +163,7 @@ async def serve(
     broker.context.set_global("runtime", runtime)
     background: list[asyncio.Task[None]] = []
     sites: list[tuple[uvicorn.Server, asyncio.Task[None]]] = []
+    closers: list[Callable[[], Awaitable[None]]] = []
     try:
         await broker.connect()
         runtime.provisioned = await provision_all(runtime.js, options.settings.retention)
@@ -175,6 +176,7 @@ async def serve(
             sites.append(await _started(web))
         if options.agent_port is not None and options.http_port is not None:
             sandbox = _sandbox(runtime, options, scheme, tls_files)
+            closers.append(sandbox.aclose)
             background.append(asyncio.create_task(sandbox.deliver_forever()))
             sandbox_site = web_server(
                 sandbox.app, options.http_host, options.agent_port, tls_files, "off"
@@ -191,6 +193,8 @@ async def serve(
         for site, site_task in sites:
             site.should_exit = True
             await site_task
+        for close in closers:
+            await close()
         try:
             # Bounded: with the bus gone, draining the subscriptions would wait forever.
             await asyncio.wait_for(broker.stop(), timeout=options.graceful_timeout + 5)

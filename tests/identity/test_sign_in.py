@@ -70,7 +70,7 @@ async def test_lockout_after_failures_then_unlock(app: AppFixture, org: str) -> 
         for _ in range(5):
             assert (await sign_in(client, "takahashi", "wrong-password-xx")).status_code == 401
         locked = await sign_in(client, "takahashi")
-        assert locked.status_code == 423 and locked.json()["error"] == "locked"
+        assert locked.status_code == 423 and locked.json()["error"] == "locked", locked.text
         assert (await sign_in(client, "takahashi", "wrong-password-xx")).status_code == 401
     async with app.client("SA") as colleague:
         await add_user(app, "yamamoto", "--role", "staff")

@@ -14,6 +14,7 @@ import httpx
 import nats
 import pytest
 
+from infra.payment_agent import HttpPaymentAgent, PaymentAgentError
 from tests.conftest import free_port
 from tests.ocr.corpus import text_page
 
@@ -70,7 +71,7 @@ async def test_sign_in_and_scan_over_tls(tmp_path: Path) -> None:
     )
     assert code == 0, err
 
-    nats_port, http_port = free_port(), free_port()
+    nats_port, http_port, agent_port = free_port(), free_port(), free_port()
     up = await asyncio.create_subprocess_exec(
         *MADOGUCHI,
         "--data",
@@ -82,6 +83,8 @@ async def test_sign_in_and_scan_over_tls(tmp_path: Path) -> None:
         str(nats_port),
         "--http-port",
         str(http_port),
+        "--agent-port",
+        str(agent_port),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
@@ -96,6 +99,24 @@ async def test_sign_in_and_scan_over_tls(tmp_path: Path) -> None:
         assert f"tls://127.0.0.1:{nats_port}" in banner
         ca = data / "tls" / "ca.crt"
         base = f"https://127.0.0.1:{http_port}"
+
+        # The sandbox payment agent speaks HTTPS too, and the agent client checks its certificate.
+        api_key = (data / "payment_agent" / "api_key").read_text().strip()
+        agent = HttpPaymentAgent(f"https://127.0.0.1:{agent_port}", api_key, ca_file=ca)
+        created = await agent.create_payment(
+            reference="pay_tls_check",
+            amount=300,
+            method="card",
+            return_url=f"{base}/",
+            idempotency_key="tls-check",
+        )
+        assert created.redirect_url and created.redirect_url.startswith("https://")
+        await agent.aclose()
+        untrusting = HttpPaymentAgent(f"https://127.0.0.1:{agent_port}", api_key)
+        with pytest.raises(PaymentAgentError) as refused:
+            await untrusting.get_payment(created.id)
+        assert refused.value.code == "tls"
+        await untrusting.aclose()
 
         # No client certificate, or no TLS at all: no connection.
         async with httpx.AsyncClient(verify=context(ca)) as anonymous:

@@ -15,7 +15,7 @@ from faststream.nats import NatsBroker, NatsRouter
 from faststream.specification import AsyncAPI
 
 from events.catalog import DEAD_LETTER_PREFIX, EVENTS
-from handlers import applications, audit, identity, ocr, ops, payments, privacy
+from handlers import applications, audit, dashboard, identity, ocr, ops, payments, privacy
 from handlers.cli_support import cli_settings
 from handlers.room import Room
 from infra.accounts import ensure_admin
@@ -28,6 +28,7 @@ ROOMS: tuple[Room, ...] = (
     ocr.room,
     applications.room,
     payments.room,
+    dashboard.room,
     privacy.room,
     audit.room,
 )

@@ -107,6 +107,9 @@ def web_server(
         log_level="warning",
         lifespan="off",
         access_log=False,
+        # Open live-update streams (SSE) would otherwise hold a stop up for as long as a
+        # browser keeps its page open.
+        timeout_graceful_shutdown=3,
         **options,
     )
     return _Server(config)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from infra.ocr.pool import OcrPool
 from infra.ocr.probe import FileFacts
-from infra.ocr.worker import PageReading, PageTask, probe_file, read_page
+from infra.ocr.worker import PageReading, PageTask, page_preview, probe_file, read_page
 
 SCRATCH_PREFIX = "madoguchi-ocr-"
 
@@ -61,6 +61,12 @@ class OcrEngine:
     async def probe(self, path: str, kind: str) -> FileFacts:
         facts: FileFacts = await self.pool.run(probe_file, path, kind)
         return facts
+
+    async def preview(self, data: bytes, kind: str, index: int, width: int = 1000) -> bytes:
+        """One page of a scan as a PNG for the staff's verification screen."""
+        async with self.staged(data) as path:
+            png: bytes = await self.pool.run(page_preview, path, kind, index, width)
+        return png
 
     async def read_pages(self, tasks: Sequence[PageTask]) -> list[PageReading]:
         """Every page task at once: the pool spreads one document's pages over all workers."""

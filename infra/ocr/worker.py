@@ -8,6 +8,7 @@ stays flat however long the document.
 
 from __future__ import annotations
 
+import io
 import os
 import resource
 import sys
@@ -117,6 +118,16 @@ def probe_file(path: str, kind: str) -> Any:
     from infra.ocr.probe import probe
 
     return probe(Path(path).read_bytes(), kind)  # type: ignore[arg-type]
+
+
+def page_preview(path: str, kind: str, index: int, width: int) -> bytes:
+    """The page as a PNG `width` pixels wide, for staff to see beside the fields it gave.
+    Runs in a worker process (pdfium is not thread-safe)."""
+    image = load_page(path, kind, index)
+    image.thumbnail((width, width * 4))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
 
 
 def load_page(path: str, kind: str, index: int) -> Image.Image:

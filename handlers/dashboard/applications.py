@@ -1,0 +1,85 @@
+"""Staff pages for online applications: the org's queue and one application under review."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from handlers.applications import records
+from handlers.applications.lifecycle import STATUS_LABELS
+from handlers.dashboard.pages import allowed, missing, page, render
+from handlers.identity.authz import MESSAGES, Resource, decide
+from handlers.identity.guard import record_access, runtime_of
+from schemas.applications import ATTACHMENT_KINDS, is_identity_document
+from schemas.events import PersonalDataRead
+
+
+@page
+async def queue(request: Request) -> Response:
+    session, who = await allowed(request, "application.read")
+    states = await records.list_states(runtime_of(request).js, who.org)
+    wanted = request.query_params.get("status") or None
+    listed = [s for s in reversed(states) if wanted is None or s.status == wanted]
+    return render(
+        request,
+        "applications.html",
+        session,
+        applications=listed,
+        labels=STATUS_LABELS,
+        query=request.query_params,
+    )
+
+
+@page
+async def detail(request: Request) -> Response:
+    session, _ = await allowed(request, "application.read")
+    runtime = runtime_of(request)
+    found = await records.load_state(runtime.js, request.path_params["application_id"])
+    if found is None:
+        raise missing(request, session, "申請が見つかりません。")
+    state, _ = found
+    session, who = await allowed(
+        request, "application.read", Resource(org=state.org, personal_info=True)
+    )
+    content = await records.load_content(runtime.pi_store, state.application_id)
+    await record_access(
+        request,
+        PersonalDataRead,
+        who.org,
+        who.login,
+        resource_id=state.application_id,
+        action="application.read",
+    )
+    registered = await records.load_procedure(runtime.js, state.procedure_id)
+    attachments = []
+    for number, info in enumerate(state.attachments, start=1):
+        identity = is_identity_document(info.kind)
+        resource = Resource(org=state.org, personal_info=True, identity_document=identity)
+        decision = decide(who, session.zone, "attachment.open", resource)
+        attachments.append(
+            {
+                "number": number,
+                "kind": ATTACHMENT_KINDS[info.kind].label
+                if info.kind in ATTACHMENT_KINDS
+                else info.kind,
+                "identity": identity,
+                "size_kb": max(1, info.size_bytes // 1024),
+                "content_type": info.content_type,
+                "openable": decision.allowed,
+                "refusal": None if decision.allowed else MESSAGES[decision.reason],
+            }
+        )
+    can_review = decide(
+        who, session.zone, "application.review", Resource(org=state.org, personal_info=True)
+    ).allowed
+    return render(
+        request,
+        "application.html",
+        session,
+        state=state,
+        content=content,
+        procedure=registered.procedure if registered else None,
+        attachments=attachments,
+        labels=STATUS_LABELS,
+        can_review=can_review,
+    )

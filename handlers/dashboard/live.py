@@ -1,0 +1,59 @@
+"""Live updates for staff pages: Server-Sent Events fed by a subscription to the org's
+subjects. Events carry ids, states and counts (no personal data), as on the bus."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from handlers.dashboard.pages import page, signed_in
+from handlers.identity.guard import runtime_of
+
+AGGREGATES = ("document", "ocr", "application", "payment")
+KEEPALIVE_SECONDS = 15.0
+
+
+@page
+async def live(request: Request) -> Response:
+    session = await signed_in(request)
+    org = session.principal.org
+    nc = runtime_of(request).broker.connection
+    queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(maxsize=1000)
+
+    async def heard(msg: object) -> None:
+        subject, data = msg.subject, msg.data  # type: ignore[attr-defined]
+        with contextlib.suppress(asyncio.QueueFull):  # a stalled page misses events, not memory
+            queue.put_nowait((subject, data))
+
+    subscriptions = [
+        await nc.subscribe(f"{aggregate}.*.{org}", cb=heard) for aggregate in AGGREGATES
+    ]
+
+    async def stream() -> AsyncIterator[str]:
+        try:
+            yield "retry: 2000\n\n"
+            while not await request.is_disconnected():
+                try:
+                    subject, data = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                event_type = ".".join(subject.split(".")[:2])
+                payload = json.loads(data)
+                payload["type"] = event_type
+                yield f"event: {event_type}\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
+        finally:
+            for subscription in subscriptions:
+                with contextlib.suppress(Exception):
+                    await subscription.unsubscribe()
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,120 @@
+// The little JavaScript the staff pages use: calls to the JSON API with the CSRF token,
+// sign-in and sign-out, and the hooks each page adds below (data-* attributes select them).
+"use strict";
+
+const csrfToken = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
+
+async function api(method, url, body, extraHeaders) {
+  const headers = { "X-CSRF-Token": csrfToken(), ...(extraHeaders || {}) };
+  let payload = body;
+  if (body !== undefined && !(body instanceof FormData)) {
+    headers["Content-Type"] = "application/json";
+    payload = JSON.stringify(body);
+  }
+  const response = await fetch(url, { method, headers, body: payload, credentials: "same-origin" });
+  let data = null;
+  try { data = await response.json(); } catch (e) { data = null; }
+  return { ok: response.ok, status: response.status, data };
+}
+
+function notice(text) { document.getElementById("notice").textContent = text; }
+
+function problemText(data) {
+  if (!data) return "エラーが発生しました。";
+  const detail = data.detail;
+  if (typeof detail === "string") return detail;
+  if (detail && detail.messages) return detail.messages.join(" ");
+  if (detail && typeof detail === "object") return Object.values(detail).join(" ");
+  return data.error || "エラーが発生しました。";
+}
+
+function setUpSignIn() {
+  const form = document.getElementById("sign-in");
+  if (!form) return;
+  const change = document.getElementById("change-password");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const problem = document.getElementById("sign-in-problem");
+    problem.textContent = "";
+    const result = await api("POST", "/api/session",
+      { login: form.login.value, password: form.password.value });
+    if (result.ok) { location.href = "/staff/home"; return; }
+    if (result.status === 403 && result.data && result.data.error === "password_expired") {
+      document.querySelector('meta[name="csrf-token"]')?.remove();
+      const meta = document.createElement("meta");
+      meta.name = "csrf-token"; meta.content = result.data.csrf_token;
+      document.head.appendChild(meta);
+      change.hidden = false;
+      change.current.value = form.password.value;
+      change.new.focus();
+      return;
+    }
+    problem.textContent = problemText(result.data);
+  });
+  change.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const list = document.getElementById("change-problems");
+    list.textContent = "";
+    const result = await api("POST", "/api/password",
+      { current: change.current.value, new: change.new.value });
+    if (result.ok) { location.href = "/staff/home"; return; }
+    const messages = (result.data && result.data.detail && result.data.detail.messages)
+      || [problemText(result.data)];
+    for (const message of messages) {
+      const item = document.createElement("li");
+      item.textContent = message;
+      list.appendChild(item);
+    }
+  });
+}
+
+function setUpSignOut() {
+  const button = document.getElementById("sign-out");
+  if (!button) return;
+  button.addEventListener("click", async () => {
+    await api("DELETE", "/api/session");
+    location.href = "/staff/";
+  });
+}
+
+// Buttons and forms that call the API: data-api="POST /api/..." with optional data-confirm.
+function setUpActions() {
+  for (const form of document.querySelectorAll("form[data-api]")) {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (form.dataset.confirm && !confirm(form.dataset.confirm)) return;
+      const [method, url] = form.dataset.api.split(" ");
+      let body;
+      if (form.enctype === "multipart/form-data") {
+        body = new FormData(form);
+      } else {
+        body = {};
+        for (const element of form.elements) {
+          if (!element.name) continue;
+          if (element.type === "checkbox") body[element.name] = element.checked;
+          else if (element.dataset.kind === "integer") body[element.name] = element.value === "" ? null : Number(element.value);
+          else body[element.name] = element.value;
+        }
+      }
+      const headers = form.dataset.idempotent ? { "Idempotency-Key": crypto.randomUUID() } : {};
+      const result = await api(method, url, body, headers);
+      const problem = form.querySelector(".problem");
+      if (result.ok) {
+        if (problem) problem.textContent = "";
+        if (form.dataset.then === "reload") { location.reload(); return; }
+        notice(form.dataset.done || "完了しました。");
+      } else if (problem) {
+        problem.textContent = problemText(result.data);
+      } else {
+        notice(problemText(result.data));
+      }
+    });
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  setUpSignIn();
+  setUpSignOut();
+  setUpActions();
+  for (const hook of window.madoguchiPage || []) hook();
+});

@@ -142,3 +142,16 @@ async def app(nats_server: NatsFixture) -> AsyncIterator[AppFixture]:
 def keyring(tmp_path: Path) -> KeyRing:
     """A key-encryption key of the test's own (the service's lives under --data/keys)."""
     return KeyRing.load(tmp_path / "keys", env={})
+
+
+@pytest.fixture(scope="session")
+async def people(app: AppFixture, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The orgs, staff and procedure the application tests share (made once)."""
+    from tests.applications.flow import set_up
+
+    await set_up(app, tmp_path_factory.mktemp("applications"))
+
+
+@pytest.fixture
+async def resident(app: AppFixture, people: None) -> httpx.AsyncClient:
+    return app.client(None)  # from the internet: no zone

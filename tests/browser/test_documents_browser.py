@@ -1,0 +1,168 @@
+"""Staff work on scanned documents in a real browser: the list updates live while a scan is
+read, flagged fields are corrected with the keyboard alone, the CSV downloads for Excel."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Download, Page, expect
+
+from handlers.ocr import records
+from infra.pi_store import open_pi_store
+from tests.conftest import AppFixture
+from tests.identity.test_sign_in import GOOD, cli
+from tests.ocr.corpus import EXAMPLES, filled_form
+from tests.support import eventually, read_all
+
+ORG = "b-kokuho"
+CLERK = "b-clerk"
+
+
+@pytest.fixture(scope="module")
+async def clerk(app: AppFixture) -> str:
+    code, _, err = await cli(app, "org", "add", ORG, "--name", "国保年金課")
+    assert code == 0, err
+    code, _, err = await cli(
+        app,
+        "user",
+        "add",
+        CLERK,
+        "--org",
+        ORG,
+        "--role",
+        "staff",
+        "--personal-info",
+        "--password-stdin",
+        stdin=GOOD + "\n",
+    )
+    assert code == 0, err
+    code, _, err = await cli(
+        app, "template", "add", str(EXAMPLES / "juminhyo-v1.json"), "--org", ORG
+    )
+    assert code == 0, err
+    return CLERK
+
+
+async def signed_in(open_page: Callable[..., Any], zone: str) -> Page:
+    page: Page = await open_page(zone)
+    await page.goto("/staff/")
+    await page.fill('input[name="login"]', CLERK)
+    await page.fill('input[name="password"]', GOOD)
+    await page.click("#sign-in button[type=submit]")
+    await page.wait_for_url("**/staff/documents")
+    return page
+
+
+async def test_the_list_updates_live_while_a_scan_is_read(
+    app: AppFixture, clerk: str, open_page: Callable[..., Any], tmp_path: Path
+) -> None:
+    page = await signed_in(open_page, "SJ")
+    await page.evaluate("window.stayedOpen = true")  # gone if the page reloads
+    form = tmp_path / "form.png"
+    filled_form(71).image.save(form, dpi=(300, 300))
+    await page.set_input_files("#upload-file", str(form))
+    await page.select_option("#upload-template", "juminhyo-v1")
+    await page.check('input[name="personal_info"]')
+    await page.click("#upload button[type=submit]")
+    await expect(page.locator("#notice")).to_contain_text("アップロードしました")
+    row = page.locator("#document-rows tr[data-document]").first
+    await expect(row).to_have_attribute("data-status", "completed", timeout=90_000)
+    assert await page.evaluate("window.stayedOpen") is True
+    await expect(row).to_contain_text("令和")  # the time in 和暦
+
+
+async def downloaded(download: Download) -> bytes:
+    return await asyncio.to_thread(Path(await download.path()).read_bytes)
+
+
+async def _flag_two_fields(app: AppFixture, document_id: str) -> list[str]:
+    """Make sure the read result has two flagged fields (the OCR may have read all well)."""
+    client = await app.server.connect()
+    store = open_pi_store(client.jetstream(), app.data_dir)
+    result = await records.load_result(store, document_id)
+    assert result is not None
+    names = ["name_kana", "phone"]
+    fields = dict(result.fields)
+    for name in names:
+        fields[name] = fields[name].model_copy(update={"needs_review": True})
+    await records.save_result(store, result.model_copy(update={"fields": fields}))
+    await client.close()
+    return names
+
+
+async def test_flagged_fields_are_corrected_by_keyboard_and_the_csv_downloads(
+    app: AppFixture, clerk: str, open_page: Callable[..., Any], tmp_path: Path
+) -> None:
+    api = app.client("SJ")
+    session = await api.post("/api/session", json={"login": CLERK, "password": GOOD})
+    csrf = {"X-CSRF-Token": session.json()["csrf_token"]}
+    form = tmp_path / "form.png"
+    filled_form(72).image.save(form, dpi=(300, 300))
+    uploaded = await api.post(
+        "/api/documents",
+        files={"file": ("f.png", form.read_bytes(), "image/png")},
+        data={"template": "juminhyo-v1", "personal_info": "true"},
+        headers=csrf,
+    )
+    document_id = uploaded.json()["document_id"]
+
+    async def read() -> bool:
+        got = await api.get(f"/api/documents/{document_id}")
+        return got.status_code == 200 and got.json()["status"] == "completed"
+
+    await eventually(read, timeout=90)
+    flagged = await _flag_two_fields(app, document_id)
+
+    page = await signed_in(open_page, "SJ")
+    await page.goto(f"/staff/documents/{document_id}")
+    await expect(page.locator("img.page-image")).to_have_count(1)
+    assert await page.locator("img.page-image").evaluate(
+        "img => img.complete && img.naturalWidth > 0"
+    )
+    await expect(page.locator("tr.flagged")).to_have_count(2)
+    first = page.locator(f'input[name="{flagged[0]}"]')
+    await expect(first).to_be_focused()
+    await page.keyboard.press("Control+A")
+    await page.keyboard.type("ヤマダ")
+    await page.keyboard.press("Enter")
+    await expect(page.locator(f'input[name="{flagged[1]}"]')).to_be_focused()
+    await page.keyboard.press("Control+A")
+    await page.keyboard.type("03-1234-5678")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#save-fields")).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#notice")).to_contain_text("保存しました")
+
+    shown = (await api.get(f"/api/documents/{document_id}")).json()["fields"]
+    assert shown[flagged[0]]["value"] == "ヤマダ" and shown[flagged[1]]["value"] == "03-1234-5678"
+    assert not shown[flagged[0]]["needs_review"]
+    js = (await app.server.connect()).jetstream()
+    verified = [json.loads(b) for b in await read_all(js, f"ocr.verified.{ORG}", idle=0.3)]
+    changed = [v for v in verified if v["document_id"] == document_id]
+    assert changed and set(flagged) <= set(changed[0]["fields_changed"])
+    assert "ヤマダ" not in json.dumps(changed, ensure_ascii=False)
+
+    # The CSV for Excel: UTF-8 with a BOM, and Shift_JIS on request.
+    await page.goto("/staff/documents")
+    async with page.expect_download() as utf8:
+        await page.click("#csv-utf8")
+    data = await downloaded(await utf8.value)
+    assert data.startswith(b"\xef\xbb\xbf") and "ヤマダ".encode() in data
+    async with page.expect_download() as sjis:
+        await page.click("#csv-sjis")
+    data = await downloaded(await sjis.value)
+    assert "ヤマダ".encode("cp932") in data
+
+
+async def test_personal_documents_refuse_the_internal_affairs_network(
+    app: AppFixture, clerk: str, open_page: Callable[..., Any]
+) -> None:
+    page = await signed_in(open_page, "SA")
+    first = page.locator("#document-rows tr[data-document] a").first
+    await first.click()
+    await expect(page.locator("#refusal")).to_contain_text("住民情報系（SJ）")

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from handlers.applications import records
 from handlers.applications.lifecycle import STATUS_LABELS
-from handlers.dashboard.pages import allowed, missing, page, render
+from handlers.dashboard.pages import allowed, missing, page, render, signed_in
 from handlers.identity.authz import MESSAGES, Resource, decide
 from handlers.identity.guard import record_access, runtime_of
 from schemas.applications import ATTACHMENT_KINDS, is_identity_document
@@ -32,24 +32,30 @@ async def queue(request: Request) -> Response:
 
 @page
 async def detail(request: Request) -> Response:
-    session, _ = await allowed(request, "application.read")
+    session = await signed_in(request)
+    who = session.principal
     runtime = runtime_of(request)
     found = await records.load_state(runtime.js, request.path_params["application_id"])
     if found is None:
         raise missing(request, session, "申請が見つかりません。")
     state, _ = found
-    session, who = await allowed(
-        request, "application.read", Resource(org=state.org, personal_info=True)
-    )
-    content = await records.load_content(runtime.pi_store, state.application_id)
-    await record_access(
-        request,
-        PersonalDataRead,
-        who.org,
-        who.login,
-        resource_id=state.application_id,
-        action="application.read",
-    )
+    # Answers are personal data (SJ terminals); identity documents open on MN terminals only.
+    # An MN terminal sees the attachments without the answers; a page with neither is refused.
+    answers = decide(who, session.zone, "application.read", Resource(state.org, True))
+    id_docs = decide(who, session.zone, "attachment.open", Resource(state.org, True, True))
+    if not answers.allowed and not id_docs.allowed:
+        await allowed(request, "application.read", Resource(state.org, True))
+    content = None
+    if answers.allowed:
+        content = await records.load_content(runtime.pi_store, state.application_id)
+        await record_access(
+            request,
+            PersonalDataRead,
+            who.org,
+            who.login,
+            resource_id=state.application_id,
+            action="application.read",
+        )
     registered = await records.load_procedure(runtime.js, state.procedure_id)
     attachments = []
     for number, info in enumerate(state.attachments, start=1):
@@ -82,4 +88,5 @@ async def detail(request: Request) -> Response:
         attachments=attachments,
         labels=STATUS_LABELS,
         can_review=can_review,
+        answers_refused=None if answers.allowed else MESSAGES[answers.reason],
     )

@@ -33,7 +33,7 @@ ROOMS: tuple[Room, ...] = (
     audit.room,
 )
 
-VERSION = "0.3.0"
+VERSION = "0.4.0"
 
 
 def routers_of(rooms: Sequence[Room]) -> list[NatsRouter]:

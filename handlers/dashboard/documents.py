@@ -92,10 +92,11 @@ async def _readable(request: Request) -> tuple[Session, DocumentStatus]:
 
 def crop_style(field_box: tuple[float, float, float, float], page_mm: tuple[float, float]) -> str:
     """CSS showing one field's box (with a 2 mm margin) out of the page image (pure)."""
-    x, y, w, h = field_box
     page_w, page_h = page_mm
-    x, y = max(x - 2, 0), max(y - 2, 0)
-    w, h = min(w + 4, page_w - x), min(h + 4, page_h - y)
+    left, top = max(field_box[0] - 2, 0), max(field_box[1] - 2, 0)
+    right = min(field_box[0] + field_box[2] + 2, page_w)
+    bottom = min(field_box[1] + field_box[3] + 2, page_h)
+    x, y, w, h = left, top, right - left, bottom - top
     pos_x = 0.0 if page_w == w else x / (page_w - w) * 100
     pos_y = 0.0 if page_h == h else y / (page_h - h) * 100
     return (

@@ -137,6 +137,12 @@ EVENTS: tuple[EventSpec, ...] = (
     EventSpec("access", "refused", ev.AccessRefused, "ACCESS", "An action was not allowed"),
     EventSpec("access", "pi_read", ev.PersonalDataRead, "ACCESS", "Personal data was shown"),
     EventSpec("access", "exported", ev.DataExported, "ACCESS", "Data was exported"),
+    EventSpec(
+        "access", "account_changed", ev.AccountChanged, "ACCESS", "An admin changed an account"
+    ),
+    EventSpec(
+        "access", "definition_saved", ev.DefinitionSaved, "ACCESS", "A template or procedure saved"
+    ),
 )
 
 _EVENTS_BY_MODEL: dict[type[ev.Event], EventSpec] = {spec.model: spec for spec in EVENTS}

@@ -20,6 +20,7 @@ from handlers.cli_support import cli_settings
 from handlers.room import Room
 from infra.accounts import ensure_admin
 from infra.logs import configure as configure_logs
+from infra.nats_cluster import run_dev_cluster
 from infra.runtime import BackgroundTask, Runtime, ServeOptions, serve
 
 ROOMS: tuple[Room, ...] = (
@@ -166,6 +167,44 @@ def worker(obj: dict[str, object], nats_url: str, only: tuple[str, ...]) -> None
         click.echo(f"worker running {', '.join(r.name for r in rooms)} on {nats_url}")
 
     _run(serve(options, routers_of(rooms), on_ready=ready, tasks=tasks_of(rooms)))
+
+
+@cli.command("dev-cluster")
+@click.option("--nodes", type=click.IntRange(1, 9), default=3, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=4222,
+    show_default=True,
+    help="the first node's client port; the others count up from it",
+)
+@click.option(
+    "--cluster-port",
+    type=click.IntRange(1, 65535),
+    default=6222,
+    show_default=True,
+    help="the first node's route port; the others count up from it",
+)
+@click.pass_obj
+def dev_cluster(obj: dict[str, object], nodes: int, port: int, cluster_port: int) -> None:
+    """Start a JetStream cluster on loopback from nats-cluster.conf; print its URLs; run until
+    Ctrl-C. Then `up --nats-url URLS` and `worker --nats-url URLS` with the same --data."""
+    data = Path(str(obj["data"]))
+    if cli_settings(obj).tls.enabled:
+        raise click.UsageError("dev-cluster serves plain connections on loopback: set [tls] off")
+
+    def ready(urls: list[str]) -> None:
+        joined = ",".join(urls)
+        click.echo(f"madoguchi dev-cluster: {nodes} JetStream nodes on loopback\n{joined}\n")
+        click.echo(f"  madoguchi --data {data} up --nats-url {joined}")
+        click.echo(f"  madoguchi --data {data} worker --nats-url {joined} --only ocr")
+        click.echo("\nCtrl-C stops it.")
+        sys.stdout.flush()
+
+    try:
+        _run(run_dev_cluster(data, nodes, port, cluster_port, ready))
+    except (ValueError, RuntimeError) as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @cli.command()

@@ -1,11 +1,19 @@
-"""Prometheus metrics shared by the rooms; served at `/metrics`."""
+"""Prometheus metrics shared by the rooms; served at `/metrics`.
+
+Labels name streams, consumers, subject families and reason codes: never an org, a login or
+anything personal, and never an unbounded value.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from nats.js import JetStreamContext
 from prometheus_client import Counter, Gauge, Histogram
+
+from events.catalog import DEAD_LETTERS
 
 MESSAGES = Counter(
     "madoguchi_messages_total",
@@ -24,30 +32,101 @@ def subject_family(subject: str) -> str:
     return ".".join(subject.split(".")[:2])
 
 
+# --- the bus, read from the server at scrape time ---------------------------------------------
+
+BUS_UP = Gauge("madoguchi_bus_up", "1 when the last scrape could read the bus, else 0")
 STREAM_MESSAGES = Gauge(
     "madoguchi_stream_messages",
     "Messages kept in each stream (dead letters: DEADLETTER)",
     ["stream"],
 )
+DEAD_LETTER_DEPTH = Gauge(
+    "madoguchi_dead_letters",
+    "Dead letters waiting in the DEADLETTER stream (`madoguchi dlq list`)",
+)
 CONSUMER_PENDING = Gauge(
-    "madoguchi_consumer_pending", "Messages not yet delivered to a durable consumer", ["consumer"]
+    "madoguchi_consumer_pending",
+    "Consumer lag: messages in the stream not yet delivered to a durable consumer",
+    ["stream", "consumer"],
 )
 CONSUMER_ACK_PENDING = Gauge(
-    "madoguchi_consumer_ack_pending", "Messages delivered but not yet acknowledged", ["consumer"]
+    "madoguchi_consumer_ack_pending",
+    "Messages delivered to a durable consumer but not yet acknowledged",
+    ["stream", "consumer"],
 )
 
 
 async def refresh_stream_gauges(js: JetStreamContext, streams: Iterable[str]) -> None:
-    """Read depths and consumer lag from the server at scrape time (the server is the truth)."""
-    for stream in streams:
-        info = await js.stream_info(stream)
-        STREAM_MESSAGES.labels(stream).set(info.state.messages)
-        for consumer in await js.consumers_info(stream):
-            name = f"{stream}/{consumer.name}"
-            CONSUMER_PENDING.labels(name).set(consumer.num_pending or 0)
-            CONSUMER_ACK_PENDING.labels(name).set(consumer.num_ack_pending or 0)
+    """Read depths and consumer lag from the server at scrape time (the server is the truth).
+
+    Only durable consumers are shown: ordered and ephemeral ones (replays, command-line tools)
+    come and go under generated names. A consumer that is gone disappears from the output.
+    """
+    depths: dict[str, int] = {}
+    lag: dict[tuple[str, str], tuple[int, int]] = {}
+    try:
+        for stream in streams:
+            info = await js.stream_info(stream)
+            depths[stream] = info.state.messages
+            for consumer in await js.consumers_info(stream):
+                if consumer.config.durable_name:
+                    counts = (consumer.num_pending or 0, consumer.num_ack_pending or 0)
+                    lag[(stream, consumer.name)] = counts
+    except Exception:
+        BUS_UP.set(0)
+        raise
+    # Set everything at once, without awaiting in between: a concurrent scrape sees whole sets.
+    BUS_UP.set(1)
+    for stream, messages in depths.items():
+        STREAM_MESSAGES.labels(stream).set(messages)
+    if DEAD_LETTERS.name in depths:
+        DEAD_LETTER_DEPTH.set(depths[DEAD_LETTERS.name])
+    CONSUMER_PENDING.clear()
+    CONSUMER_ACK_PENDING.clear()
+    for (stream, consumer_name), (undelivered, unacked) in lag.items():
+        CONSUMER_PENDING.labels(stream, consumer_name).set(undelivered)
+        CONSUMER_ACK_PENDING.labels(stream, consumer_name).set(unacked)
 
 
+# --- OCR --------------------------------------------------------------------------------------
+
+OCR_PAGES = Counter("madoguchi_ocr_pages_total", "Pages read by OCR (rate: pages per second)")
+OCR_DOCUMENT_SECONDS = Histogram(
+    "madoguchi_ocr_document_seconds",
+    "Time the OCR handler spent on one document, from its start to the result, by outcome",
+    ["outcome"],
+    buckets=(0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600),
+)
+OCR_LATENCY_SECONDS = Histogram(
+    "madoguchi_ocr_latency_seconds",
+    "Time from a scan's document.scanned event to its OCR result (queueing and retries too)",
+    ["outcome"],
+    buckets=(1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600),
+)
+
+
+def record_ocr_document(outcome: str, pages: int, started: float, scanned_at: datetime) -> None:
+    """One document read: `started` is the handler's `time.perf_counter()` at its start."""
+    OCR_PAGES.inc(pages)
+    OCR_DOCUMENT_SECONDS.labels(outcome).observe(time.perf_counter() - started)
+    if scanned_at.tzinfo is None:  # a producer that forgot its zone meant UTC
+        scanned_at = scanned_at.replace(tzinfo=UTC)
+    waited = datetime.now(UTC) - scanned_at
+    OCR_LATENCY_SECONDS.labels(outcome).observe(max(waited.total_seconds(), 0.0))
+
+
+# --- identity and payments --------------------------------------------------------------------
+
+SIGN_IN_FAILURES = Counter(
+    "madoguchi_sign_in_failures_total",
+    "Refused staff sign-ins, by reason (wrong_credentials, locked)",
+    ["reason"],
+)
+ACCESS_REFUSALS = Counter(
+    "madoguchi_access_refusals_total",
+    "Actions refused by the authorization rules, by reason (needs_sj, other_org, ...)",
+    ["reason"],
+)
 WEBHOOK_REJECTIONS = Counter(
     "madoguchi_webhook_rejections_total",
     "Payment-agent notifications refused (bad signature, stale timestamp, malformed)",

@@ -3,6 +3,8 @@
 The repository's `nats.conf` holds the settings; under `--data` we write `server.conf` (which
 includes it) and `auth.conf` (one user per role, bcrypt-hashed passwords, permissions from the
 catalog). The plain passwords live only in `credentials.json`, mode 0600, for `madoguchi creds`.
+A node of a local cluster (`infra/nats_cluster.py`) is the same server with a directory of its own
+under `nats/cluster/`, the same users, and `nats-cluster.conf` as its settings.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import secrets
 import shutil
 import signal
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +50,7 @@ def nats_server_binary() -> Path:
     return Path(found)
 
 
-def _write_private(path: Path, text: str) -> None:
+def write_private(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -83,7 +85,7 @@ def _credentials(nats_dir: Path, orgs: Iterable[str]) -> dict[str, dict[str, str
             hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=11)).decode()
             entries[user] = {"password": password, "bcrypt": hashed}
     if entries != stored:
-        _write_private(path, json.dumps(entries, indent=2))
+        write_private(path, json.dumps(entries, indent=2))
     return entries
 
 
@@ -120,39 +122,59 @@ def render_auth_conf(nats_dir: Path, orgs: Iterable[str], mapped: bool = False) 
 
 @dataclass
 class ServerPaths:
+    """Where one server keeps its files. The credentials and TLS settings (`nats_dir`) are shared
+    by every server under `--data`; a cluster node's config, store, log and pid are its own."""
+
     data_dir: Path
+    node: str | None = None  # a cluster node's name: its files go under nats/cluster/<node>
 
     @property
     def nats_dir(self) -> Path:
         return self.data_dir / "nats"
 
     @property
+    def server_dir(self) -> Path:
+        return self.nats_dir if self.node is None else self.nats_dir / "cluster" / self.node
+
+    @property
     def store_dir(self) -> Path:
-        return self.nats_dir / "store"
+        return self.server_dir / "store"
 
     @property
     def server_conf(self) -> Path:
-        return self.nats_dir / "server.conf"
+        return self.server_dir / "server.conf"
 
     @property
     def log_file(self) -> Path:
-        return self.nats_dir / "nats-server.log"
+        return self.server_dir / "nats-server.log"
 
     @property
     def pid_file(self) -> Path:
-        return self.nats_dir / "nats-server.pid"
+        return self.server_dir / "nats-server.pid"
+
+
+def cluster_node_paths(data_dir: Path) -> list[ServerPaths]:
+    """The nodes of a local cluster ever started under `data_dir` (`madoguchi dev-cluster`)."""
+    root = ServerPaths(data_dir).nats_dir / "cluster"
+    nodes = sorted(path.name for path in root.iterdir() if path.is_dir()) if root.exists() else []
+    return [ServerPaths(data_dir, node) for node in nodes]
+
+
+def write_auth_conf(paths: ServerPaths, orgs: Iterable[str]) -> None:
+    mapped = "verify_and_map" in _read(paths.nats_dir / "tls.conf")
+    write_private(paths.server_dir / "auth.conf", render_auth_conf(paths.nats_dir, orgs, mapped))
 
 
 def write_server_config(
     paths: ServerPaths, orgs: Iterable[str], base_conf: Path = REPO_NATS_CONF
 ) -> Path:
-    paths.nats_dir.mkdir(parents=True, exist_ok=True)
-    mapped = "verify_and_map" in _read(paths.nats_dir / "tls.conf")
-    _write_private(paths.nats_dir / "auth.conf", render_auth_conf(paths.nats_dir, orgs, mapped))
+    paths.server_dir.mkdir(parents=True, exist_ok=True)
+    write_auth_conf(paths, orgs)
     # nats-server resolves includes relative to the including file only.
-    base = os.path.relpath(base_conf, paths.nats_dir)
-    tls = 'include "tls.conf"\n' if (paths.nats_dir / "tls.conf").exists() else ""
-    _write_private(paths.server_conf, f'include "{base}"\ninclude "auth.conf"\n{tls}')
+    base = os.path.relpath(base_conf, paths.server_dir)
+    tls_conf = paths.nats_dir / "tls.conf"
+    tls = f'include "{os.path.relpath(tls_conf, paths.server_dir)}"\n' if tls_conf.exists() else ""
+    write_private(paths.server_conf, f'include "{base}"\ninclude "auth.conf"\n{tls}')
     return paths.server_conf
 
 
@@ -174,11 +196,15 @@ def write_tls_conf(paths: ServerPaths, tls: TlsFiles | None, require_client_cert
         "timeout": 5,
     }
     block["verify_and_map" if require_client_certs else "verify"] = require_client_certs
-    _write_private(path, "tls " + json.dumps(block, indent=2) + "\n")
+    write_private(path, "tls " + json.dumps(block, indent=2) + "\n")
 
 
 class EmbeddedNatsServer:
-    """A nats-server child process on loopback, its store under `--data`."""
+    """A nats-server child process on loopback, its store under `--data`.
+
+    `node` and `env` make it one node of a cluster: its own directory, and the values the
+    cluster config reads from the environment (server name, routes).
+    """
 
     def __init__(
         self,
@@ -188,8 +214,12 @@ class EmbeddedNatsServer:
         base_conf: Path = REPO_NATS_CONF,
         tls: TlsFiles | None = None,
         require_client_certs: bool = False,
+        *,
+        node: str | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
-        self.paths = ServerPaths(data_dir)
+        self.paths = ServerPaths(data_dir, node)
+        self.env = dict(env or {})
         self.port = port
         self.orgs = list(orgs)
         self.tls = tls
@@ -207,7 +237,7 @@ class EmbeddedNatsServer:
         write_tls_conf(self.paths, self.tls, self.require_client_certs)
         conf = write_server_config(self.paths, self.orgs, self.base_conf)
         self.paths.store_dir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "MADOGUCHI_STORE_DIR": str(self.paths.store_dir)}
+        env = {**os.environ, **self.env, "MADOGUCHI_STORE_DIR": str(self.paths.store_dir)}
         self.process = await asyncio.create_subprocess_exec(
             str(nats_server_binary()),
             "-c",
@@ -225,7 +255,8 @@ class EmbeddedNatsServer:
             start_new_session=True,  # Ctrl-C in a terminal reaches us, and we stop the server
         )
         await self._wait_ready(timeout)
-        (self.paths.nats_dir / "url").write_text(self.url)
+        if self.paths.node is None:  # a cluster records all its nodes' URLs itself
+            (self.paths.nats_dir / "url").write_text(self.url)
         return self.url
 
     async def _wait_ready(self, timeout: float) -> None:
@@ -264,6 +295,13 @@ class EmbeddedNatsServer:
             process.kill()
             await process.wait()
 
+    async def kill(self) -> None:
+        """SIGKILL, as a crash would: no flush, no goodbye to clients or cluster peers."""
+        process, self.process = self.process, None
+        if process is not None and process.returncode is None:
+            process.kill()
+            await process.wait()
+
 
 def recorded_url(data_dir: Path) -> str:
     """The bus URL(s) the last `madoguchi up` or `worker` wrote under `--data`."""
@@ -272,14 +310,29 @@ def recorded_url(data_dir: Path) -> str:
 
 
 def refresh_identities(data_dir: Path, orgs: Iterable[str]) -> bool:
-    """Rewrite the users for `orgs` and have a running embedded server reload them (SIGHUP):
-    a new organisation's credentials work at once, without a restart. True if reloaded."""
+    """Rewrite the users for `orgs` and have a running embedded server (and the nodes of a
+    local cluster) reload them (SIGHUP): a new organisation's credentials work at once, without
+    a restart. True if a server reloaded."""
+    orgs = list(orgs)
+    reloaded = False
     paths = ServerPaths(data_dir)
-    if not paths.server_conf.exists():
-        return False
-    write_server_config(paths, orgs)
+    if paths.server_conf.exists():
+        write_server_config(paths, orgs)
+        reloaded = _reload(paths)
+    for node in cluster_node_paths(data_dir):
+        if node.server_conf.exists():
+            write_auth_conf(node, orgs)
+            reloaded = _reload(node) or reloaded
+    return reloaded
+
+
+def _reload(paths: ServerPaths) -> bool:
     try:
         pid = int(paths.pid_file.read_text().strip())
+        # A killed server leaves its pid file behind: never signal whoever has the pid now.
+        cmdline = Path(f"/proc/{pid}/cmdline")
+        if cmdline.parent.parent.exists() and b"nats-server" not in cmdline.read_bytes():
+            return False
         os.kill(pid, signal.SIGHUP)
     except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
         return False

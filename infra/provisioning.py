@@ -2,12 +2,16 @@
 
 Idempotent: what exists with the wanted settings is left alone; a changed retention (or replica
 count) is applied in place, so restarting with new `[retention]` settings takes effect.
+
+Replicas: 3 on a cluster of 3 or more servers (every acknowledged write is then on a majority of
+them, and one server may fail), 1 on a single server. Counted, never shrunk: a node that happens
+to be away while we start must not cost the streams their copies.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 from nats.js import JetStreamContext
 from nats.js.api import (
@@ -28,11 +32,30 @@ Outcome = Literal["created", "updated", "unchanged"]
 # can be deleted on the store's own expiry signal rather than on a timer's guess.
 LIMIT_MARKER_TTL = 60.0
 
+CLUSTER_REPLICAS = 3
+
 
 @dataclass(frozen=True)
 class Provisioned:
     stream: str
     outcome: Outcome
+
+
+def cluster_size(js: JetStreamContext) -> int:
+    """How many servers the connected one counts in its cluster; 1 outside a cluster.
+
+    From the INFO the server sent when we connected: `cluster` names its cluster, `connect_urls`
+    lists the client URLs of every server it has a route to, its own included. JetStream's own
+    API tells an account nothing about the cluster, and nats-py keeps INFO in an attribute.
+    """
+    info: dict[str, Any] = getattr(getattr(js, "_nc", None), "_server_info", None) or {}
+    if not info.get("cluster"):
+        return 1
+    return max(len(info.get("connect_urls") or ()), 1)
+
+
+def replicas_for(servers: int) -> int:
+    return CLUSTER_REPLICAS if servers >= CLUSTER_REPLICAS else 1
 
 
 def _managed_changes(current: StreamConfig, max_age: float, replicas: int) -> StreamConfig | None:
@@ -47,9 +70,12 @@ def _managed_changes(current: StreamConfig, max_age: float, replicas: int) -> St
 
 
 async def _reconcile(
-    js: JetStreamContext, current: StreamConfig, max_age: float, replicas: int
+    js: JetStreamContext, current: StreamConfig, max_age: float, replicas: int, keep_more: bool
 ) -> Provisioned:
-    """An existing stream (or bucket's stream): apply a changed retention or replica count."""
+    """An existing stream (or bucket's stream): apply a changed retention or replica count
+    (`keep_more`: only a higher one)."""
+    if keep_more:
+        replicas = max(replicas, current.num_replicas or 1)
     changed = _managed_changes(current, max_age, replicas)
     if changed is None:
         return Provisioned(str(current.name), "unchanged")
@@ -66,7 +92,12 @@ async def _stream_info_or_none(js: JetStreamContext, name: str) -> StreamConfig 
 
 
 async def provision_stream(
-    js: JetStreamContext, spec: StreamSpec, max_age: float, replicas: int = 1
+    js: JetStreamContext,
+    spec: StreamSpec,
+    max_age: float,
+    replicas: int = 1,
+    *,
+    keep_more: bool = False,
 ) -> Provisioned:
     current = await _stream_info_or_none(js, spec.name)
     if current is None:
@@ -83,11 +114,16 @@ async def provision_stream(
             )
         )
         return Provisioned(spec.name, "created")
-    return await _reconcile(js, current, max_age, replicas)
+    return await _reconcile(js, current, max_age, replicas, keep_more)
 
 
 async def provision_bucket(
-    js: JetStreamContext, spec: BucketSpec, max_age: float, replicas: int = 1
+    js: JetStreamContext,
+    spec: BucketSpec,
+    max_age: float,
+    replicas: int = 1,
+    *,
+    keep_more: bool = False,
 ) -> Provisioned:
     current = await _stream_info_or_none(js, spec.stream_name)
     if current is None:
@@ -113,18 +149,25 @@ async def provision_bucket(
                 ),
             )
         return Provisioned(spec.stream_name, "created")
-    return await _reconcile(js, current, max_age, replicas)
+    return await _reconcile(js, current, max_age, replicas, keep_more)
 
 
 async def provision_all(
-    js: JetStreamContext, retention: RetentionSettings, replicas: int = 1
+    js: JetStreamContext, retention: RetentionSettings, replicas: int | None = None
 ) -> list[Provisioned]:
+    """`replicas`: as given, or (None) counted from the cluster and never lowered."""
+    keep_more = replicas is None
+    wanted = replicas_for(cluster_size(js)) if replicas is None else replicas
     done = [
-        await provision_stream(js, spec, retention_seconds(spec.retention, retention), replicas)
+        await provision_stream(
+            js, spec, retention_seconds(spec.retention, retention), wanted, keep_more=keep_more
+        )
         for spec in STREAMS
     ]
     done += [
-        await provision_bucket(js, spec, retention_seconds(spec.retention, retention), replicas)
+        await provision_bucket(
+            js, spec, retention_seconds(spec.retention, retention), wanted, keep_more=keep_more
+        )
         for spec in BUCKETS
     ]
     return done

@@ -187,3 +187,22 @@ class PersonalDataRead(AccessEvent):
 
 class DataExported(AccessEvent):
     rows: int = Field(ge=0)
+
+
+AccountChange = Literal["created", "locked", "unlocked", "password_reset", "org_created"]
+
+
+class AccountChanged(AccessEvent):
+    """An administrator changed an account (`resource_id`: its login) or created an
+    organisation (`resource_id`: its id). Never a password, never a person's name."""
+
+    change: AccountChange
+    role: str | None = None  # the role an account was created with
+
+
+class DefinitionSaved(AccessEvent):
+    """A form template or an online procedure (`resource_id`: its id) was registered or
+    replaced by an administrator."""
+
+    kind: Literal["template", "procedure"]
+    replaced: bool = False

@@ -1,4 +1,4 @@
-from handlers.applications import portal, web
+from handlers.applications import admin_web, portal, web
 from handlers.applications.bus import router
 from handlers.applications.cli import procedure
 from handlers.room import Room
@@ -6,6 +6,6 @@ from handlers.room import Room
 room = Room(
     name="applications",
     routers=[router],
-    routes=[*web.routes, *portal.routes],
+    routes=[*web.routes, *portal.routes, *admin_web.routes],
     commands=[procedure],
 )

@@ -31,13 +31,14 @@ def procedure_add(obj: dict[str, Any], file: Path, org: str) -> None:
         raise invalid_file(file, exc) from None
 
     async def work(client: Client) -> int:
-        js = client.jetstream()
-        existing = await records.load_procedure(js, definition.id)
-        if existing is not None and existing.org != org:
-            raise click.ClickException(
-                f"procedure {definition.id} belongs to {existing.org}; choose another id"
+        try:
+            await records.save_procedure(
+                client.jetstream(), RegisteredProcedure(org=org, procedure=definition)
             )
-        await records.save_procedure(js, RegisteredProcedure(org=org, procedure=definition))
+        except records.ProcedureTaken as taken:
+            raise click.ClickException(
+                f"procedure {definition.id} belongs to {taken.owner}; choose another id"
+            ) from None
         fee = "no fee" if not definition.fee else f"fee {definition.fee} yen"
         click.echo(
             f"procedure {definition.id} ({definition.name}, {len(definition.fields)} fields,"

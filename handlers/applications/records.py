@@ -6,7 +6,7 @@ from __future__ import annotations
 from nats.js import JetStreamContext
 
 from events.catalog import APPLICATION_INDEX, CONFIG
-from infra.kv import get_record, keys_matching, open_kv, put_record
+from infra.kv import RecordChanged, get_record, keys_matching, open_kv, put_record
 from infra.pi_store import PersonalDataStore, RecordNotFound
 from schemas.applications import ApplicationContent, ApplicationState, RegisteredProcedure
 
@@ -18,9 +18,29 @@ def _procedure_key(procedure_id: str) -> str:
     return f"procedure.{procedure_id}"
 
 
-async def save_procedure(js: JetStreamContext, registered: RegisteredProcedure) -> None:
+class ProcedureTaken(Exception):
+    """The procedure id belongs to another organisation (ids are unique across the city)."""
+
+    def __init__(self, owner: str) -> None:
+        super().__init__(owner)
+        self.owner = owner
+
+
+async def save_procedure(js: JetStreamContext, registered: RegisteredProcedure) -> bool:
+    """Register or replace a procedure of its org; True when it replaced one. Written over
+    the revision read (or only if new), so two orgs racing for one id cannot both win."""
     kv = await open_kv(js, CONFIG.name)
-    await put_record(kv, _procedure_key(registered.procedure.id), registered, None)
+    key = _procedure_key(registered.procedure.id)
+    for _ in range(3):
+        found = await get_record(kv, key, RegisteredProcedure)
+        if found is not None and found[0].org != registered.org:
+            raise ProcedureTaken(found[0].org)
+        try:
+            await put_record(kv, key, registered, found[1] if found else 0)
+        except RecordChanged:
+            continue
+        return found is not None
+    raise RecordChanged(key)
 
 
 async def load_procedure(js: JetStreamContext, procedure_id: str) -> RegisteredProcedure | None:

@@ -6,6 +6,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from handlers.dashboard import applications, documents, live, payments
+from handlers.dashboard.admin import admin as admin_page
 from handlers.room import Room
 
 routes = [
@@ -19,6 +20,7 @@ routes = [
     Route("/staff/applications/{application_id}", applications.detail),
     Route("/staff/payments", payments.payments),
     Route("/staff/payments/{payment_id}", payments.payment),
+    Route("/staff/admin", admin_page),
     Mount("/staff/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
 ]
 

@@ -13,6 +13,7 @@ from events.envelope import new_event_id, publish_event
 from handlers.identity.authz import MESSAGES, Action, Resource, decide
 from handlers.identity.sessions import load_session
 from handlers.identity.zones import zone_of
+from infra.metrics import ACCESS_REFUSALS
 from infra.runtime import Runtime
 from infra.web import ApiError
 from schemas.accounts import Principal, Session, Zone
@@ -89,6 +90,7 @@ async def authorize(
         resource = Resource(org=session.principal.org, personal_info=personal_info)
     decision = decide(session.principal, session.zone, action, resource)
     if not decision:
+        ACCESS_REFUSALS.labels(decision.reason).inc()
         await record_access(
             request,
             AccessRefused,

@@ -15,11 +15,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from handlers.identity.authz import Resource
 from handlers.identity.guard import (
     EXPIRED,
     SESSION_COOKIE,
-    authorize,
     current_session,
     record_access,
     request_zone,
@@ -35,6 +33,7 @@ from handlers.identity.policy import (
 from handlers.identity.sessions import ABSOLUTE, close_session, open_session
 from infra import accounts
 from infra.accounts import SYSTEM_ORG
+from infra.metrics import SIGN_IN_FAILURES
 from infra.passwords import hash_password, verify_password
 from infra.web import ApiError
 from schemas.accounts import Principal, Session, User
@@ -122,9 +121,11 @@ async def sign_in(request: Request) -> Response:
             await accounts.record_failure(runtime.accounts, user.login, count, until)
             if until is not None:
                 await _audit(request, AccountLocked, user)
+        SIGN_IN_FAILURES.labels("wrong_credentials").inc()
         await _audit(request, SignInFailed, user, reason_code="wrong_credentials")
         raise ApiError(401, "wrong_credentials", WRONG)
     if locked(user.locked_until, now):
+        SIGN_IN_FAILURES.labels("locked").inc()
         await _audit(request, SignInFailed, user, reason_code="locked")
         raise ApiError(423, "locked", LOCKED)
     await accounts.record_success(runtime.accounts, user.login)
@@ -198,22 +199,9 @@ async def change_password(request: Request) -> Response:
     return _with_cookie(JSONResponse(_session_body(fresh)), request, token)
 
 
-async def unlock(request: Request) -> Response:
-    """An org admin (or admin) lifts the lock of an account of their organisation."""
-    runtime = runtime_of(request)
-    assert runtime.accounts is not None
-    user = await accounts.get_user(runtime.accounts, request.path_params["login"])
-    if user is None:
-        raise ApiError(404, "not_found", "アカウントが見つかりません。")
-    await authorize(request, "user.manage", Resource(org=user.org))
-    await accounts.set_lock(runtime.accounts, user.login, None)
-    return JSONResponse({"login": user.login, "locked": False})
-
-
 routes = [
     Route("/api/session", sign_in, methods=["POST"]),
     Route("/api/session", who_am_i, methods=["GET"]),
     Route("/api/session", sign_out, methods=["DELETE"]),
     Route("/api/password", change_password, methods=["POST"]),
-    Route("/api/users/{login}/unlock", unlock, methods=["POST"]),
 ]

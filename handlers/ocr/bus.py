@@ -6,6 +6,7 @@ again with the same id, which the stream drops as a duplicate.
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 from faststream import Context
@@ -17,6 +18,7 @@ from handlers.ocr import records
 from handlers.ocr.pipeline import UNKNOWN_TEMPLATE, limits_from, read_scan, rejected
 from handlers.ocr.reading import mean_confidence, review_count
 from infra.bus import durable_subscriber
+from infra.metrics import record_ocr_document
 from infra.pi_store import RecordNotFound
 from infra.runtime import Runtime
 from schemas.events import DocumentRejected, DocumentScanned, Event, OcrCompleted, OcrFailed
@@ -99,6 +101,7 @@ async def _read(
 
 @durable_subscriber(router, event_spec(DocumentScanned), "ocr", description="Read a scan")
 async def read_document(doc: DocumentScanned, runtime: Runtime = Context()) -> None:
+    started = time.perf_counter()
     settled = await records.get_status(runtime.js, doc.org, doc.document_id)
     if settled is not None and settled.status != "queued":
         await publish_event(runtime.broker, outcome_event(doc, settled))
@@ -111,6 +114,7 @@ async def read_document(doc: DocumentScanned, runtime: Runtime = Context()) -> N
     status = status_of(doc, result, code)
     await records.put_status(runtime.js, status)
     await publish_event(runtime.broker, outcome_event(doc, status))
+    record_ocr_document(status.status, status.pages, started, doc.occurred_at)
 
 
 @router.subscriber(

@@ -1,0 +1,288 @@
+"""Account administration over HTTP (`/api/users`, `/api/orgs`).
+
+Org admins list, create, lock and reset the accounts of their own organisation; admins do so
+for any organisation and create organisations. Each call parses its body, asks the one
+`decide` (through `authorize`) and the rules of `admin_rules`, writes the accounts DB and
+publishes an `access.account_changed` event: ids, role and what changed, never a password.
+
+Also here, for the template and procedure uploads of the other rooms: the organisation a
+management call is for, a bounded request body, and a definition parsed with its problems.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import aiosqlite
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from handlers.identity.admin_rules import (
+    REFUSALS,
+    AccountSummary,
+    account_refusal,
+    grantable_roles,
+    validation_problems,
+)
+from handlers.identity.authz import Action, Resource
+from handlers.identity.guard import authorize, record_access, runtime_of
+from handlers.identity.policy import LOCKOUT, PROBLEM_MESSAGES, password_problems
+from handlers.identity.sessions import end_sessions
+from infra import accounts
+from infra.nats_server import refresh_identities
+from infra.passwords import hash_password
+from infra.web import ApiError
+from schemas.accounts import LOGIN_PATTERN, Org, Principal, Role, User
+from schemas.events import ORG_PATTERN, AccessRefused, AccountChanged
+
+NO_STORE = {"Cache-Control": "no-store"}
+# "Lock" holds the account for years (as `madoguchi user lock`); an admin unlocks it.
+HELD = LOCKOUT * 100_000
+MAX_BODY_BYTES = 1_000_000
+FIELD_LABELS = {
+    "login": "ログインID",
+    "org": "所属",
+    "role": "役割",
+    "personal_info": "個人情報",
+    "password": "パスワード",
+    "id": "所属ID",
+    "name": "名称",
+}
+# The bus users' file and the server's reload are shared by every organisation created.
+_identities = asyncio.Lock()
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class NewAccount(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    login: str = Field(pattern=LOGIN_PATTERN)
+    org: str | None = Field(default=None, pattern=ORG_PATTERN)  # default: the caller's
+    role: Role
+    personal_info: bool = False
+    password: str = Field(repr=False)
+
+
+class PasswordReset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    password: str = Field(repr=False)
+
+
+# --- shared with the template and procedure uploads ---------------------------------------
+
+
+def accounts_db(request: Request) -> aiosqlite.Connection:
+    db = runtime_of(request).accounts
+    assert db is not None, "the web app runs with the accounts database open"
+    return db
+
+
+async def managed_org(request: Request, action: Action) -> tuple[Principal, str]:
+    """The caller and the organisation the call manages: `?org=` (admins), else their own."""
+    asked = request.query_params.get("org") or None
+    who = await authorize(request, action, Resource(org=asked) if asked else None)
+    org = asked or who.org
+    if await accounts.get_org(accounts_db(request), org) is None:
+        raise ApiError(404, "no_org", "所属が見つかりません。")
+    return who, org
+
+
+async def bounded_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise ApiError(413, "too_large", f"大きすぎます（{limit // 1000} KB まで）。")
+    return bytes(body)
+
+
+def parsed_definition(model: type[M], data: bytes) -> M:
+    """A template or procedure; 422 with `[{"where", "problem"}]` when it is not valid."""
+    try:
+        return model.model_validate_json(data)
+    except ValidationError as exc:
+        raise ApiError(422, "invalid_definition", validation_problems(exc)) from None
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+async def _body(request: Request, model: type[M]) -> M:
+    try:
+        return model.model_validate_json(await bounded_body(request, 10_000))
+    except ValidationError as exc:
+        problems = validation_problems(exc)
+        messages = [
+            f"{FIELD_LABELS.get(p['where'], p['where'] or '入力')}: {p['problem']}"
+            for p in problems
+        ]
+        fields = [p["where"] for p in problems]
+        raise ApiError(400, "invalid_request", {"fields": fields, "messages": messages}) from None
+
+
+async def _checked_hash(request: Request, login: str, org: str, password: str) -> str:
+    """The password's hash, if the policy allows it (400 naming every problem otherwise)."""
+    found = await accounts.get_org(accounts_db(request), org)
+    min_length = runtime_of(request).settings.password.min_length
+    problems = password_problems(
+        password, min_length=min_length, context_words=[login, org, found.name if found else ""]
+    )
+    if problems:
+        messages = [PROBLEM_MESSAGES[p].format(min_length=min_length) for p in problems]
+        raise ApiError(400, "password_policy", {"problems": problems, "messages": messages})
+    return await hash_password(password)
+
+
+async def _managed_account(request: Request) -> tuple[Principal, User]:
+    """The account named in the path, if the caller may lock or reset it."""
+    user = await accounts.get_user(accounts_db(request), request.path_params["login"])
+    who = await authorize(request, "user.manage", Resource(org=user.org) if user else None)
+    if user is None:
+        raise ApiError(404, "not_found", "アカウントが見つかりません。")
+    refusal = account_refusal(who, user.login, user.role)
+    if refusal is not None:
+        raise await _refused(request, who, refusal, user.login)
+    return who, user
+
+
+async def _refused(request: Request, who: Principal, code: str, login: str) -> ApiError:
+    """A refusal by the rules of `admin_rules`, audited like those of `decide`."""
+    await record_access(
+        request,
+        AccessRefused,
+        who.org,
+        who.login,
+        action="user.manage",
+        reason_code=code,
+        resource_id=login,
+    )
+    return ApiError(403, code, REFUSALS[code])
+
+
+async def list_users(request: Request) -> Response:
+    _, org = await managed_org(request, "user.manage")
+    now = datetime.now(UTC)
+    expiry_days = runtime_of(request).settings.password.expiry_days
+    listed = await accounts.list_users(accounts_db(request), org)
+    body = [AccountSummary.of(u, now, expiry_days).model_dump(mode="json") for u in listed]
+    return JSONResponse(body, headers=NO_STORE)
+
+
+async def create_user(request: Request) -> Response:
+    body = await _body(request, NewAccount)
+    who = await authorize(request, "user.manage", Resource(org=body.org) if body.org else None)
+    org = body.org or who.org
+    if body.role not in grantable_roles(who.role):
+        raise await _refused(request, who, "role_not_grantable", body.login)
+    db = accounts_db(request)
+    if await accounts.get_org(db, org) is None:
+        raise ApiError(404, "no_org", "所属が見つかりません。")
+    user = User(
+        login=body.login,
+        org=org,
+        role=body.role,
+        personal_info=body.personal_info,
+        password_hash=await _checked_hash(request, body.login, org, body.password),
+        password_changed_at=datetime.now(UTC),
+        must_change_password=True,  # the person chooses their own at the first sign-in
+    )
+    try:
+        await accounts.add_user(db, user)
+    except accounts.AccountExists:
+        raise ApiError(409, "exists", "このログインIDは既に使われています。") from None
+    await record_access(
+        request,
+        AccountChanged,
+        org,
+        who.login,
+        resource_id=user.login,
+        change="created",
+        role=user.role,
+    )
+    summary = AccountSummary.of(
+        user, datetime.now(UTC), runtime_of(request).settings.password.expiry_days
+    )
+    return JSONResponse(summary.model_dump(mode="json"), status_code=201)
+
+
+async def lock(request: Request) -> Response:
+    who, user = await _managed_account(request)
+    await accounts.set_lock(accounts_db(request), user.login, datetime.now(UTC) + HELD)
+    await end_sessions(runtime_of(request).js, user.login)
+    await record_access(
+        request, AccountChanged, user.org, who.login, resource_id=user.login, change="locked"
+    )
+    return JSONResponse({"login": user.login, "locked": True})
+
+
+async def unlock(request: Request) -> Response:
+    """An org admin (or admin) lifts the lock of an account of their organisation."""
+    who, user = await _managed_account(request)
+    await accounts.set_lock(accounts_db(request), user.login, None)
+    await record_access(
+        request, AccountChanged, user.org, who.login, resource_id=user.login, change="unlocked"
+    )
+    return JSONResponse({"login": user.login, "locked": False})
+
+
+async def reset_password(request: Request) -> Response:
+    who, user = await _managed_account(request)
+    body = await _body(request, PasswordReset)
+    hashed = await _checked_hash(request, user.login, user.org, body.password)
+    await accounts.set_password(
+        accounts_db(request), user.login, hashed, datetime.now(UTC), must_change=True
+    )
+    await end_sessions(runtime_of(request).js, user.login)
+    await record_access(
+        request,
+        AccountChanged,
+        user.org,
+        who.login,
+        resource_id=user.login,
+        change="password_reset",
+    )
+    return JSONResponse({"login": user.login, "must_change_password": True})
+
+
+# --- organisations --------------------------------------------------------------------------
+
+
+async def list_orgs(request: Request) -> Response:
+    await authorize(request, "org.manage")
+    listed = await accounts.list_orgs(accounts_db(request))
+    return JSONResponse([org.model_dump() for org in listed], headers=NO_STORE)
+
+
+async def create_org(request: Request) -> Response:
+    """A new organisation; like `madoguchi org add`, its bus users are live at once."""
+    body = await _body(request, Org)
+    who = await authorize(request, "org.manage", Resource(org=body.id))
+    db = accounts_db(request)
+    try:
+        await accounts.add_org(db, body)
+    except accounts.AccountExists:
+        raise ApiError(409, "exists", "この所属IDは既に使われています。") from None
+    async with _identities:
+        orgs = [known.id for known in await accounts.list_orgs(db)]
+        live = await asyncio.to_thread(refresh_identities, runtime_of(request).data_dir, orgs)
+    await record_access(
+        request, AccountChanged, body.id, who.login, resource_id=body.id, change="org_created"
+    )
+    return JSONResponse({**body.model_dump(), "bus_users_live": live}, status_code=201)
+
+
+routes = [
+    Route("/api/users", list_users, methods=["GET"]),
+    Route("/api/users", create_user, methods=["POST"]),
+    Route("/api/users/{login}/lock", lock, methods=["POST"]),
+    Route("/api/users/{login}/unlock", unlock, methods=["POST"]),
+    Route("/api/users/{login}/password", reset_password, methods=["POST"]),
+    Route("/api/orgs", list_orgs, methods=["GET"]),
+    Route("/api/orgs", create_org, methods=["POST"]),
+]

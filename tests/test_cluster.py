@@ -1,0 +1,215 @@
+"""A JetStream cluster: `madoguchi dev-cluster`, replicated provisioning, and a node killed under
+load losing no acknowledged event."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import nats
+import nats.errors
+import pytest
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
+from events.catalog import BUCKETS, STREAMS
+from events.envelope import new_event_id
+from events.permissions import inbox_prefix
+from infra.nats_cluster import NatsCluster
+from infra.provisioning import cluster_size, provision_all, replicas_for
+from schemas.events import DocumentScanned
+from schemas.settings import Settings
+from tests.conftest import NatsFixture, free_port
+from tests.processes import REPO
+from tests.support import eventually, madoguchi, read_all
+
+ORG = "cluster-chaos"
+
+
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive free ports on loopback."""
+    while True:
+        first = free_port()
+        held: list[socket.socket] = []
+        try:
+            for port in range(first, first + count):
+                held.append(socket.socket())
+                held[-1].bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            for sock in held:
+                sock.close()
+        return first
+
+
+@pytest.mark.parametrize(("servers", "replicas"), [(1, 1), (2, 1), (3, 3), (5, 3)])
+def test_replicas_follow_the_cluster_size(servers: int, replicas: int) -> None:
+    assert replicas_for(servers) == replicas
+
+
+async def test_a_single_server_counts_as_one(
+    nats_server: NatsFixture, js: JetStreamContext
+) -> None:
+    assert cluster_size(js) == 1
+    assert (await js.stream_info("DOCUMENTS")).config.num_replicas == 1
+
+
+async def test_dev_cluster_replicates_everything_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    port, cluster_port = free_ports(3), free_ports(3)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "handlers",
+        "--data",
+        str(data),
+        "dev-cluster",
+        "--nodes",
+        "3",
+        "--port",
+        str(port),
+        "--cluster-port",
+        str(cluster_port),
+        stdout=asyncio.subprocess.PIPE,
+        cwd=REPO,
+    )
+    lines: list[str] = []
+
+    async def banner() -> None:
+        assert process.stdout is not None
+        while not lines or not lines[-1].startswith("Ctrl-C"):
+            raw = await process.stdout.readline()
+            if not raw:
+                raise AssertionError(f"dev-cluster exited: {lines}")
+            lines.append(raw.decode().strip())
+
+    try:
+        await asyncio.wait_for(banner(), 60)
+        urls = next(line for line in lines if line.startswith("nats://")).split(",")
+        assert urls == [f"nats://127.0.0.1:{port + n}" for n in range(3)]
+
+        code, out, err = await madoguchi(data, "creds", "operator", timeout=60)
+        assert code == 0, err
+        creds = json.loads(out)
+        assert creds["url"] == ",".join(urls)
+        client = await nats.connect(urls, user="operator", password=creds["password"])
+        js = client.jetstream()
+        assert cluster_size(js) == 3
+        await provision_all(js, Settings().retention)
+        for name in [s.name for s in STREAMS] + [b.stream_name for b in BUCKETS]:
+            info = await js.stream_info(name)
+            assert info.config.num_replicas == 3, name
+        await client.close()
+
+        # A new organisation's bus users are live on every node at once.
+        code, out, err = await madoguchi(data, "org", "add", "cl-org", "--name", "課", timeout=60)
+        assert code == 0 and "live" in out, err
+        code, out, _ = await madoguchi(data, "creds", "scanner", "--org", "cl-org", timeout=60)
+        scanner = json.loads(out)
+        for url in urls:
+            client = await nats.connect(
+                url,
+                user=scanner["user"],
+                password=scanner["password"],
+                inbox_prefix=inbox_prefix(scanner["user"]),
+                allow_reconnect=False,
+            )
+            await client.close()
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(process.wait(), 60) == 0
+    for n in range(3):
+        with pytest.raises(OSError):
+            await asyncio.open_connection("127.0.0.1", port + n)
+
+
+async def test_dev_cluster_refuses_bad_ports_with_a_reason(tmp_path: Path) -> None:
+    code, _, err = await madoguchi(
+        tmp_path, "dev-cluster", "--port", "6222", "--cluster-port", "6223", timeout=60
+    )
+    assert code != 0 and "overlap" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.fixture
+async def cluster(tmp_path: Path) -> AsyncIterator[NatsCluster]:
+    cluster = NatsCluster(tmp_path / "data", 3, free_ports(3), free_ports(3))
+    await cluster.start()
+    yield cluster
+    await cluster.stop()
+
+
+async def publish_until_acked(js: JetStreamContext, event: DocumentScanned) -> None:
+    """What a careful producer does: publish, and on no answer publish the same id again (the
+    stream keeps one copy) until the stream acknowledges it."""
+    while True:
+        try:
+            await js.publish(
+                f"document.scanned.{event.org}",
+                event.model_dump_json().encode(),
+                headers={"Nats-Msg-Id": event.event_id},
+                timeout=2.0,
+            )
+            return
+        except nats.errors.Error:
+            await asyncio.sleep(0.1)
+
+
+def scanned() -> DocumentScanned:
+    return DocumentScanned(
+        event_id=new_event_id(),
+        org=ORG,
+        document_id=new_event_id(),
+        personal_info=False,
+        content_type="image/png",
+        size_bytes=1,
+        source="scanner",
+    )
+
+
+async def replicas_current(js: JetStreamContext, stream: str) -> bool:
+    cluster = (await js.stream_info(stream)).cluster
+    if cluster is None or cluster.leader is None:
+        return False
+    peers = cluster.replicas or []
+    return len(peers) == 2 and all(peer.current and not peer.offline for peer in peers)
+
+
+@pytest.mark.chaos
+async def test_killing_one_of_three_nodes_under_load_loses_no_acknowledged_event(
+    cluster: NatsCluster,
+) -> None:
+    client: Client = await nats.connect(
+        cluster.urls, user="operator", password=cluster.passwords["operator"]
+    )
+    js = client.jetstream()
+    await provision_all(js, Settings().retention)
+    events = [scanned() for _ in range(300)]
+    acked: list[str] = []
+    killed = None
+    try:
+        for n, event in enumerate(events):
+            if n == len(events) // 3:  # mid-way: the node that leads the stream goes down
+                leader = (await js.stream_info("DOCUMENTS")).cluster.leader  # type: ignore[union-attr]
+                killed = next(s for s in cluster.servers if s.paths.node == leader)
+                await killed.kill()
+            await publish_until_acked(js, event)
+            acked.append(event.event_id)
+
+        # Two nodes of three keep serving: every acknowledged event is there, once.
+        bodies = await read_all(js, f"document.scanned.{ORG}")
+        stored = [DocumentScanned.model_validate_json(body).event_id for body in bodies]
+        assert stored == acked
+        assert not await replicas_current(js, "DOCUMENTS")
+
+        assert killed is not None
+        await killed.start()
+        assert await eventually(lambda: replicas_current(js, "DOCUMENTS"), timeout=30)
+        assert (await js.stream_info("DOCUMENTS")).state.messages == len(acked)
+    finally:
+        await client.close()

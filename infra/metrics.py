@@ -127,6 +127,19 @@ ACCESS_REFUSALS = Counter(
     "Actions refused by the authorization rules, by reason (needs_sj, other_org, ...)",
     ["reason"],
 )
+# Series exist from the start, so an alert's increase() sees the first burst in full.
+for _reason in ("wrong_credentials", "locked"):
+    SIGN_IN_FAILURES.labels(_reason)
+for _reason in (
+    "role",
+    "other_org",
+    "no_zone",
+    "not_pi_handler",
+    "needs_sj",
+    "needs_mn",
+    "needs_sa",
+):
+    ACCESS_REFUSALS.labels(_reason)
 WEBHOOK_REJECTIONS = Counter(
     "madoguchi_webhook_rejections_total",
     "Payment-agent notifications refused (bad signature, stale timestamp, malformed)",

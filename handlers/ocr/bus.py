@@ -31,6 +31,7 @@ SCAN_MISSING = (
     "スキャンしたファイルが保存期間を過ぎたか削除されたため、読み取れませんでした。"
     "もう一度スキャンしてください。"
 )
+GAVE_UP_CODE = "ocr_gave_up"
 GAVE_UP = "読み取り中に問題が発生しました。担当者に連絡するか、もう一度スキャンしてください。"
 
 
@@ -103,7 +104,8 @@ async def _read(
 async def read_document(doc: DocumentScanned, runtime: Runtime = Context()) -> None:
     started = time.perf_counter()
     settled = await records.get_status(runtime.js, doc.org, doc.document_id)
-    if settled is not None and settled.status != "queued":
+    # A scan given up on is read again when its dead letter is replayed (after a fix).
+    if settled is not None and settled.status != "queued" and settled.reason_code != GAVE_UP_CODE:
         await publish_event(runtime.broker, outcome_event(doc, settled))
         return
     template = None
@@ -126,6 +128,6 @@ async def read_document(doc: DocumentScanned, runtime: Runtime = Context()) -> N
 )
 async def gave_up(doc: DocumentScanned, runtime: Runtime = Context()) -> None:
     failed = DocumentResult(document_id=doc.document_id, status="failed", reason=GAVE_UP)
-    status = status_of(doc, failed, "ocr_gave_up")
+    status = status_of(doc, failed, GAVE_UP_CODE)
     await records.put_status(runtime.js, status)
     await publish_event(runtime.broker, outcome_event(doc, status))

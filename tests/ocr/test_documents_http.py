@@ -120,6 +120,7 @@ async def test_upload_read_correct_export_under_the_city_rules(
     assert exported.status_code == 200 and exported.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
     row = next(r for r in rows if r["文書ID"] == document_id)
+    assert "氏名" in row, list(row)
     assert row["氏名"] == "山田 太郎" and row["生年月日"] == "1958-01-02" and row["必要通数"] == "3"
     legacy = await clerk.get("/api/export?format=csv&encoding=cp932")
     assert "山田 太郎" in legacy.content.decode("cp932")

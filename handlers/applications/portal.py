@@ -42,6 +42,7 @@ from schemas.applications import (
     kinds_meeting,
     requirement_label,
 )
+from schemas.events import PaymentMethod
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 NO_STORE = {"Cache-Control": "no-store"}
@@ -53,6 +54,7 @@ PAYMENT_LABELS: dict[PaymentStatusName, str] = {
     "partially_refunded": "一部返金済み",
     "refunded": "返金済み",
 }
+METHODS: dict[str, PaymentMethod] = {"card": "card", "wallet": "wallet"}
 AGENT_DOWN = "決済代行会社に接続できませんでした。時間をおいてお試しください。"
 
 
@@ -162,14 +164,15 @@ async def status_page(request: Request) -> Response:
 async def pay(request: Request) -> Response:
     runtime = runtime_of(request)
     async with request.form(max_fields=10) as form:
-        code, method = str(form.get("access_code") or ""), str(form.get("method") or "")
+        code = str(form.get("access_code") or "")
+        method = METHODS.get(str(form.get("method") or ""))
     state, revision = await resident_application(
         runtime, request.path_params["application_id"], code
     )
-    if method not in ("card", "wallet"):
+    if method is None:
         return await _status_page(request, state, code, 400, message="支払い方法を選んでください。")
     try:
-        payment = await begin_payment(runtime, state, revision, method, str(request.base_url))  # type: ignore[arg-type]
+        payment = await begin_payment(runtime, state, revision, method, str(request.base_url))
     except (TransitionRefused, PaymentRefused, RecordChanged):
         return await _status_page(
             request, state, code, 409, message="この申請は今お支払いできません。"

@@ -8,6 +8,7 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 
+from nats.aio.msg import Msg
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
@@ -25,10 +26,9 @@ async def live(request: Request) -> Response:
     nc = runtime_of(request).broker.connection
     queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(maxsize=1000)
 
-    async def heard(msg: object) -> None:
-        subject, data = msg.subject, msg.data  # type: ignore[attr-defined]
+    async def heard(msg: Msg) -> None:
         with contextlib.suppress(asyncio.QueueFull):  # a stalled page misses events, not memory
-            queue.put_nowait((subject, data))
+            queue.put_nowait((msg.subject, msg.data))
 
     subscriptions = [
         await nc.subscribe(f"{aggregate}.*.{org}", cb=heard) for aggregate in AGGREGATES

@@ -25,7 +25,7 @@ import nats
 from faststream import Context
 from faststream.nats import NatsRouter
 
-from bench import applications, ocr, privacy
+from bench import applications, load, ocr, privacy
 from events.catalog import event_spec
 from events.envelope import new_event_id, publish_event
 from infra.bus import durable_subscriber, make_broker
@@ -205,6 +205,7 @@ async def main() -> None:
         await privacy.run(line, root / "privacy", free_port())
         await applications.run(line, root / "applications", free_port(), free_port())
     await ocr.run(line)
+    await load.run(line)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from schemas.settings import Settings
 
 Line = Callable[[str, float, str, str, float], None]
 APPLICATIONS = int(os.environ.get("BENCH_APPLICATIONS", "300"))
-RESIDENTS = 8  # applications in flight at once
+RESIDENTS = int(os.environ.get("BENCH_RESIDENTS", "8"))  # applications in flight at once
 PROCEDURE = Procedure.model_validate(
     {
         "id": "bench-tohon",

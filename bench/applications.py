@@ -113,6 +113,5 @@ async def application_rates(root: Path, nats_port: int, http_port: int) -> tuple
 
 async def run(line: Line, root: Path, nats_port: int, http_port: int) -> None:
     rate, raw = await application_rates(root, nats_port, http_port)
-    line(
-        "applications/s end to end (HTTP, 8 at once)", rate, "app/s", "raw publish/s (always)", raw
-    )
+    name = f"applications/s end to end (HTTP, {RESIDENTS} at once)"
+    line(name, rate, "app/s", "raw publish/s (always)", raw)

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench asyncapi clean browser
+.PHONY: setup run test lint bench asyncapi clean browser chaos
 
 setup: $(STAMP)
 
@@ -30,6 +30,10 @@ browser:
 
 test: lint browser
 	$(BIN)/pytest
+
+# The long fault-injection tests (`@pytest.mark.chaos`), which `make test` leaves out.
+chaos: setup
+	$(BIN)/pytest -m chaos
 
 bench: setup
 	$(BIN)/python -m bench

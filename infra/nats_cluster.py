@@ -118,6 +118,10 @@ class NatsCluster:
         deadline = loop.time() + timeout
         waiting = list(self.servers)
         while waiting:
+            for server in self.servers:
+                reason = server.exit_reason()
+                if reason is not None:
+                    raise ClusterError(f"{server.paths.node}: {reason}")
             if not await self._formed(waiting[0]):
                 if loop.time() > deadline:
                     raise ClusterError(

@@ -275,6 +275,12 @@ class EmbeddedNatsServer:
                 raise NatsServerError(f"nats-server not ready after {timeout:.0f}s")
             await asyncio.sleep(0.05)
 
+    def exit_reason(self) -> str | None:
+        """Why the server process ended (its last error in the log), or None while it runs."""
+        if self.process is None or self.process.returncode is None:
+            return None
+        return f"nats-server exited: {self._last_log_line()}"
+
     def _last_log_line(self) -> str:
         try:
             lines = self.paths.log_file.read_text(errors="replace").strip().splitlines()

@@ -46,9 +46,15 @@ def small_page(seed: int) -> bytes:
 
 
 async def submit_pages(
-    js: JetStreamContext, data_dir: Path, org: str, count: int, seed: int = 1
+    js: JetStreamContext,
+    data_dir: Path,
+    org: str,
+    count: int,
+    seed: int = 1,
+    document_ids: list[str] | None = None,
 ) -> list[str]:
-    """Hand in `count` scans as a scanner PC does; their document ids, in order."""
+    """Hand in `count` scans as a scanner PC does; their document ids, in order (`document_ids`:
+    these, so that handing them in again is a repeat)."""
     store = open_pi_store(js, data_dir)
     limits = limits_from(Settings().ocr)
     ids = []
@@ -57,11 +63,12 @@ async def submit_pages(
             js,
             store,
             org=org,
-            data=small_page(seed + n % 3),
+            data=small_page(1 + (seed + n) % 3),
             template_id=None,
             personal_info=False,
             source="scanner",
             limits=limits,
+            document_id=document_ids[n] if document_ids else None,
         )
         ids.append(submitted.document_id)
     return ids

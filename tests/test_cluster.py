@@ -1,5 +1,5 @@
-"""A JetStream cluster: `madoguchi dev-cluster`, replicated provisioning, and a node killed under
-load losing no acknowledged event."""
+"""A JetStream cluster: `madoguchi dev-cluster`, replicated provisioning, a node killed under load
+losing no acknowledged event, and (`make chaos`) workers reading through a rolling node failure."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import signal
 import socket
 import sys
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 
 import nats
@@ -22,12 +23,13 @@ from events.envelope import new_event_id
 from events.permissions import inbox_prefix, nats_user
 from infra.nats_cluster import NatsCluster
 from infra.nats_server import load_or_create_passwords
+from infra.pi_store import open_pi_store
 from infra.provisioning import cluster_size, provision_all, replicas_for
 from schemas.events import DocumentScanned
 from schemas.settings import Settings
 from tests.conftest import NatsFixture, free_port
-from tests.processes import REPO
-from tests.support import eventually, madoguchi, read_all
+from tests.processes import REPO, Worker, ocr_consumer_with_ack_wait, outcomes, submit_pages
+from tests.support import eventually, madoguchi, read_all, subject_counts
 
 ORG = "cluster-chaos"
 
@@ -181,14 +183,16 @@ async def read_when_answered(js: JetStreamContext) -> list[bytes] | None:
 
 
 async def replicas_current(js: JetStreamContext, stream: str) -> bool:
-    cluster = (await js.stream_info(stream)).cluster
+    try:
+        cluster = (await js.stream_info(stream)).cluster
+    except nats.errors.Error:  # no answer while the cluster fails over
+        return False
     if cluster is None or cluster.leader is None:
         return False
     peers = cluster.replicas or []
     return len(peers) == 2 and all(peer.current and not peer.offline for peer in peers)
 
 
-@pytest.mark.chaos
 async def test_killing_one_of_three_nodes_under_load_loses_no_acknowledged_event(
     cluster: NatsCluster,
 ) -> None:
@@ -203,8 +207,9 @@ async def test_killing_one_of_three_nodes_under_load_loses_no_acknowledged_event
     try:
         for n, event in enumerate(events):
             if n == len(events) // 3:  # mid-way: the node that leads the stream goes down
-                leader = (await js.stream_info("DOCUMENTS")).cluster.leader  # type: ignore[union-attr]
-                killed = next(s for s in cluster.servers if s.paths.node == leader)
+                info = (await js.stream_info("DOCUMENTS")).cluster
+                assert info is not None
+                killed = next(s for s in cluster.servers if s.paths.node == info.leader)
                 await killed.kill()
             await publish_until_acked(js, event)
             acked.append(event.event_id)
@@ -221,4 +226,59 @@ async def test_killing_one_of_three_nodes_under_load_loses_no_acknowledged_event
         assert await eventually(lambda: replicas_current(js, "DOCUMENTS"), timeout=30)
         assert (await js.stream_info("DOCUMENTS")).state.messages == len(acked)
     finally:
+        await client.close()
+
+
+async def completed_at_least(js: JetStreamContext, count: int) -> bool:
+    try:
+        counts = await subject_counts(js, "OCR", f"ocr.completed.{ORG}")
+    except nats.errors.Error:  # no answer while the cluster fails over
+        return False
+    return counts.get(f"ocr.completed.{ORG}", 0) >= count
+
+
+async def submit_until_accepted(js: JetStreamContext, data_dir: Path, seed: int) -> str:
+    """A scanner that tries again (with the same document id) while the cluster fails over."""
+    document_id = new_event_id()
+    while True:
+        try:
+            await submit_pages(js, data_dir, ORG, 1, seed=seed, document_ids=[document_id])
+            return document_id
+        except nats.errors.Error:
+            await asyncio.sleep(0.2)
+
+
+@pytest.mark.chaos
+async def test_workers_on_a_cluster_finish_every_scan_once_while_each_node_is_killed_in_turn(
+    cluster: NatsCluster,
+) -> None:
+    """The long one (`make chaos`): real workers reading scans through the cluster while each
+    node in turn is killed and started again."""
+    client = await nats.connect(
+        cluster.urls, user="operator", password=cluster.passwords["operator"]
+    )
+    js = client.jetstream()
+    await provision_all(js, Settings().retention)
+    await ocr_consumer_with_ack_wait(js, 5.0)
+    open_pi_store(js, cluster.data_dir)  # the key ring, before a worker makes one
+    workers = [Worker(cluster.data_dir, cluster.urls, f"worker-{n}") for n in range(2)]
+    ids: list[str] = []
+    try:
+        await asyncio.gather(*(worker.start() for worker in workers))
+        for node in cluster.servers:
+            ids += [await submit_until_accepted(js, cluster.data_dir, n) for n in range(3)]
+            await node.kill()
+            ids += [await submit_until_accepted(js, cluster.data_dir, n) for n in range(3)]
+            await eventually(partial(completed_at_least, js, len(ids)), timeout=120, every=0.5)
+            await node.start()
+            await eventually(lambda: replicas_current(js, "DOCUMENTS"), timeout=60)
+
+        found = await outcomes(js, ORG)
+        assert found["ocr.completed"] == dict.fromkeys(ids, 1)
+        assert not found["ocr.failed"] and not found["document.rejected"]
+        assert all(worker.has_read() for worker in workers)
+        assert (await js.stream_info("DEADLETTER")).state.messages == 0
+    finally:
+        for worker in workers:
+            await worker.stop()
         await client.close()

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 from faststream.nats import NatsBroker, NatsRouter
 from faststream.specification import AsyncAPI
+from prometheus_client import start_http_server
 
 from events.catalog import DEAD_LETTER_PREFIX, EVENTS
 from handlers import applications, audit, dashboard, identity, ocr, ops, payments, privacy
@@ -34,7 +35,7 @@ ROOMS: tuple[Room, ...] = (
     audit.room,
 )
 
-VERSION = "0.4.0"
+VERSION = "0.5.0"
 
 
 def routers_of(rooms: Sequence[Room]) -> list[NatsRouter]:
@@ -144,8 +145,20 @@ def up(
 @cli.command()
 @click.option("--nats-url", required=True, help="the server or cluster to join (URL,...)")
 @click.option("--only", "only", multiple=True, help="run only this capability's handlers")
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    help="serve this process's Prometheus metrics (OCR pages, timings) on this port",
+)
+@click.option("--metrics-host", default="127.0.0.1", show_default=True)
 @click.pass_obj
-def worker(obj: dict[str, object], nats_url: str, only: tuple[str, ...]) -> None:
+def worker(
+    obj: dict[str, object],
+    nats_url: str,
+    only: tuple[str, ...],
+    metrics_port: int | None,
+    metrics_host: str,
+) -> None:
     """Run handlers only (no web app), sharing work with every other process."""
     known = {room.name for room in ROOMS if room.routers}
     unknown = set(only) - known
@@ -164,6 +177,9 @@ def worker(obj: dict[str, object], nats_url: str, only: tuple[str, ...]) -> None
     )
 
     async def ready(runtime: Runtime) -> None:
+        if metrics_port is not None:
+            # Workers have no web app; their counters would be invisible without this.
+            start_http_server(metrics_port, addr=metrics_host)
         click.echo(f"worker running {', '.join(r.name for r in rooms)} on {nats_url}")
 
     _run(serve(options, routers_of(rooms), on_ready=ready, tasks=tasks_of(rooms)))

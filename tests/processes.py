@@ -121,9 +121,12 @@ def rss_bytes(pid: int) -> int:
 class Worker:
     """`madoguchi worker --only ocr` in a process group of its own."""
 
-    def __init__(self, data_dir: Path, urls: list[str], name: str = "worker") -> None:
+    def __init__(
+        self, data_dir: Path, urls: list[str], name: str = "worker", metrics_port: int | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.urls = urls
+        self.metrics_port = metrics_port
         self.log = data_dir / f"{name}.log"
         self.process: asyncio.subprocess.Process | None = None
 
@@ -149,6 +152,7 @@ class Worker:
                 ",".join(self.urls),
                 "--only",
                 "ocr",
+                *(["--metrics-port", str(self.metrics_port)] if self.metrics_port else []),
                 stdout=asyncio.subprocess.PIPE,
                 stderr=log,
                 start_new_session=True,

@@ -8,11 +8,13 @@ with the real OCR.
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import nats
 import pytest
 from nats.aio.client import Client
@@ -89,10 +91,21 @@ async def workers(bus: Bus) -> AsyncIterator[list[Worker]]:
 async def start_workers(bus: Bus, running: list[Worker], count: int) -> list[Worker]:
     assert bus.client is not None
     open_pi_store(bus.client.jetstream(), bus.data_dir)  # the key ring, before a worker makes one
-    new = [Worker(bus.data_dir, [bus.url], f"worker-{len(running) + n}") for n in range(count)]
+    new = [
+        Worker(bus.data_dir, [bus.url], f"worker-{len(running) + n}", metrics_port=free_port())
+        for n in range(count)
+    ]
     running += new
     await asyncio.gather(*(worker.start() for worker in new))
     return new
+
+
+async def pages_read(worker: Worker) -> float:
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(f"http://127.0.0.1:{worker.metrics_port}/metrics")).text
+    found = re.search(r"^madoguchi_ocr_pages_total (\S+)$", text, re.M)
+    assert found, "the worker exports madoguchi_ocr_pages_total"
+    return float(found.group(1))
 
 
 async def all_completed(bus: Bus, ids: list[str]) -> dict[str, Counter[str]]:
@@ -119,6 +132,9 @@ async def test_two_workers_share_the_work_and_each_document_is_read_once(
     assert found["ocr.completed"] == dict.fromkeys(ids, 1)
     assert not found["ocr.failed"] and not found["document.rejected"]
     assert first.has_read() and second.has_read(), "both workers read scans"
+    # Each worker serves its own metrics: together they read every page, each some.
+    pages = [await pages_read(worker) for worker in (first, second)]
+    assert sum(pages) == len(ids) and min(pages) >= 1, pages
     consumer = await js.consumer_info("DOCUMENTS", OCR_DURABLE)
     assert consumer.delivered.consumer_seq == len(ids)  # each delivered once, to one worker
     assert consumer.num_ack_pending == 0 and consumer.num_pending == 0

@@ -23,27 +23,15 @@ from infra.nats_server import EmbeddedNatsServer
 from infra.runtime import Runtime, ServeOptions, serve
 from schemas.applications import Procedure, RegisteredProcedure
 from schemas.settings import Settings
+from tests.applications.flow import ANSWERS as TEST_ANSWERS
+from tests.applications.flow import PROCEDURE as TEST_PROCEDURE
 
 Line = Callable[[str, float, str, str, float], None]
 APPLICATIONS = int(os.environ.get("BENCH_APPLICATIONS", "300"))
 RESIDENTS = int(os.environ.get("BENCH_RESIDENTS", "8"))  # applications in flight at once
-PROCEDURE = Procedure.model_validate(
-    {
-        "id": "bench-tohon",
-        "name": "戸籍謄本の交付申請",
-        "fields": [
-            {"name": "name", "label": "氏名", "kind": "text", "required": True},
-            {"name": "kana", "label": "フリガナ", "kind": "katakana", "required": True},
-            {"name": "birth", "label": "生年月日", "kind": "date", "required": True},
-            {"name": "copies", "label": "通数", "kind": "integer", "required": True},
-        ],
-        "attachment_kinds": ["identity_document"],
-        "fee": 450,
-    }
-)
-ANSWERS = json.dumps(
-    {"name": "窓口 花子", "kana": "マドグチ ハナコ", "birth": "平成2年5月6日", "copies": "1"}
-)
+# The procedure and answers the application tests use: one definition of "a typical form".
+PROCEDURE = Procedure.model_validate(TEST_PROCEDURE)
+ANSWERS = json.dumps(TEST_ANSWERS, ensure_ascii=False)
 
 
 def _photo() -> bytes:

@@ -7,8 +7,9 @@ on MN) and is audited as `access.pi_read`.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -41,6 +42,30 @@ UNKNOWN_PROCEDURE = ApiError(400, "unknown_procedure", "この手続は受け付
 
 def invalid(exc: ApplicationInvalid) -> ApiError:
     return ApiError(422, "invalid_application", exc.problems)
+
+
+@contextlib.contextmanager
+def refusals_answered() -> Iterator[None]:
+    """Bad answers (422), a step the lifecycle refuses and a concurrent write (409)."""
+    try:
+        yield
+    except ApplicationInvalid as exc:
+        raise invalid(exc) from None
+    except TransitionRefused as refused:
+        raise ApiError(409, refused.code, refused.message) from None
+    except RecordChanged:
+        raise CONFLICT from None
+
+
+async def audit_answers_read(request: Request, who: Principal, application_id: str) -> None:
+    await record_access(
+        request,
+        PersonalDataRead,
+        who.org,
+        who.login,
+        resource_id=application_id,
+        action="application.read",
+    )
 
 
 async def _procedure(request: Request, procedure_id: str) -> RegisteredProcedure:
@@ -106,14 +131,7 @@ async def get_application(request: Request) -> Response:
     content = await records.load_content(runtime_of(request).pi_store, state.application_id)
     if content is None:
         raise NOT_FOUND
-    await record_access(
-        request,
-        PersonalDataRead,
-        who.org,
-        who.login,
-        resource_id=state.application_id,
-        action="application.read",
-    )
+    await audit_answers_read(request, who, state.application_id)
     detail = state.model_dump(
         mode="json", exclude={"access_code_hash", "code_failures", "code_locked_until"}
     )
@@ -209,14 +227,10 @@ def review(decision: Decision) -> Callable[[Request], Awaitable[Response]]:
             fee = _fee(body, await records.load_procedure(runtime.js, state.procedure_id))
         else:
             reason = _reason(body)
-        try:
+        with refusals_answered():
             updated = await review_application(
                 runtime, state, revision, decision, who.login, fee=fee, reason=reason
             )
-        except TransitionRefused as refused:
-            raise ApiError(409, refused.code, refused.message) from None
-        except RecordChanged:
-            raise CONFLICT from None
         return JSONResponse({"application_id": updated.application_id, "status": updated.status})
 
     return endpoint
@@ -229,14 +243,8 @@ async def resubmit(request: Request) -> Response:
         runtime, request.path_params["application_id"], plain.get("access_code", "")
     )
     registered = await _procedure(request, state.procedure_id)
-    try:
+    with refusals_answered():
         updated = await resubmit_application(runtime, registered, state, revision, answers, uploads)
-    except ApplicationInvalid as exc:
-        raise invalid(exc) from None
-    except TransitionRefused as refused:
-        raise ApiError(409, refused.code, refused.message) from None
-    except RecordChanged:
-        raise CONFLICT from None
     return JSONResponse(await resident_view(updated, request), headers=NO_STORE)
 
 

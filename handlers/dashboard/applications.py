@@ -7,11 +7,11 @@ from starlette.responses import Response
 
 from handlers.applications import records
 from handlers.applications.lifecycle import STATUS_LABELS
+from handlers.applications.web import audit_answers_read
 from handlers.dashboard.pages import allowed, missing, page, render, signed_in
 from handlers.identity.authz import MESSAGES, Resource, decide
-from handlers.identity.guard import record_access, runtime_of
+from handlers.identity.guard import runtime_of
 from schemas.applications import ATTACHMENT_KINDS, is_identity_document
-from schemas.events import PersonalDataRead
 
 
 @page
@@ -48,14 +48,7 @@ async def detail(request: Request) -> Response:
     content = None
     if answers.allowed:
         content = await records.load_content(runtime.pi_store, state.application_id)
-        await record_access(
-            request,
-            PersonalDataRead,
-            who.org,
-            who.login,
-            resource_id=state.application_id,
-            action="application.read",
-        )
+        await audit_answers_read(request, who, state.application_id)
     registered = await records.load_procedure(runtime.js, state.procedure_id)
     attachments = []
     for number, info in enumerate(state.attachments, start=1):

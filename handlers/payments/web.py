@@ -3,7 +3,9 @@ cancel; the agent's notifications arrive at `/api/payment-agent/webhook`."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -38,6 +40,22 @@ def agent_trouble(exc: PaymentAgentError) -> ApiError:
     return AGENT_DOWN
 
 
+@contextlib.contextmanager
+def refusals_answered() -> Iterator[None]:
+    """What the lifecycles refuse, the agent fails at, or a concurrent write spoils, as the
+    API's answers (409, 502), the same for every payment call."""
+    try:
+        yield
+    except TransitionRefused as refused:
+        raise ApiError(409, refused.code, refused.message) from None
+    except PaymentRefused as refused:
+        raise ApiError(409, refused.code, MESSAGES[refused.code]) from None
+    except PaymentAgentError as exc:
+        raise agent_trouble(exc) from None
+    except RecordChanged:
+        raise CONFLICT from None
+
+
 async def _json(request: Request) -> dict[str, object]:
     try:
         body = await request.json()
@@ -57,16 +75,8 @@ async def pay(request: Request) -> Response:
     state, revision = await resident_application(
         runtime, request.path_params["application_id"], str(body.get("access_code") or "")
     )
-    try:
+    with refusals_answered():
         payment = await begin_payment(runtime, state, revision, method, str(request.base_url))
-    except TransitionRefused as refused:
-        raise ApiError(409, refused.code, refused.message) from None
-    except PaymentRefused as refused:
-        raise ApiError(409, refused.code, MESSAGES[refused.code]) from None
-    except PaymentAgentError as exc:
-        raise agent_trouble(exc) from None
-    except RecordChanged:
-        raise CONFLICT from None
     return JSONResponse(
         {"payment_id": payment.payment_id, "redirect_url": payment.redirect_url}, headers=NO_STORE
     )
@@ -102,29 +112,17 @@ async def refund(request: Request) -> Response:
     if not isinstance(amount, int) or isinstance(amount, bool):
         raise ApiError(400, "invalid_amount", MESSAGES["invalid_amount"])
     key = request.headers.get("Idempotency-Key")
-    try:
+    with refusals_answered():
         updated = await service.refund(
             runtime_of(request), payment.payment_id, amount, key, who.login
         )
-    except PaymentRefused as refused:
-        raise ApiError(409, refused.code, MESSAGES[refused.code]) from None
-    except PaymentAgentError as exc:
-        raise agent_trouble(exc) from None
-    except RecordChanged:
-        raise CONFLICT from None
     return JSONResponse(_public(updated), headers=NO_STORE)
 
 
 async def cancel(request: Request) -> Response:
     who, payment = await _operated(request, "payment.cancel")
-    try:
+    with refusals_answered():
         updated = await service.cancel(runtime_of(request), payment.payment_id, who.login)
-    except PaymentRefused as refused:
-        raise ApiError(409, refused.code, MESSAGES[refused.code]) from None
-    except PaymentAgentError as exc:
-        raise agent_trouble(exc) from None
-    except RecordChanged:
-        raise CONFLICT from None
     return JSONResponse(_public(updated), headers=NO_STORE)
 
 

@@ -200,6 +200,11 @@ async def test_restarting_the_server_mid_run_loses_nothing(bus: Bus, workers: li
     assert documents.state.messages == len(before + after)
 
 
+async def handled_at_least(js: JetStreamContext, count: int) -> bool:
+    consumer = await js.consumer_info("DOCUMENTS", "slow-test")
+    return consumer.ack_floor.consumer_seq >= count
+
+
 async def test_a_slow_consumer_leaves_the_backlog_in_the_stream_not_in_memory(bus: Bus) -> None:
     """Pull consumers fetch one message at a time: a backlog of 60 MB waits on the server while
     the slow process's memory stays where it was (a push consumer would buffer it all)."""
@@ -224,11 +229,11 @@ async def test_a_slow_consumer_leaves_the_backlog_in_the_stream_not_in_memory(bu
         padding = b"x" * 60_000  # headers may hold up to 64 kB
         for _ in range(5):  # warm up: the handler's first messages allocate what it needs
             await publish_padded(js, padding)
-        await asyncio.sleep(1.5)
+        await eventually(lambda: handled_at_least(js, 5), timeout=30)
         before = rss_bytes(app.pid)
         for _ in range(1000):
             await publish_padded(js, padding)
-        await asyncio.sleep(1.0)
+        await eventually(lambda: handled_at_least(js, 8), timeout=30)  # still pulling, slowly
         after = rss_bytes(app.pid)
         consumer = await js.consumer_info("DOCUMENTS", "slow-test")
         assert consumer.num_pending >= 900  # the backlog is in the stream ...

@@ -11,7 +11,8 @@ from handlers.applications.web import audit_answers_read
 from handlers.dashboard.pages import allowed, missing, page, render, signed_in
 from handlers.identity.authz import MESSAGES, Resource, decide
 from handlers.identity.guard import runtime_of
-from schemas.applications import ATTACHMENT_KINDS, is_identity_document
+from schemas.accounts import Principal, Zone
+from schemas.applications import ATTACHMENT_KINDS, ApplicationState, is_identity_document
 
 
 @page
@@ -28,6 +29,30 @@ async def queue(request: Request) -> Response:
         labels=STATUS_LABELS,
         query=request.query_params,
     )
+
+
+def attachment_rows(
+    state: ApplicationState, who: Principal, zone: Zone | None
+) -> list[dict[str, object]]:
+    """What the page lists of each attachment, and whether this terminal may open it (pure)."""
+    rows: list[dict[str, object]] = []
+    for number, info in enumerate(state.attachments, start=1):
+        identity = is_identity_document(info.kind)
+        resource = Resource(org=state.org, personal_info=True, identity_document=identity)
+        decision = decide(who, zone, "attachment.open", resource)
+        known = ATTACHMENT_KINDS.get(info.kind)
+        rows.append(
+            {
+                "number": number,
+                "kind": known.label if known else info.kind,
+                "identity": identity,
+                "size_kb": max(1, info.size_bytes // 1024),
+                "content_type": info.content_type,
+                "openable": decision.allowed,
+                "refusal": None if decision.allowed else MESSAGES[decision.reason],
+            }
+        )
+    return rows
 
 
 @page
@@ -50,24 +75,7 @@ async def detail(request: Request) -> Response:
         content = await records.load_content(runtime.pi_store, state.application_id)
         await audit_answers_read(request, who, state.application_id)
     registered = await records.load_procedure(runtime.js, state.procedure_id)
-    attachments = []
-    for number, info in enumerate(state.attachments, start=1):
-        identity = is_identity_document(info.kind)
-        resource = Resource(org=state.org, personal_info=True, identity_document=identity)
-        decision = decide(who, session.zone, "attachment.open", resource)
-        attachments.append(
-            {
-                "number": number,
-                "kind": ATTACHMENT_KINDS[info.kind].label
-                if info.kind in ATTACHMENT_KINDS
-                else info.kind,
-                "identity": identity,
-                "size_kb": max(1, info.size_bytes // 1024),
-                "content_type": info.content_type,
-                "openable": decision.allowed,
-                "refusal": None if decision.allowed else MESSAGES[decision.reason],
-            }
-        )
+    attachments = attachment_rows(state, who, session.zone)
     can_review = decide(
         who, session.zone, "application.review", Resource(org=state.org, personal_info=True)
     ).allowed

@@ -15,7 +15,7 @@ from infra.web import ApiError
 from schemas.accounts import Session
 from schemas.events import PersonalDataRead
 from schemas.forms import FormTemplate
-from schemas.ocr import DocumentStatus
+from schemas.ocr import DocumentResult, DocumentStatus
 
 GONE = "文書が見つかりません。保存期間（5日）を過ぎた可能性があります。"
 STATUS_LABELS = {"queued": "読取中", "completed": "完了", "rejected": "受付不可", "failed": "失敗"}
@@ -105,6 +105,24 @@ def crop_style(field_box: tuple[float, float, float, float], page_mm: tuple[floa
     )
 
 
+def field_rows(template: FormTemplate, result: DocumentResult) -> list[dict[str, object]]:
+    """Each field as the verification screen shows it: staff corrections over readings (pure)."""
+    rows: list[dict[str, object]] = []
+    for field in template.fields:
+        read = result.fields.get(field.name)
+        verified = field.name in result.verified
+        rows.append(
+            {
+                "field": field,
+                "value": result.verified[field.name] if verified else (read and read.value),
+                "confidence": 100.0 if verified else (read.confidence if read else 0.0),
+                "needs_review": not verified and (read is None or read.needs_review),
+                "crop": crop_style(field.box_mm, template.page_size_mm),
+            }
+        )
+    return rows
+
+
 @page
 async def verify(request: Request) -> Response:
     session, status = await _readable(request)
@@ -126,21 +144,7 @@ async def verify(request: Request) -> Response:
     if status.template_id:
         template = await records.load_template(runtime.js, who.org, status.template_id)
     shown = result.public()
-    fields = []
-    for field in template.fields if template else []:
-        read = result.fields.get(field.name)
-        verified = field.name in result.verified
-        fields.append(
-            {
-                "field": field,
-                "value": result.verified[field.name]
-                if verified
-                else (read.value if read else None),
-                "confidence": 100.0 if verified else (read.confidence if read else 0.0),
-                "needs_review": not verified and (read is None or read.needs_review),
-                "crop": crop_style(field.box_mm, template.page_size_mm) if template else "",
-            }
-        )
+    fields = field_rows(template, result) if template else []
     flagged = [f for f in fields if f["needs_review"]]
     return render(
         request,

@@ -51,3 +51,55 @@ def test_a_crop_shows_its_box_with_a_margin() -> None:
     # A box at the page's edge stays inside the page.
     edge = crop_style((0, 0, 210, 10), (210, 297))
     assert "aspect-ratio: 210.00 / 12.00" in edge and "0.00% 0.00%" in edge
+
+
+def test_field_rows_show_corrections_over_readings_and_flag_what_is_unsure() -> None:
+    from handlers.dashboard.documents import field_rows
+    from schemas.forms import FormTemplate
+    from schemas.ocr import DocumentResult, FieldValue
+    from tests.ocr.corpus import EXAMPLES
+
+    template = FormTemplate.model_validate_json((EXAMPLES / "juminhyo-v1.json").read_bytes())
+    result = DocumentResult(
+        document_id="d1",
+        status="completed",
+        template_id=template.id,
+        fields={
+            "name": FieldValue(value="山田 太郎", confidence=91.0, needs_review=False),
+            "phone": FieldValue(value=None, confidence=12.0, needs_review=True),
+            "copies": FieldValue(value=0, confidence=80.0, needs_review=True),
+        },
+        verified={"copies": 2},
+    )
+    rows = {row["field"].name: row for row in field_rows(template, result)}  # type: ignore[attr-defined]
+    assert rows["name"]["value"] == "山田 太郎" and not rows["name"]["needs_review"]
+    assert rows["phone"]["needs_review"] and rows["phone"]["value"] is None
+    assert rows["copies"]["value"] == 2 and rows["copies"]["confidence"] == 100.0
+    assert not rows["copies"]["needs_review"]  # corrected by staff
+    assert rows["address"]["needs_review"]  # not read at all
+    assert str(rows["name"]["crop"]).startswith("aspect-ratio")
+
+
+def test_attachment_rows_say_where_identity_documents_open() -> None:
+    from handlers.dashboard.applications import attachment_rows
+    from schemas.accounts import Principal
+    from schemas.applications import ApplicationState, AttachmentInfo
+
+    state = ApplicationState(
+        application_id="a1",
+        org="shimin",
+        procedure_id="p",
+        status="submitted",
+        attachments=(
+            AttachmentInfo(kind="passport", content_type="image/png", size_bytes=3000),
+            AttachmentInfo(kind="family_register", content_type="application/pdf", size_bytes=10),
+        ),
+        access_code_hash="sha256$x$y",
+    )
+    clerk = Principal(login="c", org="shimin", role="staff", personal_info=True)
+    at_sj = attachment_rows(state, clerk, "SJ")
+    assert [row["openable"] for row in at_sj] == [False, True]
+    assert "MN" in str(at_sj[0]["refusal"]) and at_sj[0]["kind"] == "パスポート"
+    at_mn = attachment_rows(state, clerk, "MN")
+    assert [row["openable"] for row in at_mn] == [True, False]
+    assert at_sj[0]["size_kb"] == 2 and at_sj[1]["size_kb"] == 1

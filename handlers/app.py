@@ -36,6 +36,10 @@ ROOMS: tuple[Room, ...] = (
 )
 
 VERSION = "0.5.0"
+EMBEDDED_ZONES_NOTE = (
+    "no [zones] configured: this machine (loopback) counts as an SJ terminal, other addresses"
+    " have no zone"
+)
 
 
 def routers_of(rooms: Sequence[Room]) -> list[NatsRouter]:
@@ -99,6 +103,8 @@ async def _announce(runtime: Runtime, http_port: int | None) -> None:
             f"  health:   {base}/healthz",
             f"  metrics:  {base}/metrics",
         ]
+    if runtime.settings.zones is None:
+        lines += ["", f"  zones:    {EMBEDDED_ZONES_NOTE}"]
     if admin_password is not None:
         lines += [
             "",

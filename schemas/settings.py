@@ -47,6 +47,11 @@ class ZoneSettings(_Section):
     MN: list[Network] = Field(default_factory=list)
 
 
+# Without a `[zones]` section the machine it runs on is the terminal: loopback counts as SJ and
+# every other address has no zone. A `[zones]` section, even an empty one, replaces this whole.
+EMBEDDED_ZONES = ZoneSettings(SJ=[IPv4Network("127.0.0.0/8"), IPv6Network("::1/128")])
+
+
 class RetentionSettings(_Section):
     ocr: Duration = parse_duration("5d")
     applications: Duration = parse_duration("90d")
@@ -115,7 +120,7 @@ class AuditSettings(_Section):
 
 
 class Settings(_Section):
-    zones: ZoneSettings = ZoneSettings()
+    zones: ZoneSettings | None = None  # None: no `[zones]` section, EMBEDDED_ZONES apply
     retention: RetentionSettings = RetentionSettings()
     password: PasswordSettings = PasswordSettings()
     payment_agent: PaymentAgentSettings = PaymentAgentSettings()
@@ -124,3 +129,8 @@ class Settings(_Section):
     tls: TlsSettings = TlsSettings()
     audit: AuditSettings = AuditSettings()
     portal: PortalSettings = PortalSettings()
+
+    @property
+    def zones_in_force(self) -> ZoneSettings:
+        """The configured zones, or the embedded default (loopback is SJ) without a section."""
+        return EMBEDDED_ZONES if self.zones is None else self.zones

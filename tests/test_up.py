@@ -79,6 +79,8 @@ async def test_up_serves_health_and_metrics_and_stops_cleanly(tmp_path: Path) ->
     banner = await up.start()
     try:
         assert f"http://127.0.0.1:{up.http_port}/staff/" in banner
+        zones = [line for line in banner.splitlines() if "[zones]" in line]
+        assert len(zones) == 1 and "loopback" in zones[0] and "SJ" in zones[0], banner
         password = re.search(r"password[^:]*\): (\S+)", banner)
         assert password is not None, banner
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{up.http_port}") as http:

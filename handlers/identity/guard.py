@@ -36,7 +36,7 @@ def request_zone(request: Request) -> Zone | None:
     if certified in ("SA", "SJ", "MN"):
         return certified  # type: ignore[no-any-return]
     client = request.client.host if request.client else None
-    return zone_of(client, runtime_of(request).settings.zones)
+    return zone_of(client, runtime_of(request).settings.zones_in_force)
 
 
 async def current_session(request: Request, *, password_change: bool = False) -> Session:

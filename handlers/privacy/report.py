@@ -85,11 +85,16 @@ def render(
         lines.append(
             f"| {k.kek_id} | {created} | {age} | {'○' if k.current else ''} | {k.data_keys} |"
         )
-    z = settings.zones
+    z = settings.zones_in_force
+    lines += ["", "## 3. ネットワーク区分", ""]
+    if settings.zones is None:
+        lines += [
+            "**注意: 区分が設定されていません（[zones] なし）。組み込みの既定値で動いています。"
+            "この機械自身（ループバック）を住民情報系（SJ）とみなし、他のアドレスは区分なしです。"
+            "運用前に [zones] で庁内ネットワークの範囲を設定してください。**",
+            "",
+        ]
     lines += [
-        "",
-        "## 3. ネットワーク区分",
-        "",
         "| 区分 | アドレス範囲 |",
         "|---|---|",
         f"| SA（内部事務系） | {', '.join(map(str, z.SA)) or '（未設定）'} |",

@@ -1,6 +1,7 @@
 """Who may touch what on the bus: NATS users and permissions, derived from the catalog.
 
-The service is `operator`; auditors share `auditor` (read-only replay of the event streams);
+The service is `operator`; auditors share `auditor` (read-only replay of the event streams,
+message by message: no consumers);
 scanners and dashboards get a user per organisation that reaches that organisation's
 subjects only. No client user is allowed `$JS.API.>` (that would read every stream of the
 account, personal-data buckets included), nor another user's inbox.
@@ -29,16 +30,14 @@ def _event_streams() -> tuple[str, ...]:
 
 
 def _auditor_api() -> tuple[str, ...]:
-    # Read-only replay through ordered (ephemeral, push) consumers: create and inspect them,
-    # read stream messages. No MSG.NEXT or ACK (that would steal the handlers' work), no
-    # DELETE, no PURGE, and nothing on the KV_/OBJ_ streams that hold personal data.
-    subjects = ["$JS.API.INFO", "$JS.API.STREAM.NAMES", "$JS.API.STREAM.LIST", "$JS.FC.>"]
+    # Replay by reading stored messages one by one (`STREAM.MSG.GET`, `DIRECT.GET`), never
+    # through a consumer: whoever may create consumers may also name an existing one (and
+    # change the service's `ocr`, `audit-chain`, ...) or make the server deliver into any
+    # subject. Nothing on the KV_/OBJ_ streams that hold personal data.
+    subjects = ["$JS.API.INFO", "$JS.API.STREAM.NAMES", "$JS.API.STREAM.LIST"]
     for stream in _event_streams():
         subjects += [
             f"$JS.API.STREAM.INFO.{stream}",
-            f"$JS.API.CONSUMER.CREATE.{stream}",
-            f"$JS.API.CONSUMER.CREATE.{stream}.>",
-            f"$JS.API.CONSUMER.INFO.{stream}.>",
             f"$JS.API.STREAM.MSG.GET.{stream}",
             f"$JS.API.DIRECT.GET.{stream}",
             f"$JS.API.DIRECT.GET.{stream}.>",

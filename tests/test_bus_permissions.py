@@ -6,6 +6,7 @@ import asyncio
 import json
 
 import nats
+import nats.errors
 import pytest
 from nats.aio.client import Client
 from nats.js.api import DeliverPolicy
@@ -136,13 +137,21 @@ async def test_auditor_replays_event_streams_read_only(
     refusals = Refusals()
     auditor = await connect(nats_server, "auditor", refusals)
     js = auditor.jetstream(timeout=2)
-    sub = await js.subscribe(
-        "payment.settled.org-z", ordered_consumer=True, deliver_policy=DeliverPolicy.ALL
-    )
-    bodies = []
-    while marker.encode() not in bodies:
-        bodies.append((await sub.next_msg(timeout=5)).data)
-    await sub.unsubscribe()
+    # Message by message (no consumer: see tests/security/test_auditor_read_only.py).
+    last = (await js.stream_info("PAYMENTS")).state.last_seq
+    found = await js.get_msg("PAYMENTS", seq=1, subject="payment.settled.org-z", next=True)
+    bodies = [found.data]
+    while marker.encode() not in bodies and int(found.seq or last) < last:
+        found = await js.get_msg(
+            "PAYMENTS", seq=int(found.seq or 0) + 1, subject="payment.settled.org-z", next=True
+        )
+        bodies.append(found.data)
+    assert marker.encode() in bodies
+    with pytest.raises(nats.errors.TimeoutError):
+        await js.subscribe(
+            "payment.settled.org-z", ordered_consumer=True, deliver_policy=DeliverPolicy.ALL
+        )
+    assert "permissions violation" in await refusals.wait()
 
     await auditor.publish("payment.refunded.org-z", b"{}")
     assert "permissions violation" in await refusals.wait()

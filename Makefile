@@ -4,15 +4,29 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench asyncapi clean browser chaos
+.PHONY: setup lock run test lint bench asyncapi clean browser chaos
 
+# Every install comes from the lock files, hash-checked: requirements.lock (runtime, what the
+# offline bundle carries) and requirements-dev.lock (runtime + the `dev` extra, the same pins).
+# After changing dependencies in pyproject.toml, run `make lock` and commit both files.
+# Only the `dev` extra is locked: other extras (e.g. `train`, torch) stay out of the lock.
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Keeps every pin already in the lock files and resolves only what changed;
+# `make lock LOCK_FLAGS=--upgrade` moves everything to the newest allowed versions.
+LOCK := $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 \
+	--no-emit-index-url --custom-compile-command 'make lock' $(LOCK_FLAGS)
+lock:
+	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet uv
+	$(LOCK) pyproject.toml -o requirements.lock
+	$(LOCK) pyproject.toml --extra dev -c requirements.lock -o requirements-dev.lock
 
 run: setup
 	$(BIN)/madoguchi up

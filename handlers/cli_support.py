@@ -13,6 +13,7 @@ import click
 from nats.aio.client import Client
 from pydantic import ValidationError
 
+from infra import accounts
 from infra.bus import connect_client
 from infra.config import SettingsError, load_settings
 from schemas.settings import Settings
@@ -26,6 +27,24 @@ def _org(value: str) -> str:
             f"{value!r} is not an org id ([a-z0-9_-]{{1,32}})", param_hint="--org"
         )
     return value
+
+
+def unknown_org_message(org: str) -> str:
+    return f"no organisation {org!r}: create it first with `madoguchi org add {org} --name NAME`"
+
+
+async def require_org(data: Path, org: str) -> None:
+    """Refuse work for an organisation nobody created (the accounts database under --data)."""
+    path = data / "accounts.sqlite3"
+    found = None
+    if path.exists():
+        db = await accounts.open_accounts(path)
+        try:
+            found = await accounts.get_org(db, org)
+        finally:
+            await db.close()
+    if found is None:
+        raise click.ClickException(unknown_org_message(org))
 
 
 def invalid_file(file: Path, exc: ValidationError) -> click.ClickException:

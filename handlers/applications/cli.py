@@ -10,7 +10,7 @@ from nats.aio.client import Client
 from pydantic import ValidationError
 
 from handlers.applications import records
-from handlers.cli_support import _org, invalid_file, run_with_bus
+from handlers.cli_support import _org, invalid_file, require_org, run_with_bus
 from schemas.applications import Procedure, RegisteredProcedure
 
 
@@ -31,6 +31,7 @@ def procedure_add(obj: dict[str, Any], file: Path, org: str) -> None:
         raise invalid_file(file, exc) from None
 
     async def work(client: Client) -> int:
+        await require_org(Path(obj["data"]), org)
         try:
             await records.save_procedure(
                 client.jetstream(), RegisteredProcedure(org=org, procedure=definition)

@@ -74,6 +74,10 @@ class PasswordReset(BaseModel):
     password: str = Field(repr=False)
 
 
+def unknown_org(org: str) -> str:
+    return f"所属「{org}」は登録されていません。先に所属を登録してください。"
+
+
 # --- shared with the template and procedure uploads ---------------------------------------
 
 
@@ -89,7 +93,7 @@ async def managed_org(request: Request, action: Action) -> tuple[Principal, str]
     who = await authorize(request, action, Resource(org=asked) if asked else None)
     org = asked or who.org
     if await accounts.get_org(accounts_db(request), org) is None:
-        raise ApiError(404, "no_org", "所属が見つかりません。")
+        raise ApiError(404, "no_org", unknown_org(org))
     return who, org
 
 
@@ -182,7 +186,7 @@ async def create_user(request: Request) -> Response:
         raise await _refused(request, who, "role_not_grantable", body.login)
     db = accounts_db(request)
     if await accounts.get_org(db, org) is None:
-        raise ApiError(404, "no_org", "所属が見つかりません。")
+        raise ApiError(404, "no_org", unknown_org(org))
     user = User(
         login=body.login,
         org=org,

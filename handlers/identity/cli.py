@@ -13,6 +13,7 @@ import aiosqlite
 import click
 from pydantic import ValidationError
 
+from handlers.cli_support import unknown_org_message
 from handlers.identity.policy import LOCKOUT, PROBLEM_MESSAGES, password_problems
 from infra import accounts
 from infra.config import SettingsError, load_settings
@@ -111,7 +112,7 @@ def user_add(
 
     async def work(db: aiosqlite.Connection) -> None:
         if await accounts.get_org(db, org_id) is None:
-            raise ValueError(f"no organisation {org_id!r}: create it with `madoguchi org add`")
+            raise ValueError(unknown_org_message(org_id))
         hashed = await _checked_hash(db, obj, login, org_id, password)
         await accounts.add_user(
             db,

@@ -14,7 +14,7 @@ import click
 from nats.aio.client import Client
 from pydantic import ValidationError
 
-from handlers.cli_support import _org, cli_settings, invalid_file, run_with_bus
+from handlers.cli_support import _org, cli_settings, invalid_file, require_org, run_with_bus
 from handlers.ocr import records
 from handlers.ocr.export import to_csv
 from handlers.ocr.pipeline import limits_from
@@ -165,6 +165,7 @@ def template_add(obj: dict[str, Any], file: Path, org: str) -> None:
         raise invalid_file(file, exc) from None
 
     async def work(client: Client) -> int:
+        await require_org(Path(obj["data"]), org)
         await records.save_template(client.jetstream(), org, form)
         click.echo(f"template {form.id} ({form.name}, {len(form.fields)} fields) saved for {org}")
         return 0

@@ -401,10 +401,24 @@ async def test_templates_are_checked_listed_and_kept_per_org(
             "/api/templates", headers=csrf, params={"org": ORG_B}, content=template("adm-b-form")
         )
         assert saved.status_code == 201 and saved.json()["org"] == ORG_B
-        nowhere = await client.post(
-            "/api/templates", headers=csrf, params={"org": "adm-nowhere"}, content=b"{}"
+        # An organisation nobody created is refused, by name, for every kind of definition.
+        for path in ("/api/templates", "/api/procedures"):
+            nowhere = await client.post(
+                path, headers=csrf, params={"org": "adm-nowhere"}, content=b"{}"
+            )
+            assert nowhere.status_code == 404 and nowhere.json()["error"] == "no_org", path
+            assert "所属「adm-nowhere」" in nowhere.json()["detail"], path
+        account = await client.post(
+            "/api/users",
+            headers=csrf,
+            json={
+                "login": "adm-lost",
+                "org": "adm-nowhere",
+                "role": "staff",
+                "password": TEMPORARY,
+            },
         )
-        assert nowhere.status_code == 404
+        assert account.status_code == 404 and "所属「adm-nowhere」" in account.json()["detail"]
 
 
 async def test_procedures_are_checked_and_their_ids_unique_across_the_city(

@@ -25,6 +25,8 @@ async def cli(app: AppFixture, *args: str) -> tuple[int, str, str]:
 
 @pytest.fixture(scope="module")
 async def with_template(app: AppFixture) -> AppFixture:
+    code, _out, err = await cli(app, "org", "add", ORG, "--name", "OCR試験課")
+    assert code == 0 or "already exists" in err, err
     code, _out, err = await cli(
         app, "template", "add", str(EXAMPLES / "juminhyo-v1.json"), "--org", ORG
     )

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from faststream import BaseMiddleware
 from pydantic import ValidationError
 
-from events.catalog import DEAD_LETTER_PREFIX, dead_letter_subject
+from events.catalog import AUDIT_FEED, DEAD_LETTER_PREFIX, dead_letter_subject
 from events.envelope import MSG_ID_HEADER, TRACEPARENT_HEADER
 from events.tracing import current_trace, parse_traceparent
 from infra.metrics import HANDLING_SECONDS, MESSAGES, subject_family
@@ -84,6 +84,38 @@ def describe_error(error: BaseException) -> str:
     return " ".join(text.split())[:500]
 
 
+class Refused(Exception):
+    """A handler's refusal that retrying cannot help (an unknown document, say): the message
+    is dead-lettered at once, with the code as its error."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+# Streams whose consumers record every message as it is (the audit chain keeps even a
+# hostile one, as evidence) rather than act on it.
+RECORDING_STREAMS = frozenset({AUDIT_FEED.name})
+
+
+def org_refusal(subject: str, body: bytes) -> str | None:
+    """Why a message is refused before any handler sees it: its payload names another org
+    than its subject's last token (`<aggregate>.<event>.<org>`). None when it may pass."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None  # the handler's own validation answers that
+    if not isinstance(payload, dict) or "org" not in payload:
+        return None
+    if payload["org"] != subject.rsplit(".", 1)[-1]:
+        return "org_mismatch: the payload's org is not the subject's"
+    return None
+
+
+def _is_dead_letter(subject: str) -> bool:
+    return subject.startswith(DEAD_LETTER_PREFIX + ".")
+
+
 class DeadLetterSink(Protocol):
     async def __call__(self, subject: str, body: bytes, headers: dict[str, str]) -> None: ...
 
@@ -133,6 +165,12 @@ class _Reliability(BaseMiddleware):
                 msg, raw, f"gave up after {delivered - 1} deliveries", delivered
             )
             return None
+        refusal = (
+            None if raw.metadata.stream in RECORDING_STREAMS else org_refusal(raw.subject, raw.data)
+        )
+        if refusal is not None:
+            await self._refuse(msg, raw, refusal, delivered)
+            return None
         token = current_trace.set(parse_traceparent((raw.headers or {}).get(TRACEPARENT_HEADER)))
         heartbeat = asyncio.create_task(self._heartbeat(msg))
         started = time.perf_counter()
@@ -162,11 +200,23 @@ class _Reliability(BaseMiddleware):
             with contextlib.suppress(Exception):
                 await msg.in_progress()
 
+    async def _refuse(self, msg: NatsMessage, raw: Msg, reason: str, delivered: int) -> None:
+        """Dead-letter at once; a dead letter refused again stays where it is (acked)."""
+        if _is_dead_letter(raw.subject):
+            log.error("dead letter refused: %s", reason, extra={"subject": raw.subject})
+            await msg.ack()
+            MESSAGES.labels(subject_family(raw.subject), "refused").inc()
+            return
+        await self._dead_letter(msg, raw, reason, delivered)
+
     async def _failed(self, msg: NatsMessage, raw: Msg, error: Exception, delivered: int) -> None:
-        invalid = isinstance(error, ValidationError | json.JSONDecodeError)
+        invalid = isinstance(error, ValidationError | json.JSONDecodeError | Refused)
+        reason = error.code if isinstance(error, Refused) else describe_error(error)
         step = decide(self.policy, delivered, invalid)
-        reason = describe_error(error)
-        if isinstance(step, Retry) or raw.subject.startswith(DEAD_LETTER_PREFIX + "."):
+        if isinstance(step, DeadLetter) and invalid:
+            await self._refuse(msg, raw, f"{step.reason}; last error: {reason}", delivered)
+            return
+        if isinstance(step, Retry) or _is_dead_letter(raw.subject):
             delay = step.delay if isinstance(step, Retry) else self.policy.backoff[-1]
             log.warning(
                 "handler failed, retrying in %.1fs: %s",

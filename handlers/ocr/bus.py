@@ -20,6 +20,7 @@ from handlers.ocr.reading import mean_confidence, review_count
 from infra.bus import durable_subscriber
 from infra.metrics import record_ocr_document
 from infra.pi_store import RecordNotFound
+from infra.reliability import Refused
 from infra.runtime import Runtime
 from schemas.events import DocumentRejected, DocumentScanned, Event, OcrCompleted, OcrFailed
 from schemas.forms import FormTemplate
@@ -65,27 +66,41 @@ def outcome_event(doc: DocumentScanned, status: DocumentStatus) -> Event:
     )
 
 
-def status_of(doc: DocumentScanned, result: DocumentResult, code: str | None) -> DocumentStatus:
+def status_of(
+    doc: DocumentScanned, submitted: DocumentStatus, result: DocumentResult, code: str | None
+) -> DocumentStatus:
+    """The document's new status; what was stored when it was handed in (its org, template and
+    whether it holds personal information) is kept, whatever a later event claims."""
     return DocumentStatus(
-        document_id=doc.document_id,
-        org=doc.org,
+        document_id=submitted.document_id,
+        org=submitted.org,
         status=result.status,
-        template_id=doc.template_id,
-        personal_info=doc.personal_info,
+        template_id=submitted.template_id,
+        personal_info=submitted.personal_info,
         pages=len(result.pages),
         fields=len(result.fields),
         fields_needing_review=review_count(result),
         mean_confidence=mean_confidence(result),
         reason_code=code,
         reason=result.reason,
-        scanned_at=doc.occurred_at,
+        scanned_at=submitted.scanned_at,
     )
 
 
+async def submitted_status(runtime: Runtime, doc: DocumentScanned) -> DocumentStatus:
+    """The status stored when the scan was handed in to this org: a scan is owned by its
+    org and id, and an announcement of a document never handed in there is refused."""
+    status = await records.get_status(runtime.js, doc.org, doc.document_id)
+    if status is None:
+        raise Refused("unknown_document: never handed in to this organisation")
+    return status
+
+
 async def _read(
-    doc: DocumentScanned, template: FormTemplate | None, runtime: Runtime
+    submitted: DocumentStatus, template: FormTemplate | None, runtime: Runtime
 ) -> tuple[DocumentResult, str | None]:
     """Read the scan; the result and, when refused or failed, the reason code."""
+    doc = submitted
     if doc.template_id is not None and template is None:
         return rejected(doc.document_id, UNKNOWN_TEMPLATE, doc.template_id), UNKNOWN_TEMPLATE.code
     try:
@@ -103,17 +118,17 @@ async def _read(
 @durable_subscriber(router, event_spec(DocumentScanned), "ocr", description="Read a scan")
 async def read_document(doc: DocumentScanned, runtime: Runtime = Context()) -> None:
     started = time.perf_counter()
-    settled = await records.get_status(runtime.js, doc.org, doc.document_id)
+    settled = await submitted_status(runtime, doc)
     # A scan given up on is read again when its dead letter is replayed (after a fix).
-    if settled is not None and settled.status != "queued" and settled.reason_code != GAVE_UP_CODE:
+    if settled.status != "queued" and settled.reason_code != GAVE_UP_CODE:
         await publish_event(runtime.broker, outcome_event(doc, settled))
         return
     template = None
-    if doc.template_id is not None:
-        template = await records.load_template(runtime.js, doc.org, doc.template_id)
-    result, code = await _read(doc, template, runtime)
+    if settled.template_id is not None:
+        template = await records.load_template(runtime.js, settled.org, settled.template_id)
+    result, code = await _read(settled, template, runtime)
     await records.save_result(runtime.pi_store, result)
-    status = status_of(doc, result, code)
+    status = status_of(doc, settled, result, code)
     await records.put_status(runtime.js, status)
     await publish_event(runtime.broker, outcome_event(doc, status))
     record_ocr_document(status.status, status.pages, started, doc.occurred_at)
@@ -127,7 +142,8 @@ async def read_document(doc: DocumentScanned, runtime: Runtime = Context()) -> N
     description="Tell waiting clients a scan was given up on",
 )
 async def gave_up(doc: DocumentScanned, runtime: Runtime = Context()) -> None:
+    submitted = await submitted_status(runtime, doc)
     failed = DocumentResult(document_id=doc.document_id, status="failed", reason=GAVE_UP)
-    status = status_of(doc, failed, GAVE_UP_CODE)
+    status = status_of(doc, submitted, failed, GAVE_UP_CODE)
     await records.put_status(runtime.js, status)
     await publish_event(runtime.broker, outcome_event(doc, status))

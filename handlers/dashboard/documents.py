@@ -28,12 +28,13 @@ HOME_BY_ROLE = {
 
 
 async def sign_in_page(request: Request) -> Response:
+    min_length = runtime_of(request).settings.password.min_length
     try:
         session = await current_session(request, password_change=True)
     except ApiError:
-        return render(request, "signin.html", None)
+        return render(request, "signin.html", None, min_length=min_length)
     if session.password_change_only:
-        return render(request, "signin.html", session, expired=True)
+        return render(request, "signin.html", session, expired=True, min_length=min_length)
     return RedirectResponse("/staff/home", status_code=303)
 
 

@@ -1,5 +1,6 @@
 """Signing in on the staff dashboard in a real browser: wrong password, lockout message,
-expired password changed in place, sign-out."""
+expired password changed in place (only the change form, rules shown first, typed twice),
+sign-out."""
 
 from __future__ import annotations
 
@@ -83,9 +84,19 @@ async def test_sign_in_wrong_lockout_expired_and_sign_out(
     await expired.fill('input[name="password"]', GOOD)
     await expired.click("#sign-in button[type=submit]")
     await expect(expired.locator("#change-password")).to_be_visible()
+    await expect(expired.locator("#sign-in")).to_be_hidden()  # only the change form
+    await expect(expired.locator("#password-rules")).to_contain_text("12 文字以上")
+    await expect(expired.locator("#new")).to_be_focused()
     await expired.fill("#new", "password")
+    await expired.fill("#new-again", "password")
     await expired.click("#change-password button[type=submit]")
-    await expect(expired.locator("#change-problems")).not_to_be_empty()
+    await expect(expired.locator("#change-problems")).to_contain_text("推測されやすい")
     await expired.fill("#new", "Hoshizora-Tanbo-4418")
+    await expired.fill("#new-again", "Hoshizora-Tanbo-4419")
+    await expired.click("#change-password button[type=submit]")
+    await expect(expired.locator("#change-problems")).to_have_text(
+        "確認のために入力した新しいパスワードが一致しません。もう一度入力してください。"
+    )
+    await expired.fill("#new-again", "Hoshizora-Tanbo-4418")
     await expired.click("#change-password button[type=submit]")
     await expired.wait_for_url("**/staff/documents")

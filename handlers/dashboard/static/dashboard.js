@@ -28,10 +28,12 @@ function problemText(data) {
   return data.error || "エラーが発生しました。";
 }
 
+// Sign-in; when the password must change, only the change form is shown (the current
+// password just typed is carried over), with the rules shown before typing.
 function setUpSignIn() {
   const form = document.getElementById("sign-in");
-  if (!form) return;
   const change = document.getElementById("change-password");
+  if (!form || !change) return;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const problem = document.getElementById("sign-in-problem");
@@ -44,8 +46,10 @@ function setUpSignIn() {
       const meta = document.createElement("meta");
       meta.name = "csrf-token"; meta.content = result.data.csrf_token;
       document.head.appendChild(meta);
-      change.hidden = false;
       change.current.value = form.password.value;
+      document.getElementById("current-row").hidden = true;
+      form.hidden = true;
+      change.hidden = false;
       change.new.focus();
       return;
     }
@@ -55,16 +59,29 @@ function setUpSignIn() {
     event.preventDefault();
     const list = document.getElementById("change-problems");
     list.textContent = "";
+    const show = (messages) => {
+      for (const message of messages) {
+        const item = document.createElement("li");
+        item.textContent = message;
+        list.appendChild(item);
+      }
+    };
+    const local = [];
+    if (!change.current.value) local.push("現在のパスワードを入力してください。");
+    if (!change.new.value) local.push("新しいパスワードを入力してください。");
+    else if (change.new.value !== change.new_again.value) {
+      local.push("確認のために入力した新しいパスワードが一致しません。もう一度入力してください。");
+    }
+    if (local.length) { show(local); return; }
     const result = await api("POST", "/api/password",
       { current: change.current.value, new: change.new.value });
     if (result.ok) { location.href = "/staff/home"; return; }
-    const messages = (result.data && result.data.detail && result.data.detail.messages)
-      || [problemText(result.data)];
-    for (const message of messages) {
-      const item = document.createElement("li");
-      item.textContent = message;
-      list.appendChild(item);
+    if (result.data && result.data.error === "wrong_current") {
+      document.getElementById("current-row").hidden = false;
+      change.current.value = "";
     }
+    show((result.data && result.data.detail && result.data.detail.messages)
+      || [problemText(result.data)]);
   });
 }
 

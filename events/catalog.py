@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from pydantic import BaseModel
+
 from schemas import events as ev
+from schemas.scan_intake import ScanSubmitHeaders, ScanSubmitReply
 from schemas.settings import RetentionSettings
 
 RetentionKey = Literal["ocr", "applications", "attachments", "audit"]
@@ -144,6 +147,43 @@ EVENTS: tuple[EventSpec, ...] = (
         "access", "definition_saved", ev.DefinitionSaved, "ACCESS", "A template or procedure saved"
     ),
 )
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    """A request/reply subject `<aggregate>.<name>.<org>` answered by a service, kept by no
+    stream; `request`/`reply` are the models of its first message's headers and its replies."""
+
+    aggregate: str
+    name: str
+    request: type[BaseModel]
+    reply: type[BaseModel]
+    description: str
+
+    @property
+    def type_name(self) -> str:
+        return f"{self.aggregate}.{self.name}"
+
+    def subject(self, org: str) -> str:
+        return f"{self.aggregate}.{self.name}.{org}"
+
+    def upload_subjects(self, org: str) -> str:
+        """The subjects below `subject(org)` where one upload's later chunks go."""
+        return f"{self.subject(org)}.>"
+
+    @property
+    def all_orgs(self) -> str:
+        return f"{self.aggregate}.{self.name}.*"
+
+
+SCAN_SUBMIT = RequestSpec(
+    "scan",
+    "submit",
+    ScanSubmitHeaders,
+    ScanSubmitReply,
+    "A scanner hands a file in, in chunks; the service stores it and announces document.scanned",
+)
+REQUESTS: tuple[RequestSpec, ...] = (SCAN_SUBMIT,)
 
 _EVENTS_BY_MODEL: dict[type[ev.Event], EventSpec] = {spec.model: spec for spec in EVENTS}
 

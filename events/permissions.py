@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from events.catalog import EVENTS, STREAMS
+from events.catalog import EVENTS, SCAN_SUBMIT, STREAMS
 
 NatsRole = Literal["operator", "scanner", "dashboard", "auditor"]
 NATS_ROLES: tuple[NatsRole, ...] = ("operator", "scanner", "dashboard", "auditor")
@@ -65,8 +65,10 @@ def permissions_for(role: NatsRole, org: str | None = None) -> Permissions:
     if role == "operator":
         return Permissions(publish=(">",), subscribe=(">",))
     if role == "scanner":
-        scanned = next(s for s in EVENTS if s.type_name == "document.scanned")
-        return Permissions(publish=(scanned.subject(str(org)),), subscribe=(user_inbox,))
+        # Hand scans in through the intake service, for its own org, and hear its replies:
+        # nothing else (no events of its own, no JetStream API, nothing to read back).
+        submit = SCAN_SUBMIT.subject(str(org)), SCAN_SUBMIT.upload_subjects(str(org))
+        return Permissions(publish=submit, subscribe=(user_inbox,))
     if role == "dashboard":
         subjects = tuple(sorted({f"{spec.aggregate}.*.{org}" for spec in EVENTS}))
         return Permissions(publish=(), subscribe=subjects)

@@ -24,6 +24,7 @@ from events.catalog import DEAD_LETTERS, EventSpec
 from infra.nats_server import load_or_create_passwords, recorded_url
 from infra.reliability import ReliabilityMiddleware, RetryPolicy
 from infra.tls import load_client_context
+from schemas.scan_intake import BusCredentials
 from schemas.settings import ReliabilitySettings
 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
@@ -124,3 +125,40 @@ async def connect_client(data_dir: Path) -> Client:
         raise ConnectionError(
             f"cannot reach the bus at {', '.join(urls)}: is `madoguchi up` running? ({exc})"
         ) from None
+
+
+def credentials_context(creds: BusCredentials) -> ssl.SSLContext | None:
+    """TLS from a credentials file: trust its CA, present its client certificate if any."""
+    if creds.ca_file is None:
+        return None
+    context = ssl.create_default_context(cafile=creds.ca_file)
+    if creds.cert_file and creds.key_file:
+        context.load_cert_chain(creds.cert_file, creds.key_file)
+    return context
+
+
+async def connect_as(
+    creds: BusCredentials,
+    urls: Sequence[str],
+    error_cb: Callable[[Exception], Awaitable[None]],
+    *,
+    reconnect: bool,
+) -> Client:
+    """A plain client acting as the credentials' user (a scanner PC, a vendor's program);
+    with `reconnect`, it rides out a restart of the bus."""
+    context = credentials_context(creds)
+    identity = {} if creds.password is None else {"user": creds.user, "password": creds.password}
+    try:
+        return await nats.connect(
+            list(urls),
+            tls=context if context is not None and urls[0].startswith("tls:") else None,
+            **identity,
+            inbox_prefix=creds.inbox_prefix,
+            error_cb=error_cb,
+            allow_reconnect=reconnect,
+            max_reconnect_attempts=-1 if reconnect else 0,
+            reconnect_time_wait=0.5,
+            connect_timeout=5,
+        )
+    except Exception as exc:
+        raise ConnectionError(f"cannot reach the bus at {', '.join(urls)} ({exc})") from None

@@ -98,6 +98,11 @@ class OcrSettings(_Section):
     max_file_mb: float = Field(default=20.0, gt=0, le=1024)
     max_pages: int = Field(default=100, ge=1, le=1000)
     max_page_megapixels: float = Field(default=72.0, gt=0, le=500)
+    # Scan intake over the bus (scan.submit.<org>): per org, files received at once and
+    # their declared megabytes; an upload idle this long is dropped with all it held.
+    uploads_per_org: int = Field(default=4, ge=1, le=64)
+    upload_mb_per_org: float = Field(default=100.0, gt=0, le=4096)
+    upload_idle: Duration = parse_duration("30s")
 
 
 class TlsSettings(_Section):

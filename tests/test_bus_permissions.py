@@ -88,23 +88,29 @@ async def test_new_org_credentials_work_without_a_restart(
     assert code != 0 and "nowhere" in err
 
 
-async def test_scanner_submits_for_its_own_org_only(nats_server: NatsFixture, orgs) -> None:  # type: ignore[no-untyped-def]
+async def test_scanner_may_only_ask_the_intake_of_its_own_org(
+    nats_server: NatsFixture, orgs
+) -> None:  # type: ignore[no-untyped-def]
     refusals = Refusals()
     scanner = await connect(nats_server, f"scanner-{ORG_A}", refusals)
-    js = scanner.jetstream(timeout=2)
-    ack = await js.publish(
-        f"document.scanned.{ORG_A}", b"{}", headers={"Nats-Msg-Id": new_event_id()}
-    )
-    assert ack.stream == "DOCUMENTS"
-    for subject in (f"document.scanned.{ORG_B}", f"ocr.completed.{ORG_A}"):
+    await scanner.publish(f"scan.submit.{ORG_A}", b"")  # allowed (nobody need answer here)
+    await scanner.publish(f"scan.submit.{ORG_A}.instance.upload", b"")
+    await scanner.flush()
+    assert refusals.errors == []
+    for subject in (
+        f"scan.submit.{ORG_B}",
+        f"scan.submit.{ORG_B}.instance.upload",
+        f"document.scanned.{ORG_A}",  # the service announces scans, not the scanner
+        f"ocr.completed.{ORG_A}",
+        "$JS.API.STREAM.INFO.DOCUMENTS",
+    ):
         await scanner.publish(subject, b"{}")
-        assert "permissions violation" in await refusals.wait()
-    with pytest.raises(Exception):
-        await js.stream_info("DOCUMENTS")
-    assert "permissions violation" in await refusals.wait()
-    for subject in ("document.>", "_INBOX.>"):
+        assert f'permissions violation for publish to "{subject.lower()}"' in await refusals.wait()
+    for subject in ("document.>", "ocr.completed.*", "_INBOX.>", f"_INBOX_scanner-{ORG_B}.>"):
         await scanner.subscribe(subject)
-        assert "permissions violation" in await refusals.wait()
+        assert f'permissions violation for subscription to "{subject.lower()}"' in (
+            await refusals.wait()
+        )
     await scanner.close()
 
 

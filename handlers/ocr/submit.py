@@ -31,6 +31,62 @@ class Submitted:
     rejection: Rejection | None
 
 
+async def refuse_scan(
+    js: JetStreamContext,
+    store: PersonalDataStore,
+    *,
+    org: str,
+    document_id: str,
+    rejection: Rejection,
+    template_id: str | None,
+    personal_info: bool,
+) -> None:
+    """Record and announce a scan refused before it was stored (the same ids every time)."""
+    result = DocumentResult(
+        document_id=document_id, status="rejected", reason=rejection.reason, template_id=template_id
+    )
+    await records.save_result(store, result)
+    await records.put_status(
+        js,
+        DocumentStatus(
+            document_id=document_id,
+            org=org,
+            status="rejected",
+            template_id=template_id,
+            personal_info=personal_info,
+            reason_code=rejection.code,
+            reason=rejection.reason,
+        ),
+    )
+    await publish_event(
+        js,
+        DocumentRejected(
+            event_id=f"{document_id}-precheck",
+            org=org,
+            document_id=document_id,
+            reason_code=rejection.code,
+            reason=rejection.reason,
+        ),
+    )
+
+
+def scanned_event(
+    status: DocumentStatus, content_type: str, size_bytes: int, source: ScanSource
+) -> DocumentScanned:
+    """The announcement of a stored scan; its id depends on the document alone, so
+    announcing it again is dropped by the stream as a repeat."""
+    return DocumentScanned(
+        event_id=f"{status.document_id}-scanned",
+        org=status.org,
+        document_id=status.document_id,
+        template_id=status.template_id,
+        personal_info=status.personal_info,
+        content_type=content_type,
+        size_bytes=size_bytes,
+        source=source,
+    )
+
+
 async def submit_scan(
     js: JetStreamContext,
     store: PersonalDataStore,
@@ -47,55 +103,24 @@ async def submit_scan(
     document_id = document_id or new_event_id()
     kind = precheck(len(data), data[:SNIFF_BYTES], limits)
     if isinstance(kind, Rejection):
-        result = DocumentResult(
-            document_id=document_id, status="rejected", reason=kind.reason, template_id=template_id
-        )
-        await records.save_result(store, result)
-        await records.put_status(
+        await refuse_scan(
             js,
-            DocumentStatus(
-                document_id=document_id,
-                org=org,
-                status="rejected",
-                template_id=template_id,
-                personal_info=personal_info,
-                reason_code=kind.code,
-                reason=kind.reason,
-            ),
-        )
-        await publish_event(
-            js,
-            DocumentRejected(
-                event_id=f"{document_id}-precheck",
-                org=org,
-                document_id=document_id,
-                reason_code=kind.code,
-                reason=kind.reason,
-            ),
+            store,
+            org=org,
+            document_id=document_id,
+            rejection=kind,
+            template_id=template_id,
+            personal_info=personal_info,
         )
         return Submitted(document_id, kind)
     await store.put(records.SCAN_KIND, document_id, data)
-    await records.put_status(
-        js,
-        DocumentStatus(
-            document_id=document_id,
-            org=org,
-            status="queued",
-            template_id=template_id,
-            personal_info=personal_info,
-        ),
+    status = DocumentStatus(
+        document_id=document_id,
+        org=org,
+        status="queued",
+        template_id=template_id,
+        personal_info=personal_info,
     )
-    await publish_event(
-        js,
-        DocumentScanned(
-            event_id=f"{document_id}-scanned",
-            org=org,
-            document_id=document_id,
-            template_id=template_id,
-            personal_info=personal_info,
-            content_type=CONTENT_TYPES[kind],
-            size_bytes=len(data),
-            source=source,
-        ),
-    )
+    await records.put_status(js, status)
+    await publish_event(js, scanned_event(status, CONTENT_TYPES[kind], len(data), source))
     return Submitted(document_id, None)

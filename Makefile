@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup lock run test lint bench asyncapi clean browser chaos
+.PHONY: setup lock run test lint bench asyncapi clean browser chaos fonts
 
 # Every install comes from the lock files, hash-checked: requirements.lock (runtime, what the
 # offline bundle carries) and requirements-dev.lock (runtime + the `dev` extra, the same pins).
@@ -42,7 +42,13 @@ browser:
 	@test -x $(CHROMIUM) || { echo "installing Debian chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-ipaexfont; }
 
-test: lint browser
+# The OCR tests print forms in faces the pipeline was not tuned on (IPAexMincho).
+MINCHO ?= /usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf
+fonts:
+	@test -f $(MINCHO) || { echo "installing Debian fonts for the OCR tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-ipaexfont; }
+
+test: lint browser fonts
 	$(BIN)/pytest
 
 # The long fault-injection tests (`@pytest.mark.chaos`), which `make test` leaves out.

@@ -11,6 +11,17 @@ from schemas.events import ORG_PATTERN, RECORD_ID_PATTERN, utc_now
 
 DocumentStatusName = Literal["queued", "completed", "rejected", "failed"]
 FieldValueType = str | int | bool | None
+# Why a field needs review, for staff to know what to look at (contract: `review_reason`).
+ReviewReason = Literal[
+    "ink_unread",  # ink in the box, but nothing (or nothing of this kind) could be read
+    "implausible",  # read, but not a possible value: 2月30日, a future 令和 year, wrong length
+    "confusable",  # a name character of a confusable pair (郎/朗, 高/髙) read unsurely
+    "low_confidence",  # the engine was unsure, or two readings disagreed
+    "uncertain_mark",  # a checkbox with a little ink: ticked or a smudge?
+    "not_aligned",  # the scan could not be aligned to the template's boxes
+    "page_missing",  # the template's page is not in the scan
+    "handwritten_text",  # handwritten free text is never guessed
+]
 
 
 class FieldValue(BaseModel):
@@ -19,6 +30,14 @@ class FieldValue(BaseModel):
     value: FieldValueType
     confidence: float = Field(ge=0, le=100)
     needs_review: bool
+    review_reason: ReviewReason | None = None  # set when needs_review is true
+
+    def public(self) -> dict[str, object]:
+        """The contract's field object: `review_reason` only where there is one."""
+        shown = self.model_dump()
+        if shown["review_reason"] is None:
+            del shown["review_reason"]
+        return shown
 
 
 class PageText(BaseModel):
@@ -47,7 +66,7 @@ class DocumentResult(BaseModel):
         shown: dict[str, object] = {"document_id": self.document_id, "status": self.status}
         if self.reason is not None:
             shown["reason"] = self.reason
-        fields = {name: value.model_dump() for name, value in self.fields.items()}
+        fields = {name: value.public() for name, value in self.fields.items()}
         for name, value in self.verified.items():
             fields[name] = {"value": value, "confidence": 100.0, "needs_review": False}
         shown["fields"] = fields

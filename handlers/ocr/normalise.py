@@ -162,10 +162,13 @@ _EARLIEST = date(1868, 1, 1)
 
 
 def _latest(today: date) -> date:
+    """A year from today. A form is filled in about now: a date years ahead (令和18年 in
+    令和8年) is far more often a misread year than a real one, and a real one (an expiry
+    date) costs a person one look."""
     try:
-        return today.replace(year=today.year + 100)
-    except ValueError:  # 29 February with no leap day a century later
-        return today.replace(year=today.year + 100, day=28)
+        return today.replace(year=today.year + 1)
+    except ValueError:  # 29 February, with no leap day a year later
+        return today.replace(year=today.year + 1, day=28)
 
 
 def parse_date(raw: str, *, today: date) -> tuple[date | None, str | None]:

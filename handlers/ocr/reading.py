@@ -12,7 +12,7 @@ from datetime import date
 from handlers.ocr.normalise import char_whitelist, checkbox_from_ink, normalise
 from infra.ocr.worker import FieldBox, FieldReading, PageReading, PageTask
 from schemas.forms import FieldKind, FormField, FormTemplate
-from schemas.ocr import DocumentResult, FieldValue, PageText
+from schemas.ocr import DocumentResult, FieldValue, FieldValueType, PageText, ReviewReason
 
 # Below this Tesseract confidence a value goes to staff review even when it parses.
 # Calibrated on the generated corpus by `make bench` (wrong-but-unflagged rate).
@@ -46,29 +46,50 @@ def plan_pages(path: str, kind: str, pages: int, template: FormTemplate | None) 
     return tasks
 
 
+def _review(value: FieldValueType, confidence: float, reason: ReviewReason) -> FieldValue:
+    return FieldValue(
+        value=value, confidence=round(confidence, 1), needs_review=True, review_reason=reason
+    )
+
+
 def field_value(
     spec: FormField, reading: FieldReading | None, aligned: bool, today: date
 ) -> FieldValue:
     if reading is None:  # the page this field is on is missing from the scan
-        return FieldValue(value=None, confidence=0.0, needs_review=True)
+        return _review(None, 0.0, "page_missing")
     if spec.kind == "checkbox":
         mark = checkbox_from_ink(reading.ink_ratio)
-        confidence = 100.0 if mark.trusted else UNSURE_MARK_CONFIDENCE
-        return FieldValue(
-            value=mark.value, confidence=confidence, needs_review=not (mark.trusted and aligned)
-        )
-    if reading.blank:  # no ink: nothing written in the box
-        return FieldValue(
-            value=_EMPTY_VALUE[spec.kind],
-            confidence=round(reading.confidence, 1),
-            needs_review=not aligned,
-        )
+        if not mark.trusted:
+            return _review(mark.value, UNSURE_MARK_CONFIDENCE, "uncertain_mark")
+        return _trusted_unless_misaligned(mark.value, 100.0, aligned)
+    if reading.blank:  # no ink (measured on the pixels): nothing written in the box
+        return _trusted_unless_misaligned(_EMPTY_VALUE[spec.kind], 100.0, aligned)
     if not reading.raw:  # ink, but nothing Tesseract could read
-        return FieldValue(value=None, confidence=0.0, needs_review=True)
+        return _review(None, 0.0, "ink_unread")
     parsed = normalise(spec.kind, reading.raw, today=today)
     confidence = round(reading.confidence, 1)
-    trusted = parsed.trusted and confidence >= REVIEW_CONFIDENCE and aligned
-    return FieldValue(value=parsed.value, confidence=confidence, needs_review=not trusted)
+    if not parsed.trusted:
+        return _review(parsed.value, confidence, _reason_for(parsed.problem))
+    if confidence < REVIEW_CONFIDENCE:
+        return _review(parsed.value, confidence, "low_confidence")
+    return _trusted_unless_misaligned(parsed.value, confidence, aligned)
+
+
+def _trusted_unless_misaligned(
+    value: FieldValueType, confidence: float, aligned: bool
+) -> FieldValue:
+    if not aligned:
+        return _review(value, confidence, "not_aligned")
+    return FieldValue(value=value, confidence=round(confidence, 1), needs_review=False)
+
+
+def _reason_for(problem: str | None) -> ReviewReason:
+    """The staff-facing reason for a value that did not parse as its kind."""
+    if problem in ("empty", "no_digits"):
+        return "ink_unread"
+    if problem == "ambiguous_characters":
+        return "low_confidence"
+    return "implausible"
 
 
 def assemble(

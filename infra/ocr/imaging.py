@@ -151,5 +151,15 @@ def despeckle(crop: Gray) -> Gray:
     return np.asarray(Image.fromarray(crop).filter(ImageFilter.MedianFilter(3)))
 
 
+def whiten_paper(crop: Gray, paper: int, threshold: int) -> Gray:
+    """Paper made white and ink kept: a dark or grainy scan as the engine reads best.
+
+    Levels are stretched so the paper becomes 255, and everything lighter than the ink
+    threshold (grain, a tinted background) is set to white.
+    """
+    stretched = np.clip(crop.astype(np.float32) * (255.0 / max(paper, 1)), 0, 255)
+    return np.where(crop >= threshold, 255, stretched).astype(np.uint8)
+
+
 def pad(crop: Gray, margin: int) -> Gray:
     return np.pad(crop, margin, mode="constant", constant_values=255)

@@ -31,8 +31,12 @@ def font_path() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "fonts" / "ipaexg.ttf"
 
 
-def font(size_mm: float) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(font_path()), round(size_mm * PX_PER_MM))
+# Debian's fonts-ipaexfont-mincho (`make test` installs it): a face the pipeline was not tuned on.
+MINCHO = Path("/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf")
+
+
+def font(size_mm: float, face: Path | None = None) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(face or font_path()), round(size_mm * PX_PER_MM))
 
 
 def mm(value: float) -> int:
@@ -202,11 +206,13 @@ def _form_values(rng: random.Random) -> tuple[dict[str, str | bool], dict[str, s
     return written, expected
 
 
-def render_form(template: FormTemplate, written: dict[str, str | bool]) -> Image.Image:
+def render_form(
+    template: FormTemplate, written: dict[str, str | bool], face: Path | None = None
+) -> Image.Image:
     page = Image.new("L", A4_PX, 255)
     draw = ImageDraw.Draw(page)
-    draw.text((mm(20), mm(15)), template.name, font=font(6.0), fill=0)
-    label_font, value_font = font(3.5), font(4.2)
+    draw.text((mm(20), mm(15)), template.name, font=font(6.0, face), fill=0)
+    label_font, value_font = font(3.5, face), font(4.2, face)
     for spec in template.fields:
         x, y, w, h = spec.box_mm
         draw.rectangle((mm(x), mm(y), mm(x + w), mm(y + h)), outline=0, width=3)

@@ -7,14 +7,18 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from nats.js import JetStreamContext
 
+from schemas.ocr import ReviewReason
 from tests.conftest import AppFixture
 from tests.ocr.corpus import EXAMPLES, filled_form, save_pdf, text_page
 from tests.ocr.test_intake import pdf_encrypted, png_claiming, random_bytes
 from tests.support import madoguchi, read_all
+
+REVIEW_REASONS = set(get_args(ReviewReason))
 
 ORG = "ocr-e2e"
 
@@ -90,8 +94,10 @@ async def test_scan_reads_forms_and_pages_and_refuses_bad_files_in_order(
         wrong_unflagged = [n for n in fields if n not in exact and not fields[n]["needs_review"]]
         assert len(exact) >= len(form.expected) - 1, (fields, form.expected)
         assert wrong_unflagged == []
-        for value in fields.values():
-            assert set(value) == {"value", "confidence", "needs_review"}
+        for value in fields.values():  # a flagged field says why, an unflagged one has no reason
+            reason = {"review_reason"} if value["needs_review"] else set()
+            assert set(value) == {"value", "confidence", "needs_review", *reason}
+            assert not reason or value["review_reason"] in REVIEW_REASONS
             assert 0 <= value["confidence"] <= 100
 
     # Claim check: the events say how it went, never what the form says.

@@ -14,12 +14,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from nats.js import JetStreamContext
-from nats.js.errors import KeyNotFoundError, NoKeysError, NotFoundError, ObjectNotFoundError
+from nats.js.errors import KeyNotFoundError, NotFoundError, ObjectNotFoundError
 from nats.js.kv import KeyValue
 from nats.js.object_store import ObjectStore
 
 from events.catalog import PERSONAL_DATA_KINDS, BucketSpec, PersonalDataKind
 from infra.crypto import DecryptionError, KeyRing, open_blob, seal, unwrap, wrap
+from infra.kv import keys_matching
 
 _RECORD_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
@@ -124,12 +125,11 @@ class PersonalDataStore:
         buckets = {kind.key_bucket.name: kind.key_bucket for kind in self._kinds.values()}
         for bucket in buckets.values():
             kv = await self._kv_bucket(bucket)
-            try:
-                names = await kv.keys()
-            except NoKeysError:  # nats.py: an empty bucket has "no keys"
-                continue
-            for name in names:
-                entry = await kv.get(name)
+            for name in await keys_matching(kv, ">"):
+                try:
+                    entry = await kv.get(name)
+                except (KeyNotFoundError, NotFoundError):
+                    continue
                 if not entry.value or entry.value.startswith(self._ring.current.encode() + b":"):
                     continue
                 kind_name, _, record_id = name.partition(".")

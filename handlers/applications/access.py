@@ -12,7 +12,7 @@ from handlers.applications.access_codes import (
     code_matches,
     locked,
 )
-from infra.kv import RecordChanged
+from infra.kv import RecordChanged, retry_on_change
 from infra.runtime import Runtime
 from infra.web import ApiError
 from schemas.applications import ApplicationState
@@ -27,7 +27,8 @@ async def resident_application(
     """The application and its revision, if `code` is its access code; else 404 or 429."""
     if not re.match(RECORD_ID_PATTERN, application_id):
         raise NOT_FOUND
-    for _ in range(3):
+
+    async def check() -> tuple[ApplicationState, int]:
         found = await records.load_state(runtime.js, application_id)
         if found is None:
             raise NOT_FOUND
@@ -42,11 +43,13 @@ async def resident_application(
             return state, revision
         failures, until = after_failure(state.code_failures, now)
         counted = state.model_copy(update={"code_failures": failures, "code_locked_until": until})
-        try:
-            await records.save_state(runtime.js, counted, revision)
-        except RecordChanged:
-            continue  # another try counted at the same moment: count this one on top
+        # A RecordChanged here: another try counted at the same moment, count this one on top.
+        await records.save_state(runtime.js, counted, revision)
         if until is not None:
             raise ApiError(429, "too_many_attempts", LOCKED_MESSAGE)
         raise NOT_FOUND
-    raise NOT_FOUND
+
+    try:
+        return await retry_on_change(application_id, check)
+    except RecordChanged:
+        raise NOT_FOUND from None

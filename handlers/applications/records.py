@@ -1,12 +1,20 @@
 """Where the applications room keeps things: procedures (config KV), each application's
-status (KV, no PI), its answers and attachments (the personal-data store, encrypted)."""
+status (KV, no PI, key `<org>.<application_id>` so one org's listing reads that org's keys
+only), its answers and attachments (the personal-data store, encrypted)."""
 
 from __future__ import annotations
 
 from nats.js import JetStreamContext
 
 from events.catalog import APPLICATION_INDEX, CONFIG
-from infra.kv import RecordChanged, get_record, keys_matching, open_kv, put_record
+from infra.kv import (
+    find_key,
+    get_record,
+    list_records,
+    open_kv,
+    put_record,
+    retry_on_change,
+)
 from infra.pi_store import PersonalDataStore, RecordNotFound
 from schemas.applications import ApplicationContent, ApplicationState, RegisteredProcedure
 
@@ -31,16 +39,15 @@ async def save_procedure(js: JetStreamContext, registered: RegisteredProcedure) 
     the revision read (or only if new), so two orgs racing for one id cannot both win."""
     kv = await open_kv(js, CONFIG.name)
     key = _procedure_key(registered.procedure.id)
-    for _ in range(3):
+
+    async def claim() -> bool:
         found = await get_record(kv, key, RegisteredProcedure)
         if found is not None and found[0].org != registered.org:
             raise ProcedureTaken(found[0].org)
-        try:
-            await put_record(kv, key, registered, found[1] if found else 0)
-        except RecordChanged:
-            continue
+        await put_record(kv, key, registered, found[1] if found else 0)
         return found is not None
-    raise RecordChanged(key)
+
+    return await retry_on_change(key, claim)
 
 
 async def load_procedure(js: JetStreamContext, procedure_id: str) -> RegisteredProcedure | None:
@@ -53,30 +60,28 @@ async def list_procedures(
     js: JetStreamContext, org: str | None = None
 ) -> list[RegisteredProcedure]:
     kv = await open_kv(js, CONFIG.name)
-    found = [
-        await get_record(kv, key, RegisteredProcedure)
-        for key in await keys_matching(kv, "procedure.*")
-    ]
-    listed = [record for record, _ in filter(None, found) if org is None or record.org == org]
+    found = await list_records(kv, "procedure.*", RegisteredProcedure)
+    listed = [record for _, record, _ in found if org is None or record.org == org]
     return sorted(listed, key=lambda r: (r.org, r.procedure.id))
 
 
 async def load_state(
     js: JetStreamContext, application_id: str
 ) -> tuple[ApplicationState, int] | None:
+    """The status and its revision, wherever the application's org is."""
     kv = await open_kv(js, APPLICATION_INDEX.name)
-    return await get_record(kv, application_id, ApplicationState)
+    key = await find_key(kv, f"*.{application_id}")
+    return None if key is None else await get_record(kv, key, ApplicationState)
 
 
 async def save_state(js: JetStreamContext, state: ApplicationState, revision: int | None) -> int:
     kv = await open_kv(js, APPLICATION_INDEX.name)
-    return await put_record(kv, state.application_id, state, revision)
+    return await put_record(kv, f"{state.org}.{state.application_id}", state, revision)
 
 
 async def list_states(js: JetStreamContext, org: str) -> list[ApplicationState]:
     kv = await open_kv(js, APPLICATION_INDEX.name)
-    found = [await get_record(kv, key, ApplicationState) for key in await keys_matching(kv, ">")]
-    listed = [state for state, _ in filter(None, found) if state.org == org]
+    listed = [state for _, state, _ in await list_records(kv, f"{org}.*", ApplicationState)]
     return sorted(listed, key=lambda s: s.submitted_at)
 
 

@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 from nats.js import JetStreamContext
-from nats.js.errors import KeyNotFoundError, NotFoundError
 
 from events.catalog import CONFIG, DOCUMENT_INDEX
 from handlers.ocr.export import headers_for, table
-from infra.kv import keys_matching, open_kv
+from infra.kv import get_record, list_records, open_kv, put_record
 from infra.pi_store import PersonalDataStore, RecordNotFound
 from schemas.forms import FormTemplate
 from schemas.ocr import DocumentResult, DocumentStatus
@@ -23,23 +22,19 @@ def _template_key(org: str, template_id: str) -> str:
 
 async def save_template(js: JetStreamContext, org: str, template: FormTemplate) -> None:
     kv = await open_kv(js, CONFIG.name)
-    await kv.put(_template_key(org, template.id), template.model_dump_json().encode())
+    await put_record(kv, _template_key(org, template.id), template, None)
 
 
 async def load_template(js: JetStreamContext, org: str, template_id: str) -> FormTemplate | None:
     kv = await open_kv(js, CONFIG.name)
-    try:
-        entry = await kv.get(_template_key(org, template_id))
-    except (KeyNotFoundError, NotFoundError):
-        return None
-    return FormTemplate.model_validate_json(entry.value or b"")
+    found = await get_record(kv, _template_key(org, template_id), FormTemplate)
+    return found[0] if found else None
 
 
 async def list_templates(js: JetStreamContext, org: str) -> list[FormTemplate]:
     kv = await open_kv(js, CONFIG.name)
-    keys = await keys_matching(kv, f"template.{org}.*")
-    templates = [await load_template(js, org, key.rsplit(".", 1)[1]) for key in keys]
-    return sorted((t for t in templates if t is not None), key=lambda t: t.id)
+    found = await list_records(kv, f"template.{org}.*", FormTemplate)
+    return sorted((template for _, template, _ in found), key=lambda t: t.id)
 
 
 def _status_key(org: str, document_id: str) -> str:
@@ -48,23 +43,19 @@ def _status_key(org: str, document_id: str) -> str:
 
 async def put_status(js: JetStreamContext, status: DocumentStatus) -> None:
     kv = await open_kv(js, DOCUMENT_INDEX.name)
-    await kv.put(_status_key(status.org, status.document_id), status.model_dump_json().encode())
+    await put_record(kv, _status_key(status.org, status.document_id), status, None)
 
 
 async def get_status(js: JetStreamContext, org: str, document_id: str) -> DocumentStatus | None:
     kv = await open_kv(js, DOCUMENT_INDEX.name)
-    try:
-        entry = await kv.get(_status_key(org, document_id))
-    except (KeyNotFoundError, NotFoundError):
-        return None
-    return DocumentStatus.model_validate_json(entry.value) if entry.value else None
+    found = await get_record(kv, _status_key(org, document_id), DocumentStatus)
+    return found[0] if found else None
 
 
 async def list_statuses(js: JetStreamContext, org: str) -> list[DocumentStatus]:
     kv = await open_kv(js, DOCUMENT_INDEX.name)
-    keys = await keys_matching(kv, f"{org}.*")
-    found = [await get_status(js, org, key.split(".", 1)[1]) for key in keys]
-    return sorted((s for s in found if s is not None), key=lambda s: s.scanned_at)
+    found = await list_records(kv, f"{org}.*", DocumentStatus)
+    return sorted((status for _, status, _ in found), key=lambda s: s.scanned_at)
 
 
 async def save_result(store: PersonalDataStore, result: DocumentResult) -> None:

@@ -2,7 +2,8 @@
 
 A notice can be lost, and a payment can succeed after a failure notice; neither may leave
 a resident who paid marked unpaid. Payments still open or failed `reconcile_after` their
-start, and younger than `reconcile_within`, are re-queried on every round.
+start, and younger than `reconcile_within`, are re-queried on every round. Only payments
+marked open are read (see `records`); older ones lose their mark.
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ async def reconcile_once(runtime: Runtime) -> int:
     settings = runtime.settings.payment_agent
     now_ts = utc_now().timestamp()
     changed = 0
-    for payment in await records.list_payments(runtime.js):
+    for payment in await records.list_open_payments(runtime.js):
+        if now_ts - payment.requested_at.timestamp() > settings.reconcile_within:
+            await records.close_open_mark(runtime.js, payment)
+            continue
         if not due(payment, settings.reconcile_after, settings.reconcile_within, now_ts):
             continue
         try:

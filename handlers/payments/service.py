@@ -14,7 +14,7 @@ import secrets
 from events.envelope import caused_id, publish_event
 from handlers.payments import records
 from handlers.payments.lifecycle import Change, PaymentRefused, apply
-from infra.kv import RecordChanged
+from infra.kv import retry_on_change
 from infra.payment_agent import AgentPayment
 from infra.runtime import Runtime
 from schemas.applications import ApplicationState, PaymentState
@@ -36,7 +36,6 @@ AGENT_NEWS: dict[str, Change | None] = {
     "failed": "failed",
     "canceled": "canceled",
 }
-ATTEMPTS = 5  # rereads when another path changed the payment at the same moment
 
 
 def new_payment_id() -> str:
@@ -100,7 +99,8 @@ async def learn(
 ) -> PaymentState | None:
     """Apply what the agent says about a payment; None when we have no such payment."""
     change = AGENT_NEWS[news.status]
-    for _ in range(ATTEMPTS):
+
+    async def apply_news() -> PaymentState | None:
         found = await records.load_payment(runtime.js, payment_id)
         if found is None:
             return None
@@ -126,12 +126,10 @@ async def learn(
             }
         )
         await publish_event(runtime.broker, _event_for(updated, change, actor))
-        try:
-            await records.save_payment(runtime.js, updated, revision)
-        except RecordChanged:
-            continue
+        await records.save_payment(runtime.js, updated, revision)
         return updated
-    raise RecordChanged(payment_id)
+
+    return await retry_on_change(payment_id, apply_news)
 
 
 async def refresh(runtime: Runtime, payment: PaymentState) -> PaymentState:
@@ -146,7 +144,8 @@ async def refund(
     runtime: Runtime, payment_id: str, amount: int, key: str | None, actor: str
 ) -> PaymentState:
     """Refund `amount` yen; the same key twice refunds once. Raises PaymentRefused."""
-    for _ in range(ATTEMPTS):
+
+    async def refund_once() -> PaymentState:
         found = await records.load_payment(runtime.js, payment_id)
         if found is None:
             raise LookupError(payment_id)
@@ -181,12 +180,10 @@ async def refund(
                 "updated_at": utc_now(),
             }
         )
-        try:
-            await records.save_payment(runtime.js, updated, revision)
-        except RecordChanged:
-            continue
+        await records.save_payment(runtime.js, updated, revision)
         return updated
-    raise RecordChanged(payment_id)
+
+    return await retry_on_change(payment_id, refund_once)
 
 
 async def cancel(runtime: Runtime, payment_id: str, actor: str) -> PaymentState:

@@ -11,6 +11,7 @@ import click
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.errors import KeyNotFoundError, NotFoundError
 
 from events.catalog import ACCESS, BUCKETS, PERSONAL_DATA_KINDS, STREAMS, retention_seconds
 from handlers.audit.chain import verify
@@ -75,7 +76,10 @@ async def _key_facts(js: JetStreamContext, ring: KeyRing) -> list[KeyFact]:
     for bucket in {kind.key_bucket.name for kind in PERSONAL_DATA_KINDS.values()}:
         kv = await js.key_value(bucket)
         for key in await keys_matching(kv, ">"):
-            entry = await kv.get(key)
+            try:
+                entry = await kv.get(key)
+            except (KeyNotFoundError, NotFoundError):
+                continue  # deleted since (or a deletion marker not yet expired)
             if entry.value:
                 wrapped_by[kek_of(entry.value)] += 1
     facts = []

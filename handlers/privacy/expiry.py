@@ -15,7 +15,7 @@ from nats.js.errors import KeyNotFoundError, NotFoundError
 
 from events.catalog import DOCUMENT_INDEX, KEYS_OCR
 from handlers.ocr.records import RESULT_KIND
-from infra.kv import keys_matching
+from infra.kv import get_record, keys_matching
 from infra.pi_store import PersonalDataStore
 from infra.runtime import Runtime
 from schemas.ocr import DocumentStatus
@@ -51,8 +51,8 @@ async def sweep_orphans(js: JetStreamContext, store: PersonalDataStore) -> int:
                 continue
         except (KeyNotFoundError, NotFoundError):
             pass
-        entry = await index.get(key)
-        if not entry.value or DocumentStatus.model_validate_json(entry.value).status != "completed":
+        status = await get_record(index, key, DocumentStatus)
+        if status is None or status[0].status != "completed":
             continue  # queued, or refused before anything was stored: no scan to outlive
         forgotten += bool(await forget_document(js, store, document_id))
     return forgotten

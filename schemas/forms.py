@@ -7,8 +7,30 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 FieldKind = Literal["text", "katakana", "digits", "integer", "date", "checkbox"]
+# Templates add `choice` (printed options, one or more marked by hand); procedures do not.
+FormFieldKind = FieldKind | Literal["choice"]
+CELL_KINDS = frozenset({"digits", "integer", "katakana", "date"})
+MAX_CELLS = 40
 TEMPLATE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 FIELD_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+
+
+Box = tuple[float, float, float, float]  # x, y, width, height in mm from the top-left corner
+
+
+def _check_box(box: Box, what: str) -> None:
+    x, y, width, height = box
+    if x < 0 or y < 0 or width <= 0 or height <= 0:
+        raise ValueError(f"{what}: box_mm needs x, y >= 0 and width, height > 0")
+
+
+class ChoiceOption(BaseModel):
+    """One printed option of a `choice` field and the area a resident circles or ticks."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    value: str = Field(min_length=1, max_length=100)
+    box_mm: Box
 
 
 class FormField(BaseModel):
@@ -16,16 +38,35 @@ class FormField(BaseModel):
 
     name: str = Field(pattern=FIELD_NAME_PATTERN)
     label: str = Field(min_length=1, max_length=100)
-    kind: FieldKind
+    kind: FormFieldKind
     page: int = Field(default=1, ge=1, le=100)
-    box_mm: tuple[float, float, float, float]  # x, y, width, height from the top-left corner
+    box_mm: Box
+    hand: bool = False  # written by hand
+    cells: int | None = Field(default=None, ge=1, le=MAX_CELLS)  # a comb: one character a cell
+    options: tuple[ChoiceOption, ...] = ()
+    multiple: bool = False  # a choice that may have several options marked
 
     @model_validator(mode="after")
-    def _positive_box(self) -> FormField:
-        x, y, width, height = self.box_mm
-        if x < 0 or y < 0 or width <= 0 or height <= 0:
-            raise ValueError(f"field {self.name!r}: box_mm needs x, y >= 0 and width, height > 0")
+    def _consistent(self) -> FormField:
+        _check_box(self.box_mm, f"field {self.name!r}")
+        if self.cells is not None and self.kind not in CELL_KINDS:
+            raise ValueError(f"field {self.name!r}: cells is for {sorted(CELL_KINDS)} fields")
+        if self.kind == "choice":
+            if len(self.options) < 2:
+                raise ValueError(f"field {self.name!r}: a choice needs at least two options")
+            values = [option.value for option in self.options]
+            if len(set(values)) != len(values):
+                raise ValueError(f"field {self.name!r}: option values must differ")
+            for option in self.options:
+                _check_box(option.box_mm, f"field {self.name!r} option {option.value!r}")
+        elif self.options or self.multiple:
+            raise ValueError(f"field {self.name!r}: options and multiple are for choice fields")
         return self
+
+    @property
+    def boxes(self) -> tuple[Box, ...]:
+        """Every area this field occupies on its page."""
+        return (self.box_mm, *(option.box_mm for option in self.options))
 
 
 class FormTemplate(BaseModel):
@@ -44,9 +85,9 @@ class FormTemplate(BaseModel):
             if field.name in names:
                 raise ValueError(f"field name {field.name!r} is used twice")
             names.add(field.name)
-            x, y, width, height = field.box_mm
-            if x + width > page_width or y + height > page_height:
-                raise ValueError(f"field {field.name!r}: box_mm lies outside the page")
+            for x, y, width, height in field.boxes:
+                if x + width > page_width or y + height > page_height:
+                    raise ValueError(f"field {field.name!r}: box_mm lies outside the page")
         return self
 
     @property

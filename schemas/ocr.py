@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas.events import ORG_PATTERN, RECORD_ID_PATTERN, utc_now
 
 DocumentStatusName = Literal["queued", "completed", "rejected", "failed"]
-FieldValueType = str | int | bool | None
+FieldValueType = str | int | bool | list[str] | None  # a list: a choice with `multiple`
 # Why a field needs review, for staff to know what to look at (contract: `review_reason`).
 ReviewReason = Literal[
     "ink_unread",  # ink in the box, but nothing (or nothing of this kind) could be read
@@ -21,6 +21,8 @@ ReviewReason = Literal[
     "not_aligned",  # the scan could not be aligned to the template's boxes
     "page_missing",  # the template's page is not in the scan
     "handwritten_text",  # handwritten free text is never guessed
+    "no_mark",  # a choice with no option marked
+    "several_marks",  # several options marked where one is expected
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from handlers.ocr.normalise import normalise
-from schemas.forms import FormTemplate
+from schemas.forms import FormField, FormTemplate
 from schemas.ocr import FieldValueType
 
 
@@ -20,14 +20,17 @@ def checked_corrections(
     template: FormTemplate, corrections: dict[str, object], today: date
 ) -> dict[str, FieldValueType]:
     """The corrections as stored values; a bad one raises CorrectionError naming the field."""
-    kinds = {field.name: field.kind for field in template.fields}
+    specs = {field.name: field for field in template.fields}
     checked: dict[str, FieldValueType] = {}
     for name, value in corrections.items():
-        kind = kinds.get(name)
-        if kind is None:
+        spec = specs.get(name)
+        if spec is None:
             raise CorrectionError(name, "unknown_field")
+        kind = spec.kind
         if value is None:
             checked[name] = None
+        elif kind == "choice":
+            checked[name] = _choice(spec, value)
         elif kind == "checkbox":
             if not isinstance(value, bool):
                 raise CorrectionError(name, "expected_true_or_false")
@@ -42,3 +45,15 @@ def checked_corrections(
         else:
             raise CorrectionError(name, "expected_text")
     return checked
+
+
+def _choice(spec: FormField, value: object) -> FieldValueType:
+    """One of the printed options (a list of them where several may be marked)."""
+    allowed = [option.value for option in spec.options]
+    if spec.multiple and isinstance(value, list):
+        if not all(isinstance(v, str) and v in allowed for v in value):
+            raise CorrectionError(spec.name, "unknown_option")
+        return [v for v in allowed if v in value]
+    if not isinstance(value, str) or value not in allowed:
+        raise CorrectionError(spec.name, "unknown_option")
+    return [value] if spec.multiple else value

@@ -43,6 +43,8 @@ def _cell(value: object) -> object:
         return ""
     if isinstance(value, bool):
         return "レ" if value else ""
+    if isinstance(value, list):  # the options marked on a choice with `multiple`
+        return "、".join(str(v) for v in value)
     return value
 
 

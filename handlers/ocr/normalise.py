@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from schemas.forms import FieldKind
+from schemas.forms import FieldKind, FormFieldKind
 
 
 @dataclass(frozen=True)
@@ -205,7 +205,7 @@ def _date(raw: str, today: date) -> Normalised:
     return Normalised(parsed.isoformat() if parsed else None, problem is None, problem)
 
 
-def normalise(kind: FieldKind, raw: str, *, today: date) -> Normalised:
+def normalise(kind: FormFieldKind, raw: str, *, today: date) -> Normalised:
     """The normalised value of one field; checkboxes go through `checkbox_from_ink` instead."""
     parsers: dict[str, Callable[[str], Normalised]] = {
         "text": _text,

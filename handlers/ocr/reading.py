@@ -9,22 +9,24 @@ from __future__ import annotations
 
 from datetime import date
 
+from handlers.ocr.hand import hand_value, is_hand_field
 from handlers.ocr.normalise import char_whitelist, checkbox_from_ink, normalise
 from infra.ocr.worker import FieldBox, FieldReading, PageReading, PageTask
-from schemas.forms import FieldKind, FormField, FormTemplate
+from schemas.forms import FormField, FormFieldKind, FormTemplate
 from schemas.ocr import DocumentResult, FieldValue, FieldValueType, PageText, ReviewReason
 
 # Below this Tesseract confidence a value goes to staff review even when it parses.
 # Calibrated on the generated corpus by `make bench` (wrong-but-unflagged rate).
 REVIEW_CONFIDENCE = 80.0
 UNSURE_MARK_CONFIDENCE = 50.0
-_EMPTY_VALUE: dict[FieldKind, str | None] = {
+_EMPTY_VALUE: dict[FormFieldKind, str | None] = {
     "text": "",
     "katakana": "",
     "digits": "",
     "integer": None,
     "date": None,
     "checkbox": None,
+    "choice": None,
 }
 
 
@@ -36,7 +38,15 @@ def plan_pages(path: str, kind: str, pages: int, template: FormTemplate | None) 
             ()
             if template is None
             else tuple(
-                FieldBox(f.name, f.kind, f.box_mm, char_whitelist(f.kind))
+                FieldBox(
+                    f.name,
+                    f.kind,
+                    f.box_mm,
+                    char_whitelist(f.kind) if f.kind != "choice" else None,
+                    f.hand,
+                    f.cells or 0,
+                    tuple(option.box_mm for option in f.options),
+                )
                 for f in template.fields
                 if f.page == index + 1
             )
@@ -57,6 +67,8 @@ def field_value(
 ) -> FieldValue:
     if reading is None:  # the page this field is on is missing from the scan
         return _review(None, 0.0, "page_missing")
+    if is_hand_field(spec):
+        return hand_value(spec, reading, aligned, today, _EMPTY_VALUE.get(spec.kind))
     if spec.kind == "checkbox":
         mark = checkbox_from_ink(reading.ink_ratio)
         if not mark.trusted:

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageFilter
 
-from infra.ocr import imaging, ink
+from infra.ocr import handread, imaging, ink
+from infra.ocr.marks import Mark
 from infra.ocr.text import clean_page_text
 
 DPI = 300
@@ -49,6 +50,9 @@ class FieldBox:
     kind: str
     box_mm: tuple[float, float, float, float]
     whitelist: str | None = None
+    hand: bool = False
+    cells: int = 0  # a comb of this many cells, read one character a cell by the hand model
+    options: tuple[tuple[float, float, float, float], ...] = ()  # a choice's option areas
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,8 @@ class FieldReading:
     confidence: float
     ink_ratio: float
     blank: bool = False  # no ink in the box (measured by `ink.measure`): nothing was written
+    cells: tuple[handread.CellGuess, ...] = ()  # a comb: one guess per cell
+    marks: tuple[Mark, ...] = ()  # hand marks: one per choice option, or the checkbox's
 
 
 @dataclass(frozen=True)
@@ -295,7 +301,13 @@ def _box_px(box_mm: tuple[float, ...], dx: int, dy: int, inset_mm: float) -> tup
 def _field_crop(image: Image.Image, box: FieldBox, dx: int, dy: int, skew: float) -> Any:
     """The box interior as cut from the page, straightened, border and specks not yet removed."""
     inset = CHECKBOX_INSET_MM if box.kind == "checkbox" else BORDER_INSET_MM
-    region = _box_px(box.box_mm, dx, dy, inset)
+    return _crop_mm(image, box.box_mm, inset, dx, dy, skew)
+
+
+def _crop_mm(
+    image: Image.Image, box_mm: tuple[float, ...], inset: float, dx: int, dy: int, skew: float
+) -> imaging.Gray:
+    region = _box_px(box_mm, dx, dy, inset)
     return np.asarray(imaging.deskewed_crop(image, region, skew))  # type: ignore[arg-type]
 
 
@@ -309,6 +321,28 @@ def _one_glyph(measured: ink.Ink) -> bool:
         return False
     _, _, width, height = measured.bbox
     return width <= ONE_GLYPH_ASPECT * height
+
+
+def _read_hand(
+    image: Image.Image, box: FieldBox, dx: int, dy: int, skew: float, threshold: int
+) -> FieldReading:
+    """A handwritten field, a comb or a choice: evidence from ink and the hand model."""
+
+    def crop(box_mm: tuple[float, float, float, float], inset: float) -> imaging.Gray:
+        return _crop_mm(image, box_mm, inset, dx, dy, skew)
+
+    if box.kind == "choice":
+        found = handread.option_marks(box.options, crop, PX_PER_MM, threshold)
+        return FieldReading(box.name, "", 100.0, 0.0, marks=found)
+    if box.kind == "checkbox":
+        mark = handread.checkbox_mark(box.box_mm, crop, PX_PER_MM, threshold)
+        return FieldReading(box.name, "", 100.0, 0.0, marks=(mark,))
+    if box.cells:
+        guesses = handread.read_cells(box.box_mm, box.cells, box.kind, crop, threshold)
+        blank = not any(guess.ink for guess in guesses)
+        return FieldReading(box.name, "", 100.0, 0.0, blank=blank, cells=guesses)
+    measured = ink.measure(crop(box.box_mm, BORDER_INSET_MM), DPI, threshold)
+    return FieldReading(box.name, "", 100.0, measured.ratio, blank=not measured.written)
 
 
 def _scaled(patch: Image.Image, scale: float) -> Image.Image:
@@ -379,6 +413,9 @@ def _read_fields(
     threshold = ink.page_ink_threshold(np.asarray(small_deskewed))
     readings = []
     for box in task.fields:
+        if box.hand or box.cells or box.kind == "choice":
+            readings.append(_read_hand(image, box, dx, dy, skew, threshold))
+            continue
         raw_crop = _field_crop(image, box, dx, dy, skew)
         crop = _cleaned(raw_crop)
         ratio = imaging.ink_ratio(crop)

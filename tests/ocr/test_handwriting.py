@@ -1,0 +1,203 @@
+"""Handwritten forms through the real pipeline: combs read by the shipped character model,
+circled options and ticks by ink, free handwriting sent to staff.
+
+Pages come from `handforms` (the example template `tegaki-v1`, held-out MNIST digits committed
+under data/, marks drawn by hand-like strokes), read by the real worker code in one thread.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import AsyncIterator
+from datetime import date
+from functools import cache
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from handlers.ocr.corrections import CorrectionError, checked_corrections
+from handlers.ocr.hand import comb_text
+from handlers.ocr.intake import Limits
+from handlers.ocr.pipeline import read_scan
+from infra.ocr.engine import OcrEngine
+from infra.ocr.handread import CellGuess
+from infra.ocr.pool import serial_pool
+from schemas.forms import FormTemplate
+from schemas.ocr import DocumentResult, FieldValue
+from tests.ocr import handforms
+
+TODAY = date(2026, 11, 1)
+
+
+@pytest.fixture(scope="module")
+async def engine() -> AsyncIterator[OcrEngine]:
+    ocr = OcrEngine(serial_pool())
+    yield ocr
+    ocr.close()
+
+
+@cache
+def template() -> FormTemplate:
+    return handforms.load_template()
+
+
+def writer() -> handforms.CellWriter:
+    return handforms.mnist_writer(*handforms.mnist_sample())
+
+
+async def read(
+    engine: OcrEngine, texts: dict[str, str], marks: dict[str, str], seed: int
+) -> dict[str, FieldValue]:
+    page = handforms.fill(template(), texts, marks, writer(), seed)
+    buffer = io.BytesIO()
+    page.save(buffer, "PNG", dpi=(300, 300))
+    result, refusal = await read_scan(
+        engine, "hand-doc", buffer.getvalue(), template(), Limits(), TODAY
+    )
+    assert refusal is None and result.status == "completed"
+    return result.fields
+
+
+async def test_a_blank_form_reads_blank_and_asks_for_the_choices(engine: OcrEngine) -> None:
+    fields = await read(engine, {}, {}, seed=1)
+    assert set(fields) == {f.name for f in template().fields}  # every field was read
+    assert fields["postal_code"] == FieldValue(value="", confidence=100.0, needs_review=False)
+    assert fields["copies"].value is None and not fields["copies"].needs_review
+    assert fields["agree"].value is False and not fields["agree"].needs_review
+    assert fields["name"].value == "" and not fields["name"].needs_review
+    assert (fields["applicant"].value, fields["applicant"].review_reason) == (None, "no_mark")
+    assert fields["applicant"].needs_review
+
+
+async def test_a_circled_option_a_cross_and_a_tick_are_read(engine: OcrEngine) -> None:
+    marks = {
+        "applicant/代理人": "circle",
+        "certificates/住民票": "circle",
+        "certificates/戸籍謄本": "cross",
+        "agree": "tick",
+    }
+    fields = await read(engine, {}, marks, seed=2)
+    assert fields["applicant"].value == "代理人" and not fields["applicant"].needs_review
+    assert fields["certificates"].value == ["住民票", "戸籍謄本"]
+    assert not fields["certificates"].needs_review
+    assert fields["agree"].value is True and not fields["agree"].needs_review
+
+
+async def test_two_options_circled_without_multiple_go_to_staff(engine: OcrEngine) -> None:
+    marks = {"applicant/本人": "circle", "applicant/代理人": "circle"}
+    fields = await read(engine, {}, marks, seed=3)
+    assert fields["applicant"].value is None
+    assert fields["applicant"].needs_review
+    assert fields["applicant"].review_reason == "several_marks"
+
+
+async def test_a_stray_dot_and_a_grazing_line_are_not_marks(engine: OcrEngine) -> None:
+    marks = {
+        "applicant/本人": "circle",
+        "applicant/代理人": "dot",
+        "certificates/印鑑登録証明書": "graze",
+        "certificates/住民票": "circle",
+        "agree": "graze",
+    }
+    fields = await read(engine, {}, marks, seed=4)
+    assert fields["applicant"].value == "本人" and not fields["applicant"].needs_review
+    assert fields["certificates"].value == ["住民票"]
+    assert fields["agree"].value is False and not fields["agree"].needs_review
+
+
+async def test_handwritten_free_text_is_never_guessed(engine: OcrEngine) -> None:
+    fields = await read(engine, {"name": "x"}, {}, seed=5)
+    assert fields["name"] == FieldValue(
+        value=None, confidence=0.0, needs_review=True, review_reason="handwritten_text"
+    )
+    shown = DocumentResult(document_id="d1", status="completed", fields=fields).public()
+    assert shown["fields"]["name"]["review_reason"] == "handwritten_text"  # type: ignore[index]
+    assert "review_reason" not in shown["fields"]["agree"]  # type: ignore[index]
+
+
+def _template(field: dict[str, Any]) -> FormTemplate:
+    return FormTemplate.model_validate({"id": "t", "name": "t", "fields": [field]})
+
+
+CHOICE = {
+    "name": "who",
+    "label": "申請者",
+    "kind": "choice",
+    "box_mm": [10, 10, 80, 16],
+    "options": [
+        {"value": "本人", "box_mm": [12, 12, 28, 12]},
+        {"value": "代理人", "box_mm": [45, 12, 30, 12]},
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ({**CHOICE, "options": CHOICE["options"][:1]}, "at least two options"),
+        ({**CHOICE, "options": [CHOICE["options"][0]] * 2}, "option values must differ"),
+        (
+            {
+                **CHOICE,
+                "options": [*CHOICE["options"], {"value": "他", "box_mm": [200, 12, 30, 8]}],
+            },
+            "outside the page",
+        ),
+        (
+            {
+                **CHOICE,
+                "options": [{"value": "本人", "box_mm": [1, 1, 0, 5]}, CHOICE["options"][1]],
+            },
+            "width, height > 0",
+        ),
+        ({"name": "n", "label": "n", "kind": "text", "cells": 5, "box_mm": [1, 1, 50, 8]}, "cells"),
+        (
+            {"name": "n", "label": "n", "kind": "text", "multiple": True, "box_mm": [1, 1, 5, 5]},
+            "for choice fields",
+        ),
+        (
+            {"name": "n", "label": "n", "kind": "digits", "cells": 0, "box_mm": [1, 1, 5, 5]},
+            "greater than or equal to 1",
+        ),
+    ],
+)
+def test_bad_hand_keys_are_refused_naming_the_problem(field: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        _template(field)
+
+
+def test_the_example_template_describes_every_new_key() -> None:
+    raw = json.loads((handforms.EXAMPLES / "tegaki-v1.json").read_text("utf-8"))
+    keys = {key for field in raw["fields"] for key in field}
+    assert {"hand", "cells", "options", "multiple"} <= keys
+    assert template().fields[1].cells == 10
+
+
+@pytest.mark.parametrize(
+    ("kind", "cells", "text"),
+    [
+        ("katakana", "ヤマ ダ", "ヤマ ダ"),  # one empty cell between letters is a space
+        ("katakana", "ヤマ  ダ", "ヤマダ"),  # two are not
+        ("katakana", " ヤマ ", "ヤマ"),
+        ("integer", "  5", "5"),  # right-aligned
+        ("digits", "12 34", "1234"),
+    ],
+)
+def test_comb_text_skips_empty_cells(kind: str, cells: str, text: str) -> None:
+    guesses = tuple(CellGuess(ink=c != " ", first=c.strip()) for c in cells)
+    assert comb_text(kind, guesses) == text
+
+
+def test_a_choice_correction_must_be_a_printed_option() -> None:
+    single = _template(CHOICE)
+    assert checked_corrections(single, {"who": "代理人"}, TODAY) == {"who": "代理人"}
+    with pytest.raises(CorrectionError, match="unknown_option"):
+        checked_corrections(single, {"who": "家族"}, TODAY)
+    several = _template({**CHOICE, "multiple": True})
+    assert checked_corrections(several, {"who": ["代理人", "本人"]}, TODAY) == {
+        "who": ["本人", "代理人"]
+    }
+    with pytest.raises(CorrectionError, match="unknown_option"):
+        checked_corrections(several, {"who": ["本人", 3]}, TODAY)

@@ -91,6 +91,8 @@ class DocumentStatus(BaseModel):
     fields_needing_review: int = 0
     mean_confidence: float = 0.0
     verified: bool = False
+    verified_by: str | None = None  # the staff login that last saved corrections
+    verified_at: datetime | None = None
     reason_code: str | None = None
     reason: str | None = None
     scanned_at: datetime = Field(default_factory=utc_now)

@@ -91,37 +91,85 @@ async def _readable(request: Request) -> tuple[Session, DocumentStatus]:
     return session, status
 
 
-def crop_style(field_box: tuple[float, float, float, float], page_mm: tuple[float, float]) -> str:
-    """CSS showing one field's box (with a 2 mm margin) out of the page image (pure)."""
+# Crops are drawn at 150 px per inch of paper (1.5 times real size on a 96 dpi screen) from
+# page images rendered at 200 dpi, so a field's characters are as legible as on the paper.
+CROP_PX_PER_MM = 150 / 25.4
+PREVIEW_DPI = 200
+CROP_MARGIN_MM = 2.0
+# Why a field was flagged (`review_reason` in a result), as staff read it.
+REVIEW_REASONS = {
+    "ink_unread": "記入がありますが読み取れませんでした。画像を見て入力してください。",
+    "implausible": "ありえない値として読み取りました（日付・桁数など）。画像と照らしてください。",
+    "confusable": "見分けにくい文字があります（0 と O、1 と l など）。",
+    "low_confidence": "読み取りの確からしさが低い項目です。",
+    "handwritten_text": "手書きの文章は自動では読み取りません。画像を見て入力してください。",
+}
+NOT_READ = "読み取り結果がありません。画像を見て入力してください。"
+TO_CHECK = "確認が必要です。"
+
+
+def crop_region(
+    box_mm: tuple[float, float, float, float], page_mm: tuple[float, float]
+) -> tuple[float, float, float, float]:
+    """The part of the page a field's crop shows: its box with a margin, inside the page (pure)."""
     page_w, page_h = page_mm
-    left, top = max(field_box[0] - 2, 0), max(field_box[1] - 2, 0)
-    right = min(field_box[0] + field_box[2] + 2, page_w)
-    bottom = min(field_box[1] + field_box[3] + 2, page_h)
-    x, y, w, h = left, top, right - left, bottom - top
-    pos_x = 0.0 if page_w == w else x / (page_w - w) * 100
-    pos_y = 0.0 if page_h == h else y / (page_h - h) * 100
-    return (
-        f"aspect-ratio: {w:.2f} / {h:.2f}; background-size: {page_w / w * 100:.2f}% auto;"
-        f" background-position: {pos_x:.2f}% {pos_y:.2f}%"
-    )
+    left, top = max(box_mm[0] - CROP_MARGIN_MM, 0), max(box_mm[1] - CROP_MARGIN_MM, 0)
+    right = min(box_mm[0] + box_mm[2] + CROP_MARGIN_MM, page_w)
+    bottom = min(box_mm[1] + box_mm[3] + CROP_MARGIN_MM, page_h)
+    return (left, top, right - left, bottom - top)
+
+
+def outline_percent(
+    box_mm: tuple[float, float, float, float], page_mm: tuple[float, float]
+) -> tuple[float, float, float, float]:
+    """The field's box on the page image, in percent of the page (pure)."""
+    page_w, page_h = page_mm
+    x, y, w, h = box_mm
+    return (x / page_w * 100, y / page_h * 100, w / page_w * 100, h / page_h * 100)
+
+
+def reason_text(needs_review: bool, read: bool, code: str | None) -> str | None:
+    """Why staff should look at a field, in Japanese; None when nothing is doubtful (pure)."""
+    if not needs_review:
+        return None
+    if not read:
+        return NOT_READ
+    return REVIEW_REASONS.get(code or "", TO_CHECK)
+
+
+def _numbers(values: tuple[float, ...]) -> str:
+    return " ".join(f"{v:.2f}" for v in values)
 
 
 def field_rows(template: FormTemplate, result: DocumentResult) -> list[dict[str, object]]:
-    """Each field as the verification screen shows it: staff corrections over readings (pure)."""
+    """Each field as the verification screen shows it, flagged ones first (the data-entry
+    order, kept by the page's DOM order): staff corrections over readings (pure)."""
     rows: list[dict[str, object]] = []
     for field in template.fields:
         read = result.fields.get(field.name)
         verified = field.name in result.verified
+        needs_review = not verified and (read is None or read.needs_review)
+        # `review_reason` and `hand` are additive: results and templates may not carry them.
+        code = getattr(read, "review_reason", None)
         rows.append(
             {
                 "field": field,
                 "value": result.verified[field.name] if verified else (read and read.value),
                 "confidence": 100.0 if verified else (read.confidence if read else 0.0),
-                "needs_review": not verified and (read is None or read.needs_review),
-                "crop": crop_style(field.box_mm, template.page_size_mm),
+                "needs_review": needs_review,
+                "reason": reason_text(needs_review, read is not None, code),
+                "hand": bool(getattr(field, "hand", False)),
+                "crop": _numbers(crop_region(field.box_mm, template.page_size_mm)),
+                "outline": _numbers(outline_percent(field.box_mm, template.page_size_mm)),
             }
         )
-    return rows
+    return sorted(rows, key=lambda row: not row["needs_review"])
+
+
+def preview_width(template: FormTemplate | None) -> int:
+    """Page images PREVIEW_DPI across the form's width (A4 when there is no template)."""
+    page_w = template.page_size_mm[0] if template else 210.0
+    return max(800, min(4000, round(page_w / 25.4 * PREVIEW_DPI)))
 
 
 @page
@@ -144,19 +192,19 @@ async def verify(request: Request) -> Response:
     template: FormTemplate | None = None
     if status.template_id:
         template = await records.load_template(runtime.js, who.org, status.template_id)
-    shown = result.public()
     fields = field_rows(template, result) if template else []
-    flagged = [f for f in fields if f["needs_review"]]
     return render(
         request,
         "document.html",
         session,
         status=status,
-        result=shown,
-        fields=fields,
-        flagged=flagged,
+        result=result.public(),
+        flagged=[f for f in fields if f["needs_review"]],
+        others=[f for f in fields if not f["needs_review"]],
         template=template,
         labels=STATUS_LABELS,
+        px_per_mm=CROP_PX_PER_MM,
+        notice="保存しました。" if request.query_params.get("saved") == "1" else "",
     )
 
 
@@ -172,5 +220,8 @@ async def page_image(request: Request) -> Response:
     number = int(request.path_params["number"])
     if isinstance(kind, Rejection) or not 1 <= number <= max(status.pages, 1):
         return Response(status_code=404, headers={"Cache-Control": "no-store"})
-    png = await runtime.ocr.preview(scan, kind, number - 1)
+    template = None
+    if status.template_id:
+        template = await records.load_template(runtime.js, status.org, status.template_id)
+    png = await runtime.ocr.preview(scan, kind, number - 1, preview_width(template))
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})

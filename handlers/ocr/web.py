@@ -25,7 +25,7 @@ from handlers.ocr.pipeline import limits_from
 from handlers.ocr.submit import submit_scan
 from infra.web import ApiError
 from schemas.accounts import Principal
-from schemas.events import DataExported, OcrVerified, PersonalDataRead
+from schemas.events import DataExported, OcrVerified, PersonalDataRead, utc_now
 from schemas.ocr import DocumentResult, DocumentStatus
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -121,7 +121,12 @@ async def correct_fields(request: Request) -> Response:
         raise ApiError(400, "invalid_value", {"field": exc.field, "problem": exc.problem}) from None
     corrected = result.model_copy(update={"verified": {**result.verified, **checked}})
     await records.save_result(runtime.pi_store, corrected)
-    await records.put_status(runtime.js, status.model_copy(update={"verified": True}))
+    await records.put_status(
+        runtime.js,
+        status.model_copy(
+            update={"verified": True, "verified_by": who.login, "verified_at": utc_now()}
+        ),
+    )
     await publish_event(
         runtime.broker,
         OcrVerified(

@@ -1,5 +1,6 @@
 """Staff work on scanned documents in a real browser: the list updates live while a scan is
-read, flagged fields are corrected with the keyboard alone, the CSV downloads for Excel."""
+read, flagged fields are corrected with the keyboard alone (Enter, Shift+Enter, Ctrl+S) beside
+crops legible at the fields' real size, the CSV downloads for Excel."""
 
 from __future__ import annotations
 
@@ -76,6 +77,31 @@ async def test_the_list_updates_live_while_a_scan_is_read(
     await expect(row).to_contain_text("令和")  # the time in 和暦
 
 
+async def crops_are_legible(page: Page) -> None:
+    """Every crop is drawn at 150 px per inch of paper or more (wrapped rows, never shrunk),
+    from a source as fine, and each input shows its whole value."""
+    await expect(page.locator("canvas.crop[data-rows]")).to_have_count(
+        await page.locator("canvas.crop").count()
+    )
+    sizes = await page.locator("canvas.crop").evaluate_all(
+        """els => els.map(c => {
+            const [x, y, w, h] = c.dataset.crop.split(" ").map(Number);
+            const rows = Number(c.dataset.rows);
+            return {w, h, rows, shown: c.getBoundingClientRect().width, pixels: c.width};
+        })"""
+    )
+    assert sizes
+    for size in sizes:
+        per_row_mm = (size["w"] + 3 * (size["rows"] - 1)) / size["rows"]
+        assert size["shown"] >= per_row_mm / 25.4 * 150 - 1, size
+        assert size["pixels"] >= per_row_mm / 25.4 * 150 - 1, size
+    assert any(size["rows"] == 1 for size in sizes)
+    clipped = await page.locator(".field input:not([type=checkbox])").evaluate_all(
+        "els => els.filter(e => e.scrollWidth > e.clientWidth).map(e => e.name)"
+    )
+    assert clipped == []
+
+
 async def downloaded(download: Download) -> bytes:
     return await asyncio.to_thread(Path(await download.path()).read_bytes)
 
@@ -122,21 +148,37 @@ async def test_flagged_fields_are_corrected_by_keyboard_and_the_csv_downloads(
     await page.goto(f"/staff/documents/{document_id}")
     await expect(page.locator("img.page-image")).to_have_count(1)
     assert await page.locator("img.page-image").evaluate(
-        "img => img.complete && img.naturalWidth > 0"
+        "img => img.complete && img.naturalWidth >= 210 / 25.4 * 150"  # a 150 dpi source at least
     )
-    await expect(page.locator("tr.flagged")).to_have_count(2)
+    await expect(page.locator(".field.flagged")).to_have_count(2)
+    assert (
+        await page.locator("[tabindex]").evaluate_all(
+            "els => els.filter(e => e.tabIndex > 0).length"
+        )
+        == 0
+    )
+    await crops_are_legible(page)
     first = page.locator(f'input[name="{flagged[0]}"]')
+    second = page.locator(f'input[name="{flagged[1]}"]')
     await expect(first).to_be_focused()
+    await expect(page.locator(".field-outline")).to_be_visible()  # the box on the page image
     await page.keyboard.press("Control+A")
     await page.keyboard.type("ヤマダ")
     await page.keyboard.press("Enter")
-    await expect(page.locator(f'input[name="{flagged[1]}"]')).to_be_focused()
+    await expect(second).to_be_focused()
+    await page.keyboard.press("Shift+Enter")
+    await expect(first).to_be_focused()
+    await page.keyboard.press("Enter")
     await page.keyboard.press("Control+A")
     await page.keyboard.type("03-1234-5678")
     await page.keyboard.press("Enter")
     await expect(page.locator("#save-fields")).to_be_focused()
-    await page.keyboard.press("Enter")
+    await page.keyboard.press("Shift+Enter")
+    await expect(second).to_be_focused()
+    await page.keyboard.press("Control+S")
     await expect(page.locator("#notice")).to_contain_text("保存しました")
+    await expect(page.locator("#verified-by")).to_contain_text(CLERK)
+    await expect(page.locator("#verified-by")).to_contain_text("令和")
 
     shown = (await api.get(f"/api/documents/{document_id}")).json()["fields"]
     assert shown[flagged[0]]["value"] == "ヤマダ" and shown[flagged[1]]["value"] == "03-1234-5678"

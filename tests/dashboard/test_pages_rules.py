@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime
 
 import pytest
 
-from handlers.dashboard.documents import crop_style
+from handlers.dashboard.documents import (
+    CROP_PX_PER_MM,
+    crop_region,
+    outline_percent,
+    preview_width,
+    reason_text,
+)
 from handlers.dashboard.wareki import era_year, wareki_date, wareki_datetime
 
 
@@ -40,17 +45,38 @@ def test_dates_show_the_western_year_beside_and_times_are_japan_time() -> None:
     assert wareki_date(None) == "" and wareki_date("not a date") == ""
 
 
-def test_a_crop_shows_its_box_with_a_margin() -> None:
-    style = crop_style((50, 62, 90, 12), (210, 297))
-    numbers = [float(n) for n in re.findall(r"[\d.]+", style)]
-    ratio_w, ratio_h, size, pos_x, pos_y = numbers
-    assert (ratio_w, ratio_h) == (94.0, 16.0)  # 2 mm on each side
-    assert size == pytest.approx(210 / 94 * 100, abs=0.01)
-    assert pos_x == pytest.approx(48 / (210 - 94) * 100, abs=0.01)
-    assert pos_y == pytest.approx(60 / (297 - 16) * 100, abs=0.01)
-    # A box at the page's edge stays inside the page.
-    edge = crop_style((0, 0, 210, 10), (210, 297))
-    assert "aspect-ratio: 210.00 / 12.00" in edge and "0.00% 0.00%" in edge
+def test_a_crop_shows_its_box_with_a_margin_inside_the_page() -> None:
+    assert crop_region((50, 62, 90, 12), (210, 297)) == (48, 60, 94, 16)  # 2 mm each side
+    assert crop_region((0, 0, 210, 10), (210, 297)) == (0, 0, 210, 12)  # clamped at the edge
+    assert crop_region((200, 290, 10, 7), (210, 297)) == (198, 288, 12, 9)
+    assert outline_percent((21, 29.7, 105, 14.85), (210, 297)) == pytest.approx((10, 10, 50, 5))
+
+
+def test_page_images_are_fine_enough_for_crops_at_150_dpi() -> None:
+    assert pytest.approx(150) == CROP_PX_PER_MM * 25.4
+    assert preview_width(None) == 1654  # A4 at 200 dpi
+    assert preview_width(None) / (210 / 25.4) >= 150
+
+
+@pytest.mark.parametrize(
+    ("needs_review", "read", "code", "shown"),
+    [
+        (False, True, "low_confidence", None),
+        (True, False, None, "読み取り結果がありません"),
+        (True, True, None, "確認が必要です"),
+        (True, True, "ink_unread", "読み取れませんでした"),
+        (True, True, "implausible", "ありえない値"),
+        (True, True, "confusable", "見分けにくい文字"),
+        (True, True, "low_confidence", "確からしさが低い"),
+        (True, True, "handwritten_text", "手書きの文章"),
+        (True, True, "some_new_code", "確認が必要です"),
+    ],
+)
+def test_flagged_fields_say_why_in_japanese(
+    needs_review: bool, read: bool, code: str | None, shown: str | None
+) -> None:
+    text = reason_text(needs_review, read, code)
+    assert text == shown if shown is None else (text is not None and shown in text)
 
 
 def test_field_rows_show_corrections_over_readings_and_flag_what_is_unsure() -> None:
@@ -77,7 +103,10 @@ def test_field_rows_show_corrections_over_readings_and_flag_what_is_unsure() -> 
     assert rows["copies"]["value"] == 2 and rows["copies"]["confidence"] == 100.0
     assert not rows["copies"]["needs_review"]  # corrected by staff
     assert rows["address"]["needs_review"]  # not read at all
-    assert str(rows["name"]["crop"]).startswith("aspect-ratio")
+    assert rows["name"]["crop"] == "48.00 60.00 94.00 16.00"
+    # Flagged fields come first: the data-entry order is the page's DOM order.
+    ordered = [row["needs_review"] for row in field_rows(template, result)]
+    assert ordered == sorted(ordered, reverse=True) and ordered[0] and not ordered[-1]
 
 
 def test_attachment_rows_say_where_identity_documents_open() -> None:

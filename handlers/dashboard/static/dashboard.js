@@ -129,9 +129,141 @@ function setUpActions() {
   }
 }
 
+// The verification screen. Each field's crop is drawn from its page image at the field's
+// real size (data-px-per-mm CSS pixels per millimetre of paper); a crop wider than its column
+// wraps onto further rows (overlapping a little) instead of shrinking. The field being
+// entered is outlined on the page image. Keys: Enter next, Shift+Enter previous, Ctrl+S save;
+// the order is the DOM order (flagged fields first), never a positive tabindex.
+function setUpVerification() {
+  const form = document.getElementById("fields");
+  if (!form) return;
+  const [pageW, pageH] = form.dataset.pageMm.split(" ").map(Number);
+  const pxPerMm = Number(form.dataset.pxPerMm);
+  const save = document.getElementById("save-fields");
+  const inputs = [...form.querySelectorAll(".field input")];
+  const stops = [...form.querySelectorAll(".field input, #save-fields")]; // document order
+  const OVERLAP_MM = 3, GAP_PX = 6;
+
+  function drawCrop(canvas, image) {
+    const [x, y, w, h] = canvas.dataset.crop.split(" ").map(Number);
+    const frame = canvas.parentElement;
+    const fullWidth = w * pxPerMm;
+    const room = Math.max(frame.clientWidth, 200);
+    const rows = Math.max(1, Math.ceil((fullWidth - OVERLAP_MM * pxPerMm) / (room - OVERLAP_MM * pxPerMm)));
+    const segmentMm = rows === 1 ? w : (w + OVERLAP_MM * (rows - 1)) / rows;
+    const scale = image.naturalWidth / pageW; // image pixels per mm
+    const cssW = segmentMm * pxPerMm, cssH = h * pxPerMm;
+    canvas.width = Math.round(segmentMm * scale);
+    canvas.height = Math.round((h * rows) * scale + GAP_PX * (rows - 1) * scale / pxPerMm);
+    canvas.style.width = `${cssW}px`;
+    canvas.style.height = `${cssH * rows + GAP_PX * (rows - 1)}px`;
+    canvas.dataset.rows = String(rows);
+    const context = canvas.getContext("2d");
+    context.fillStyle = "#fff";
+    context.fillRect(0, 0, canvas.width, canvas.height);
+    for (let row = 0; row < rows; row++) {
+      const fromMm = x + row * (segmentMm - OVERLAP_MM);
+      const top = row * (h * scale + GAP_PX * scale / pxPerMm);
+      context.drawImage(image, fromMm * scale, y * scale, segmentMm * scale, h * scale,
+        0, top, segmentMm * scale, h * scale);
+    }
+  }
+
+  function drawAll() {
+    for (const page of document.querySelectorAll(".page")) {
+      const image = page.querySelector("img");
+      if (!image.complete || !image.naturalWidth) continue;
+      for (const canvas of form.querySelectorAll(`canvas.crop[data-page="${page.dataset.page}"]`)) {
+        drawCrop(canvas, image);
+      }
+    }
+  }
+  for (const image of document.querySelectorAll(".page img")) image.addEventListener("load", drawAll);
+  let resizing = null;
+  window.addEventListener("resize", () => { clearTimeout(resizing); resizing = setTimeout(drawAll, 150); });
+  drawAll();
+
+  function outline(field) {
+    for (const box of document.querySelectorAll(".field-outline")) box.hidden = true;
+    for (const current of form.querySelectorAll(".field.current")) current.classList.remove("current");
+    if (!field) return;
+    field.classList.add("current");
+    const box = document.querySelector(`.page[data-page="${field.dataset.page}"] .field-outline`);
+    if (!box) return;
+    const [left, top, width, height] = field.dataset.outline.split(" ").map(Number);
+    Object.assign(box.style, { left: `${left}%`, top: `${top}%`, width: `${width}%`, height: `${height}%` });
+    box.hidden = false;
+  }
+  form.addEventListener("focusin", (event) => outline(event.target.closest(".field")));
+
+  const move = (from, step) => {
+    const at = stops.indexOf(from);
+    const next = stops[Math.min(Math.max(at + step, 0), stops.length - 1)];
+    if (next) next.focus();
+  };
+  form.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.isComposing) return;
+    if (event.target === save && !event.shiftKey) return; // Enter on the button saves
+    event.preventDefault();
+    move(event.target, event.shiftKey ? -1 : 1);
+  });
+  document.addEventListener("keydown", (event) => {
+    if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "s") {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  (inputs.find((i) => i.hasAttribute("data-flagged")) || save).focus();
+  if (new URLSearchParams(location.search).has("saved")) history.replaceState(null, "", location.pathname);
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const problem = document.getElementById("fields-problem");
+    problem.textContent = "";
+    const body = {};
+    for (const input of inputs) {
+      if (input.dataset.kind === "checkbox") { body[input.name] = input.checked; continue; }
+      if (!input.hasAttribute("data-flagged") && input.value === input.dataset.original) continue;
+      const value = input.value.trim();
+      body[input.name] = value === "" ? null : (input.dataset.kind === "integer" && /^\d+$/.test(value) ? Number(value) : value);
+    }
+    const result = await api("PATCH", `/api/documents/${form.dataset.document}/fields`, body);
+    if (result.ok) { location.replace(`${location.pathname}?saved=1`); return; }
+    if (result.status === 409) {
+      problem.textContent = problemText(result.data) + " 画面を読み込み直して、最新の内容で確認してください。";
+      return;
+    }
+    const detail = result.data && result.data.detail;
+    if (detail && detail.field) {
+      const label = form.querySelector(`label[for="f-${detail.field}"]`);
+      problem.textContent = `${label ? label.textContent : detail.field}: ${CORRECTION_PROBLEMS[detail.problem] || "この値は使えません。"}`;
+      const input = form.querySelector(`[name="${detail.field}"]`);
+      if (input) input.focus();
+      return;
+    }
+    problem.textContent = problemText(result.data);
+  });
+}
+
+// Why a correction was refused (the codes of PATCH /api/documents/{id}/fields), for staff.
+const CORRECTION_PROBLEMS = {
+  unknown_field: "この様式にない項目です。",
+  expected_true_or_false: "チェックの有無で答えてください。",
+  expected_text: "文字で入力してください。",
+  unexpected_characters: "この項目に使えない文字が入っています。",
+  ambiguous_characters: "見分けにくい文字があります。数字で入力してください。",
+  stray_hyphens: "ハイフンの位置を確かめてください。",
+  no_digits: "数字を入力してください。",
+  not_an_integer: "整数で入力してください。",
+  not_a_date: "日付として読めません（例: 令和6年4月1日、2024-04-01）。",
+  implausible_date: "ありえない日付です。確かめてください。",
+  invalid: "この値は使えません。",
+};
+
 document.addEventListener("DOMContentLoaded", () => {
   setUpSignIn();
   setUpSignOut();
   setUpActions();
+  setUpVerification();
   for (const hook of window.madoguchiPage || []) hook();
 });

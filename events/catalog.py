@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from schemas import events as ev
+from schemas.ocr import ReadingProgress
 from schemas.scan_intake import ScanSubmitHeaders, ScanSubmitReply
 from schemas.settings import RetentionSettings
 
@@ -184,6 +185,30 @@ SCAN_SUBMIT = RequestSpec(
     "A scanner hands a file in, in chunks; the service stores it and announces document.scanned",
 )
 REQUESTS: tuple[RequestSpec, ...] = (SCAN_SUBMIT,)
+
+
+@dataclass(frozen=True)
+class NoticeSpec:
+    """A live notice `progress.<aggregate>.<org>` kept by no stream: screens show the latest
+    one while work goes on; one lost costs nothing (the next, or the outcome event, follows)."""
+
+    aggregate: str
+    model: type[BaseModel]
+    description: str
+
+    def subject(self, org: str) -> str:
+        return f"{NOTICE_PREFIX}.{self.aggregate}.{org}"
+
+    @property
+    def all_orgs(self) -> str:
+        return f"{NOTICE_PREFIX}.{self.aggregate}.*"
+
+
+NOTICE_PREFIX = "progress"
+OCR_PROGRESS = NoticeSpec(
+    "ocr", ReadingProgress, "Pages of one document read so far, while it is being read"
+)
+NOTICES: tuple[NoticeSpec, ...] = (OCR_PROGRESS,)
 
 _EVENTS_BY_MODEL: dict[type[ev.Event], EventSpec] = {spec.model: spec for spec in EVENTS}
 

@@ -97,3 +97,14 @@ class DocumentStatus(BaseModel):
     reason: str | None = None
     scanned_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)
+
+
+class ReadingProgress(BaseModel):
+    """How far the reading of one document has got (a live notice: ids and counts only)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    document_id: str = Field(pattern=RECORD_ID_PATTERN)
+    org: str = Field(pattern=ORG_PATTERN)
+    pages_read: int = Field(ge=0)
+    pages_total: int = Field(ge=0)

@@ -12,6 +12,7 @@ from nats.aio.msg import Msg
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from events.catalog import NOTICES
 from handlers.dashboard.pages import page, signed_in
 from handlers.identity.guard import runtime_of
 
@@ -30,9 +31,9 @@ async def live(request: Request) -> Response:
         with contextlib.suppress(asyncio.QueueFull):  # a stalled page misses events, not memory
             queue.put_nowait((msg.subject, msg.data))
 
-    subscriptions = [
-        await nc.subscribe(f"{aggregate}.*.{org}", cb=heard) for aggregate in AGGREGATES
-    ]
+    subjects = [f"{aggregate}.*.{org}" for aggregate in AGGREGATES]
+    subjects += [notice.subject(org) for notice in NOTICES]  # pages read, while reading
+    subscriptions = [await nc.subscribe(subject, cb=heard) for subject in subjects]
 
     async def stream() -> AsyncIterator[str]:
         try:

@@ -6,13 +6,15 @@ again with the same id, which the stream drops as a duplicate.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import date
 
+import nats.errors
 from faststream import Context
 from faststream.nats import JStream, NatsRouter
 
-from events.catalog import DEAD_LETTERS, dead_letter_subject, event_spec
+from events.catalog import DEAD_LETTERS, OCR_PROGRESS, dead_letter_subject, event_spec
 from events.envelope import caused_id, publish_event
 from handlers.ocr import records
 from handlers.ocr.pipeline import UNKNOWN_TEMPLATE, limits_from, read_scan, rejected
@@ -24,7 +26,7 @@ from infra.reliability import Refused
 from infra.runtime import Runtime
 from schemas.events import DocumentRejected, DocumentScanned, Event, OcrCompleted, OcrFailed
 from schemas.forms import FormTemplate
-from schemas.ocr import DocumentResult, DocumentStatus
+from schemas.ocr import DocumentResult, DocumentStatus, ReadingProgress
 
 router = NatsRouter()
 
@@ -109,8 +111,22 @@ async def _read(
         missing = DocumentResult(document_id=doc.document_id, status="failed", reason=SCAN_MISSING)
         return missing, "scan_missing"
     limits = limits_from(runtime.settings.ocr)
+
+    async def progress(pages_read: int, pages_total: int) -> None:
+        notice = ReadingProgress(
+            document_id=doc.document_id,
+            org=doc.org,
+            pages_read=pages_read,
+            pages_total=pages_total,
+        )
+        # A live notice for screens, kept by no stream: one lost costs nothing.
+        with contextlib.suppress(nats.errors.Error):
+            await runtime.broker.connection.publish(
+                OCR_PROGRESS.subject(doc.org), notice.model_dump_json().encode()
+            )
+
     result, refusal = await read_scan(
-        runtime.ocr, doc.document_id, scan, template, limits, date.today()
+        runtime.ocr, doc.document_id, scan, template, limits, date.today(), progress
     )
     return result, refusal.code if refusal else None
 

@@ -6,7 +6,7 @@ from datetime import date
 
 from handlers.ocr.intake import SNIFF_BYTES, Limits, Rejection, check, precheck
 from handlers.ocr.reading import assemble, plan_pages
-from infra.ocr.engine import OcrEngine
+from infra.ocr.engine import OcrEngine, PageProgress
 from schemas.forms import FormTemplate
 from schemas.ocr import DocumentResult
 from schemas.settings import OcrSettings
@@ -38,6 +38,7 @@ async def read_scan(
     template: FormTemplate | None,
     limits: Limits,
     today: date,
+    progress: PageProgress | None = None,
 ) -> tuple[DocumentResult, Rejection | None]:
     """The result, and the rejection when the file was refused before reading."""
     template_id = template.id if template else None
@@ -49,5 +50,5 @@ async def read_scan(
         refusal = check(facts, limits)
         if refusal is not None:
             return rejected(document_id, refusal, template_id), refusal
-        readings = await engine.read_pages(plan_pages(path, kind, facts.pages, template))
+        readings = await engine.read_pages(plan_pages(path, kind, facts.pages, template), progress)
     return assemble(document_id, template, readings, today), None

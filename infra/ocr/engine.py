@@ -12,7 +12,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from infra.ocr.probe import FileFacts
 from infra.ocr.worker import PageReading, PageTask, page_preview, probe_file, read_page
 
 SCRATCH_PREFIX = "madoguchi-ocr-"
+PageProgress = Callable[[int, int], Awaitable[None]]
 
 
 def scratch_root() -> Path:
@@ -68,9 +69,22 @@ class OcrEngine:
             png: bytes = await self.pool.run(page_preview, path, kind, index, width)
         return png
 
-    async def read_pages(self, tasks: Sequence[PageTask]) -> list[PageReading]:
-        """Every page task at once: the pool spreads one document's pages over all workers."""
-        return list(await asyncio.gather(*(self.pool.run(read_page, task) for task in tasks)))
+    async def read_pages(
+        self, tasks: Sequence[PageTask], progress: PageProgress | None = None
+    ) -> list[PageReading]:
+        """Every page task at once: the pool spreads one document's pages over all workers.
+        `progress(pages_read, pages_total)` is awaited as each page is done, in any order."""
+        done = 0
+
+        async def one(task: PageTask) -> PageReading:
+            nonlocal done
+            reading: PageReading = await self.pool.run(read_page, task)
+            done += 1
+            if progress is not None:
+                await progress(done, len(tasks))
+            return reading
+
+        return list(await asyncio.gather(*(one(task) for task in tasks)))
 
     def close(self) -> None:
         self.pool.close()

@@ -13,8 +13,11 @@ from typing import Any
 import pytest
 from playwright.async_api import Download, Page, expect
 
+from events.catalog import OCR_PROGRESS
+from events.envelope import new_event_id
 from handlers.ocr import records
 from infra.pi_store import open_pi_store
+from schemas.ocr import DocumentStatus, ReadingProgress
 from tests.conftest import AppFixture
 from tests.identity.test_sign_in import GOOD, cli
 from tests.ocr.corpus import EXAMPLES, filled_form
@@ -208,3 +211,32 @@ async def test_personal_documents_refuse_the_internal_affairs_network(
     first = page.locator("#document-rows tr[data-document] a").first
     await first.click()
     await expect(page.locator("#refusal")).to_contain_text("住民情報系（SJ）")
+
+
+async def test_a_long_document_shows_pages_read_live(
+    app: AppFixture, clerk: str, open_page: Callable[..., Any]
+) -> None:
+    """A 100-page scan being read: its row counts the pages as the notices come."""
+    client = await app.server.connect()
+    document_id = new_event_id()
+    await records.put_status(
+        client.jetstream(), DocumentStatus(document_id=document_id, org=ORG, status="queued")
+    )
+    page = await signed_in(open_page, "SJ")
+    row = page.locator(f'#document-rows tr[data-document="{document_id}"]')
+    await expect(row).to_contain_text("読取中")
+    await expect(row.locator("td.pages")).to_have_text("")
+    cell = row.locator("td.pages")
+
+    async def shown() -> bool:
+        # Published again until heard: the page's event stream may still be connecting.
+        for done in (36, 37):
+            notice = ReadingProgress(
+                document_id=document_id, org=ORG, pages_read=done, pages_total=100
+            )
+            await client.publish(OCR_PROGRESS.subject(ORG), notice.model_dump_json().encode())
+        return "37 / 100 ページ" in await cell.inner_text()
+
+    await eventually(shown, timeout=15, every=0.3)
+    assert await row.locator("progress").evaluate("bar => [bar.value, bar.max]") == [37, 100]
+    await client.close()

@@ -129,6 +129,54 @@ function setUpActions() {
   }
 }
 
+// The document list follows the bus (Server-Sent Events): outcomes re-read the rows; while a
+// long document is read, its row shows the pages read so far.
+function setUpDocumentList() {
+  const body = document.getElementById("document-rows");
+  if (!body) return;
+  const progress = new Map(); // document id -> the latest {pages_read, pages_total}
+  const show = () => {
+    for (const [id, p] of progress) {
+      const row = body.querySelector(`tr[data-document="${id}"]`);
+      if (!row || row.dataset.status !== "queued") { if (row) progress.delete(id); continue; }
+      const cell = row.querySelector("td.pages");
+      cell.textContent = "";
+      const bar = document.createElement("progress");
+      bar.max = p.pages_total; bar.value = p.pages_read;
+      bar.setAttribute("aria-label", "読取済みのページ");
+      const text = document.createElement("span");
+      text.className = "pages-read";
+      text.textContent = ` ${p.pages_read} / ${p.pages_total} ページ`;
+      cell.append(bar, text);
+    }
+  };
+  let running = false, again = false; // one fetch at a time; a burst of events makes one more
+  const refresh = async () => {
+    if (running) { again = true; return; }
+    running = true;
+    try {
+      do {
+        again = false;
+        const response = await fetch(body.dataset.liveSource, { credentials: "same-origin" });
+        if (response.ok) { body.innerHTML = await response.text(); show(); }
+      } while (again);
+    } finally { running = false; }
+  };
+  const events = new EventSource("/staff/live");
+  for (const type of ["document.scanned", "document.rejected", "ocr.completed", "ocr.failed", "ocr.verified"]) {
+    events.addEventListener(type, refresh);
+  }
+  events.addEventListener("progress.ocr", (event) => {
+    const p = JSON.parse(event.data);
+    const known = progress.get(p.document_id);
+    if (known && known.pages_read >= p.pages_read) return; // notices may come out of order
+    progress.set(p.document_id, p);
+    if (!body.querySelector(`tr[data-document="${p.document_id}"]`)) { refresh(); return; }
+    show();
+  });
+  window.addEventListener("beforeunload", () => events.close());
+}
+
 // The verification screen. Each field's crop is drawn from its page image at the field's
 // real size (data-px-per-mm CSS pixels per millimetre of paper); a crop wider than its column
 // wraps onto further rows (overlapping a little) instead of shrinking. The field being
@@ -264,6 +312,7 @@ document.addEventListener("DOMContentLoaded", () => {
   setUpSignIn();
   setUpSignOut();
   setUpActions();
+  setUpDocumentList();
   setUpVerification();
   for (const hook of window.madoguchiPage || []) hook();
 });

@@ -80,8 +80,13 @@ def rotate(keys_dir: Path) -> str:
 def seal(plaintext: bytes, aad: bytes) -> tuple[bytes, bytes]:
     """(data key, blob): a fresh key for this record alone."""
     data_key = AESGCM.generate_key(bit_length=256)
+    return data_key, seal_with(data_key, plaintext, aad)
+
+
+def seal_with(data_key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    """A new version of a record under the data key it already has (a fresh nonce)."""
     nonce = os.urandom(NONCE)
-    return data_key, FORMAT + nonce + AESGCM(data_key).encrypt(nonce, plaintext, aad)
+    return FORMAT + nonce + AESGCM(data_key).encrypt(nonce, plaintext, aad)
 
 
 def open_blob(data_key: bytes, blob: bytes, aad: bytes) -> bytes:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from nats.js import JetStreamContext
 from prometheus_client import Counter, Gauge, Histogram
 
-from events.catalog import DEAD_LETTERS
+from events.catalog import DEAD_LETTERS, PERSONAL_DATA_KINDS
 
 MESSAGES = Counter(
     "madoguchi_messages_total",
@@ -24,6 +24,13 @@ HANDLING_SECONDS = Histogram(
     "madoguchi_handling_seconds",
     "Time a handler spent on one message, by subject family",
     ["family"],
+)
+
+RECORDS_UNREADABLE = Counter(
+    "madoguchi_records_unreadable_total",
+    "Personal-data records that exist but do not open (a wrong or missing key-encryption key, "
+    "or tampering), by kind",
+    ["kind"],
 )
 
 
@@ -140,6 +147,8 @@ for _reason in (
     "needs_sa",
 ):
     ACCESS_REFUSALS.labels(_reason)
+for _kind in PERSONAL_DATA_KINDS:
+    RECORDS_UNREADABLE.labels(_kind)
 WEBHOOK_REJECTIONS = Counter(
     "madoguchi_webhook_rejections_total",
     "Payment-agent notifications refused (bad signature, stale timestamp, malformed)",

@@ -14,19 +14,32 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from nats.js import JetStreamContext
-from nats.js.errors import KeyNotFoundError, NotFoundError, ObjectNotFoundError
+from nats.js.errors import (
+    BadRequestError,
+    KeyNotFoundError,
+    KeyWrongLastSequenceError,
+    NotFoundError,
+    ObjectNotFoundError,
+)
 from nats.js.kv import KeyValue
 from nats.js.object_store import ObjectStore
 
 from events.catalog import PERSONAL_DATA_KINDS, BucketSpec, PersonalDataKind
-from infra.crypto import DecryptionError, KeyRing, open_blob, seal, unwrap, wrap
-from infra.kv import keys_matching
+from infra.crypto import DecryptionError, KeyRing, open_blob, seal, seal_with, unwrap, wrap
+from infra.kv import RecordChanged, keys_matching
+from infra.metrics import RECORDS_UNREADABLE
 
 _RECORD_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
 class RecordNotFound(LookupError):
     """No such record: never written, deleted, or expired with its retention."""
+
+
+class RecordUnreadable(Exception):
+    """The record is there but does not open: this process lacks the key-encryption key that
+    wrapped it (e.g. started with the wrong `--data/keys`), or the stored bytes were altered.
+    Not "past retention": a handler lets it fail, so it is retried, then dead-lettered."""
 
 
 class UnknownKind(ValueError):
@@ -86,23 +99,59 @@ class PersonalDataStore:
             await (await self._object_store(kind.bucket)).put(key, blob)
 
     async def get(self, kind_name: str, record_id: str) -> bytes:
+        return (await self.read(kind_name, record_id))[0]
+
+    async def read(self, kind_name: str, record_id: str) -> tuple[bytes, int]:
+        """The record and its revision (for `replace`; 0 for object-store kinds).
+        RecordNotFound when it is not there, RecordUnreadable when it does not open."""
         kind = self._kind(kind_name)
         key = _check_id(record_id)
+        revision = 0
         try:
             entry = await (await self._kv_bucket(kind.key_bucket)).get(f"{kind.name}.{key}")
             if kind.bucket.kind == "kv":
-                blob = (await (await self._kv_bucket(kind.bucket)).get(key)).value
+                stored = await (await self._kv_bucket(kind.bucket)).get(key)
+                blob, revision = stored.value, stored.revision or 0
             else:
                 blob = (await (await self._object_store(kind.bucket)).get(key)).data
         except (KeyNotFoundError, ObjectNotFoundError, NotFoundError):
             raise RecordNotFound(f"no {kind.name} record {key}") from None
         if not entry.value or not blob:
             raise RecordNotFound(f"no {kind.name} record {key}")
+        data_key = self._data_key(kind, key, entry.value)
         try:
-            data_key = unwrap(self._ring, entry.value, _aad(kind, key, "key"))
-            return open_blob(data_key, blob, _aad(kind, key, "data"))
+            return open_blob(data_key, blob, _aad(kind, key, "data")), revision
         except DecryptionError as exc:
-            raise RecordNotFound(f"{kind.name} record {key} does not open: {exc}") from None
+            raise self._unreadable(kind, key, exc) from None
+
+    async def replace(self, kind_name: str, record_id: str, data: bytes, revision: int) -> None:
+        """A new version of a KV-kind record, only over `revision` (else RecordChanged):
+        one compare-and-set write under the data key the record already has."""
+        kind = self._kind(kind_name)
+        key = _check_id(record_id)
+        if kind.bucket.kind != "kv":
+            raise UnknownKind(f"{kind.name} records are not replaced in place")
+        try:
+            entry = await (await self._kv_bucket(kind.key_bucket)).get(f"{kind.name}.{key}")
+        except (KeyNotFoundError, NotFoundError):
+            raise RecordNotFound(f"no {kind.name} record {key}") from None
+        data_key = self._data_key(kind, key, entry.value or b"")
+        blob = seal_with(data_key, data, _aad(kind, key, "data"))
+        try:
+            await (await self._kv_bucket(kind.bucket)).update(key, blob, last=revision)
+        except (KeyWrongLastSequenceError, BadRequestError) as exc:
+            raise RecordChanged(key) from exc
+
+    def _data_key(self, kind: PersonalDataKind, key: str, wrapped: bytes) -> bytes:
+        try:
+            return unwrap(self._ring, wrapped, _aad(kind, key, "key"))
+        except DecryptionError as exc:
+            raise self._unreadable(kind, key, exc) from None
+
+    @staticmethod
+    def _unreadable(kind: PersonalDataKind, key: str, exc: DecryptionError) -> RecordUnreadable:
+        RECORDS_UNREADABLE.labels(kind.name).inc()
+        return RecordUnreadable(f"{kind.name} record {key} does not open: {exc}")
 
     async def delete(self, kind_name: str, record_id: str) -> None:
         """Remove the record and its key; deleting what is not there is not an error."""

@@ -12,7 +12,8 @@ from nats.js import JetStreamContext
 
 from events.envelope import new_event_id
 from infra.crypto import DecryptionError, KeyRing, open_blob, rotate, seal
-from infra.pi_store import PersonalDataStore, RecordNotFound
+from infra.kv import RecordChanged
+from infra.pi_store import PersonalDataStore, RecordNotFound, RecordUnreadable
 
 SECRET = "氏名: 山田 太郎 / マイナンバー 1234 5678 9012".encode()
 
@@ -62,7 +63,7 @@ async def test_without_its_key_a_record_is_unreadable(
         await store.get("scan", record_id)
     other = KeyRing.load(Path(os.environ.get("TMPDIR", "/tmp")) / f"other-{record_id}", env={})
     await store.put("ocr_result", record_id, SECRET)
-    with pytest.raises(RecordNotFound):  # another deployment's KEK opens nothing here
+    with pytest.raises(RecordUnreadable):  # another deployment's KEK opens nothing here
         await PersonalDataStore(js, other).get("ocr_result", record_id)
 
 
@@ -75,7 +76,7 @@ async def test_a_blob_copied_under_another_id_does_not_open(
     await store.put("ocr_result", second, b"harmless")
     kv = await js.key_value("pi_ocr_results")
     await kv.put(second, (await kv.get(first)).value or b"")
-    with pytest.raises(RecordNotFound):
+    with pytest.raises(RecordUnreadable):
         await store.get("ocr_result", second)
 
 
@@ -98,3 +99,16 @@ async def test_rotate_then_rewrap(js: JetStreamContext, tmp_path: Path) -> None:
         await PersonalDataStore(js, KeyRing.load(keys, env={})).get("application", record_id)
         == SECRET
     )
+
+
+async def test_replace_writes_over_the_revision_read_only(
+    js: JetStreamContext, keyring: KeyRing
+) -> None:
+    store = PersonalDataStore(js, keyring)
+    record_id = new_event_id()
+    await store.put("ocr_result", record_id, b"as read")
+    _, revision = await store.read("ocr_result", record_id)
+    await store.replace("ocr_result", record_id, b"first clerk", revision)
+    with pytest.raises(RecordChanged):  # the second clerk started from the same revision
+        await store.replace("ocr_result", record_id, b"second clerk", revision)
+    assert await store.get("ocr_result", record_id) == b"first clerk"

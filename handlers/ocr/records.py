@@ -63,10 +63,26 @@ async def save_result(store: PersonalDataStore, result: DocumentResult) -> None:
 
 
 async def load_result(store: PersonalDataStore, document_id: str) -> DocumentResult | None:
+    found = await read_result(store, document_id)
+    return found[0] if found else None
+
+
+async def read_result(
+    store: PersonalDataStore, document_id: str
+) -> tuple[DocumentResult, int] | None:
+    """The result and its revision (for `replace_result`), or None when it is gone."""
     try:
-        return DocumentResult.model_validate_json(await store.get(RESULT_KIND, document_id))
+        data, revision = await store.read(RESULT_KIND, document_id)
     except RecordNotFound:
         return None
+    return DocumentResult.model_validate_json(data), revision
+
+
+async def replace_result(store: PersonalDataStore, result: DocumentResult, revision: int) -> None:
+    """Write staff corrections over the revision they started from, else RecordChanged."""
+    await store.replace(
+        RESULT_KIND, result.document_id, result.model_dump_json().encode(), revision
+    )
 
 
 async def export_table(

@@ -23,6 +23,7 @@ from handlers.ocr.corrections import CorrectionError, checked_corrections
 from handlers.ocr.export import to_csv
 from handlers.ocr.pipeline import limits_from
 from handlers.ocr.submit import submit_scan
+from infra.kv import RecordChanged
 from infra.web import ApiError
 from schemas.accounts import Principal
 from schemas.events import DataExported, OcrVerified, PersonalDataRead, utc_now
@@ -31,6 +32,12 @@ from schemas.ocr import DocumentResult, DocumentStatus
 NO_STORE = {"Cache-Control": "no-store"}
 NOT_FOUND = ApiError(
     404, "not_found", "文書が見つかりません。保存期間（5日）を過ぎた可能性があります。"
+)
+# Two clerks saving the same document: the second is told, and loses nothing silently.
+CHANGED = ApiError(
+    409,
+    "changed",
+    "他の職員がこの文書を先に保存しました。読み込み直して内容を確認してから、もう一度保存してください。",
 )
 # Uploaded scans stay in memory up to the size cap: never spooled to a temp file on disk.
 MultiPartParser.spool_max_size = 1024 * 1024 * 1024
@@ -75,17 +82,19 @@ async def list_documents(request: Request) -> Response:
 
 async def _document(
     request: Request, action: Action
-) -> tuple[Principal, DocumentStatus, DocumentResult]:
-    """The caller's document, if they may take `action` on it; PI reads are audited."""
+) -> tuple[Principal, DocumentStatus, DocumentResult, int]:
+    """The caller's document and its result's revision, if they may take `action` on it;
+    PI reads are audited."""
     runtime = runtime_of(request)
     session_org = (await authorize(request, "document.read")).org
     status = await records.get_status(runtime.js, session_org, request.path_params["document_id"])
     if status is None:
         raise NOT_FOUND
     who = await authorize(request, action, personal_info=status.personal_info)
-    result = await records.load_result(runtime.pi_store, status.document_id)
-    if result is None:
+    found = await records.read_result(runtime.pi_store, status.document_id)
+    if found is None:
         raise NOT_FOUND
+    result, revision = found
     if status.personal_info:
         await record_access(
             request,
@@ -95,17 +104,35 @@ async def _document(
             resource_id=status.document_id,
             action=action,
         )
-    return who, status, result
+    return who, status, result, revision
+
+
+def _shown(result: DocumentResult, revision: int) -> JSONResponse:
+    """The document with its revision, also as an ETag for `If-Match` on corrections."""
+    body = {**result.public(), "revision": revision}
+    return JSONResponse(body, headers={**NO_STORE, "ETag": f'"{revision}"'})
+
+
+def _expected_revision(request: Request, read: int) -> int:
+    """The revision the clerk started from (`If-Match`), else the one just read."""
+    given = request.headers.get("if-match", "").removeprefix("W/").strip('" ')
+    if not given:
+        return read
+    if not given.isdigit():
+        raise ApiError(400, "invalid_request", "If-Match には文書の revision を指定してください。")
+    return int(given)
 
 
 async def get_document(request: Request) -> Response:
-    _, _, result = await _document(request, "document.read")
-    return JSONResponse(result.public(), headers=NO_STORE)
+    _, _, result, revision = await _document(request, "document.read")
+    return _shown(result, revision)
 
 
 async def correct_fields(request: Request) -> Response:
-    who, status, result = await _document(request, "document.verify")
+    who, status, result, revision = await _document(request, "document.verify")
     runtime = runtime_of(request)
+    if _expected_revision(request, revision) != revision:
+        raise CHANGED
     try:
         corrections = json.loads(await request.body())
     except ValueError:
@@ -120,7 +147,10 @@ async def correct_fields(request: Request) -> Response:
     except CorrectionError as exc:
         raise ApiError(400, "invalid_value", {"field": exc.field, "problem": exc.problem}) from None
     corrected = result.model_copy(update={"verified": {**result.verified, **checked}})
-    await records.save_result(runtime.pi_store, corrected)
+    try:
+        await records.replace_result(runtime.pi_store, corrected, revision)
+    except RecordChanged:
+        raise CHANGED from None
     await records.put_status(
         runtime.js,
         status.model_copy(
@@ -137,7 +167,8 @@ async def correct_fields(request: Request) -> Response:
             actor_id=who.login,
         ),
     )
-    return JSONResponse(corrected.public(), headers=NO_STORE)
+    read_back = await records.read_result(runtime.pi_store, status.document_id)
+    return _shown(corrected, read_back[1] if read_back else revision)
 
 
 async def export(request: Request) -> Response:

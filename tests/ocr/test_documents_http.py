@@ -105,14 +105,27 @@ async def test_upload_read_correct_export_under_the_city_rules(
         f"/api/documents/{document_id}/fields", headers=csrf, json={"birth_date": "令和99年13月1日"}
     )
     assert bad.status_code == 400 and bad.json()["detail"]["field"] == "birth_date"
+    started_from = read.json()["revision"]
+    assert read.headers["etag"] == f'"{started_from}"'
     fixed = await clerk.patch(
         f"/api/documents/{document_id}/fields",
-        headers=csrf,
+        headers={**csrf, "If-Match": f'"{started_from}"'},
         json={"name": "山田 太郎", "birth_date": "昭和33年1月2日", "copies": 3},
     )
     assert fixed.status_code == 200, fixed.text
     fields = fixed.json()["fields"]
     assert fields["name"]["value"] == "山田 太郎" and fields["birth_date"]["value"] == "1958-01-02"
+    assert fixed.json()["revision"] > started_from
+    # A colleague who opened the document before that save: told, and nothing is lost.
+    stale = await clerk.patch(
+        f"/api/documents/{document_id}/fields",
+        headers={**csrf, "If-Match": f'"{started_from}"'},
+        json={"name": "山田 花子"},
+    )
+    assert stale.status_code == 409 and stale.json()["error"] == "changed", stale.text
+    kept = (await clerk.get(f"/api/documents/{document_id}")).json()
+    assert kept["fields"]["name"]["value"] == "山田 太郎"
+    assert kept["revision"] == fixed.json()["revision"]
     verified = await read_all(js, f"ocr.verified.{ORG}")
     assert verified and b"birth_date" in verified[-1] and "山田".encode() not in verified[-1]
 

@@ -12,11 +12,12 @@ STAMP := $(VENV)/.installed
 # Only the `dev` extra is locked: other extras (e.g. `train`, torch) stay out of the lock.
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml requirements-dev.lock
+$(STAMP): pyproject.toml requirements-dev.lock infra/ocr/tessdata/jpn_vert.traineddata
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	install -m 644 infra/ocr/tessdata/jpn_vert.traineddata $(VENV)/share/tessdata/
 	touch $(STAMP)
 
 # Keeps every pin already in the lock files and resolves only what changed;

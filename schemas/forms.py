@@ -45,6 +45,7 @@ class FormField(BaseModel):
     cells: int | None = Field(default=None, ge=1, le=MAX_CELLS)  # a comb: one character a cell
     options: tuple[ChoiceOption, ...] = ()
     multiple: bool = False  # a choice that may have several options marked
+    direction: Literal["horizontal", "vertical"] = "horizontal"  # vertical: 縦書き
 
     @model_validator(mode="after")
     def _consistent(self) -> FormField:

@@ -11,6 +11,7 @@ from datetime import date
 
 from handlers.ocr.hand import hand_value, is_hand_field
 from handlers.ocr.normalise import char_whitelist, checkbox_from_ink, normalise
+from handlers.ocr.plausible import characters_dropped, confusable, no_letters
 from infra.ocr.worker import FieldBox, FieldReading, PageReading, PageTask
 from schemas.forms import FormField, FormFieldKind, FormTemplate
 from schemas.ocr import DocumentResult, FieldValue, FieldValueType, PageText, ReviewReason
@@ -46,6 +47,7 @@ def plan_pages(path: str, kind: str, pages: int, template: FormTemplate | None) 
                     f.hand,
                     f.cells or 0,
                     tuple(option.box_mm for option in f.options),
+                    vertical=f.direction == "vertical",
                 )
                 for f in template.fields
                 if f.page == index + 1
@@ -82,9 +84,22 @@ def field_value(
     confidence = round(reading.confidence, 1)
     if not parsed.trusted:
         return _review(parsed.value, confidence, _reason_for(parsed.problem))
+    if doubt := _doubt(spec, reading, parsed.value):
+        return _review(parsed.value, confidence, doubt)
     if confidence < REVIEW_CONFIDENCE:
         return _review(parsed.value, confidence, "low_confidence")
     return _trusted_unless_misaligned(parsed.value, confidence, aligned)
+
+
+def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> ReviewReason | None:
+    """Why a value that parsed is still not to be trusted, if it is not."""
+    if spec.kind in ("digits", "integer") and characters_dropped(reading.raw, reading.glyph_runs):
+        return "implausible"
+    if spec.kind == "text" and isinstance(value, str) and no_letters(value):
+        return "implausible"
+    if spec.kind in ("text", "katakana") and confusable(reading.symbols):
+        return "confusable"
+    return None
 
 
 def _trusted_unless_misaligned(

@@ -49,6 +49,30 @@ def estimate_skew(small: Image.Image, limit: float = 5.0) -> float:
     return round(best, 2)
 
 
+def _gaps(counts: NDArray[np.int64]) -> float:
+    """Share of empty lines between the first and the last inked one."""
+    inked = np.nonzero(counts)[0]
+    if len(inked) < 2:
+        return 0.0
+    span = counts[inked[0] : inked[-1] + 1]
+    return float((span == 0).mean())
+
+
+def is_vertical(small: Image.Image) -> bool:
+    """Whether the page's text runs top to bottom (縦書き), from the gaps between its lines.
+
+    Lines of text leave blank strips between them: across 横書き many rows of pixels are
+    empty and hardly any column is; across 縦書き the reverse. `small` is a 75 dpi copy.
+    """
+    mask = ink(np.asarray(small))
+    if mask.mean() < 0.002:
+        return False
+    return _gaps(mask.sum(axis=0)) > _gaps(mask.sum(axis=1)) + VERTICAL_MARGIN
+
+
+VERTICAL_MARGIN = 0.1  # how many more empty columns than empty rows make a page vertical
+
+
 def rotate(image: Image.Image, angle: float) -> Image.Image:
     if abs(angle) < 0.01:
         return image

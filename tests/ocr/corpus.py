@@ -244,3 +244,15 @@ def filled_form(seed: int, template: FormTemplate | None = None) -> FilledForm:
 def save_pdf(images: list[Image.Image], path: Path) -> Path:
     images[0].save(path, "PDF", resolution=DPI, save_all=True, append_images=images[1:])
     return path
+
+
+def vertical_page(seed: int, lines: int = 12, face: Path | None = None) -> TextPage:
+    """縦書き: columns of text from right to left, each read top to bottom (PIL's ttb layout)."""
+    rng = random.Random(seed)
+    page = Image.new("L", A4_PX, 255)
+    draw = ImageDraw.Draw(page)
+    body = font(4.5, face)
+    truth = [rng.choice(PHRASES) for _ in range(lines)]
+    for n, line in enumerate(truth):
+        draw.text((mm(185) - n * mm(13), mm(20)), line, font=body, fill=0, direction="ttb")
+    return TextPage(scan_look(page, rng), "\n".join(truth))

@@ -143,6 +143,7 @@ async def connect_as(
     error_cb: Callable[[Exception], Awaitable[None]],
     *,
     reconnect: bool,
+    disconnected_cb: Callable[[], Awaitable[None]] | None = None,
 ) -> Client:
     """A plain client acting as the credentials' user (a scanner PC, a vendor's program);
     with `reconnect`, it rides out a restart of the bus."""
@@ -155,6 +156,7 @@ async def connect_as(
             **identity,
             inbox_prefix=creds.inbox_prefix,
             error_cb=error_cb,
+            disconnected_cb=disconnected_cb,
             allow_reconnect=reconnect,
             max_reconnect_attempts=-1 if reconnect else 0,
             reconnect_time_wait=0.5,

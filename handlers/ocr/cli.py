@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,18 @@ from handlers.ocr import records
 from handlers.ocr.export import to_csv
 from handlers.ocr.pipeline import limits_from
 from handlers.ocr.records import export_table
+from handlers.ocr.scanner_client import (
+    HandIn,
+    ScannerBus,
+    hand_in,
+    run_as_scanner,
+    scanner_org,
+)
 from handlers.ocr.submit import submit_scan
 from infra.pi_store import open_pi_store
 from schemas.forms import FormTemplate
 from schemas.ocr import DocumentResult
+from schemas.scan_intake import BusCredentials, ScanSubmitReply
 
 OUTCOME_SUBJECTS = ("ocr.completed", "ocr.failed", "document.rejected")
 
@@ -72,11 +81,58 @@ def _progress(enabled: bool) -> Callable[[int, int], None]:
     return show
 
 
+def optional_org(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    return None if value is None else _org(value)
+
+
+def bus_options(command: Callable[..., None]) -> Callable[..., None]:
+    """`--creds FILE [--nats-url URL]`: run as a scanner PC, with scanner credentials only."""
+    command = click.option(
+        "--creds",
+        "creds_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="hand in over the bus with these credentials (`madoguchi creds scanner --out`)",
+    )(command)
+    return click.option("--nats-url", help="the bus (URL,...) for --creds; default: the file's")(
+        command
+    )
+
+
+def operator_org(org: str | None, nats_url: str | None) -> str:
+    """Without --creds: the host's full access, --org required, the bus from --data."""
+    if nats_url is not None:
+        raise click.UsageError("--nats-url goes with --creds (a scanner PC's credentials)")
+    if org is None:
+        raise click.UsageError("Missing option '--org' (or hand in with --creds FILE)")
+    return org
+
+
+def scanner_line(name: str, reply: ScanSubmitReply, as_json: bool) -> str:
+    """What a scanner PC may know: accepted (with the id) or rejected (with the reason)."""
+    shown = reply.model_dump(include={"document_id", "status", "reason_code", "reason"})
+    if as_json:
+        return json.dumps({k: v for k, v in shown.items() if v is not None}, ensure_ascii=False)
+    reason = f" ({reply.reason})" if reply.reason else ""
+    return f"{name}: {reply.status} {reply.document_id or ''}{reason}".rstrip()
+
+
+def scan_as_scanner(
+    files: tuple[Path, ...], options: HandIn, as_json: bool, creds_file: Path, url: str | None
+) -> None:
+    async def work(bus: ScannerBus, creds: BusCredentials) -> int:
+        handing = replace(options, org=scanner_org(creds, options.org or None))
+        for path in files:
+            click.echo(scanner_line(path.name, await hand_in(bus, path, handing), as_json))
+        return 0
+
+    run_as_scanner(creds_file, url, work)
+
+
 @click.command()
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
-@click.option("--org", required=True, callback=lambda c, p, v: _org(v))
+@click.option("--org", callback=optional_org, help="required without --creds")
 @click.option("--template", "template_id", help="the form definition to read fields by")
 @click.option("--personal-info", is_flag=True, help="the scan holds personal information")
 @click.option("--wait", is_flag=True, help="wait for the results and print them")
@@ -84,18 +140,30 @@ def _progress(enabled: bool) -> Callable[[int, int], None]:
 @click.option(
     "--timeout", type=float, default=1800.0, show_default=True, help="seconds to wait with --wait"
 )
+@bus_options
 @click.pass_obj
 def scan(
     obj: dict[str, Any],
     files: tuple[Path, ...],
-    org: str,
+    org: str | None,
     template_id: str | None,
     personal_info: bool,
     wait: bool,
     as_json: bool,
     timeout: float,
+    creds_file: Path | None,
+    nats_url: str | None,
 ) -> None:
-    """Hand in scans for OCR (what a scanner PC runs)."""
+    """Hand in scans for OCR (what a scanner PC runs).
+
+    With --creds FILE, over the bus as that scanner: each file is `accepted` or `rejected`
+    (a scanner may not read results back, so --wait adds nothing; staff see the results).
+    """
+    if creds_file is not None:
+        options = HandIn(org or "", template_id, personal_info, timeout)
+        scan_as_scanner(files, options, as_json, creds_file, nats_url)
+        return
+    org = operator_org(org, nats_url)
     settings = cli_settings(obj)
 
     async def work(client: Client) -> int:

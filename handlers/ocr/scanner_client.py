@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import click
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.errors import ConnectionReconnectingError
 from nats.errors import Error as NatsError
 from pydantic import ValidationError
 
@@ -78,10 +81,13 @@ class ScannerBus:
     def __init__(self) -> None:
         self.client: Client | None = None
         self.refusals: list[str] = []
-        self._refused = asyncio.Event()
+        self.disconnects = 0
+        self._news = asyncio.Event()  # a refusal or a disconnection
 
     async def connect(self, creds: BusCredentials, urls: Sequence[str]) -> ScannerBus:
-        self.client = await connect_as(creds, urls, self._on_error, reconnect=True)
+        self.client = await connect_as(
+            creds, urls, self._on_error, reconnect=True, disconnected_cb=self._on_disconnect
+        )
         return self
 
     async def close(self) -> None:
@@ -91,23 +97,35 @@ class ScannerBus:
     async def _on_error(self, error: Exception) -> None:
         if "permissions violation" in str(error).lower():
             self.refusals.append(str(error))
-            self._refused.set()
+            self._news.set()
+
+    async def _on_disconnect(self) -> None:
+        self.disconnects += 1
+        self._news.set()
 
     def refused(self, subject: str) -> str | None:
-        return next((r for r in self.refusals if f'"{subject}"' in r), None)
+        """The server's refusal naming `subject` (nats-py lowercases the message)."""
+        quoted = f'"{subject.lower()}"'
+        return next((r for r in self.refusals if quoted in r.lower()), None)
 
     async def request(
         self, subject: str, body: bytes, headers: dict[str, str], timeout: float
     ) -> Msg:
-        """The reply, or PermissionRefused as soon as the server refuses the subject."""
+        """The reply; PermissionRefused as soon as the server refuses the subject; a
+        ConnectionReconnectingError as soon as the connection drops (the reply is lost)."""
         assert self.client is not None
+        if not self.client.is_connected:  # sent now, it would wait in a buffer unanswered
+            raise ConnectionReconnectingError()
+        disconnects = self.disconnects
         asking = asyncio.ensure_future(self.client.request(subject, body, timeout, headers=headers))
         try:
             while not asking.done():
                 if (refusal := self.refused(subject)) is not None:
                     raise PermissionRefused(refusal)
-                self._refused.clear()
-                waiting = asyncio.ensure_future(self._refused.wait())
+                if self.disconnects != disconnects:
+                    raise ConnectionReconnectingError()
+                self._news.clear()
+                waiting = asyncio.ensure_future(self._news.wait())
                 await asyncio.wait({asking, waiting}, return_when=asyncio.FIRST_COMPLETED)
                 waiting.cancel()
             return asking.result()
@@ -151,3 +169,44 @@ async def hand_in(bus: ScannerBus, path: Path, options: HandIn) -> ScanSubmitRep
             await asyncio.sleep(reply.retry_after or PAUSE_AFTER_FAILURE)
             subject, offset, chunk = first, 0, MAX_CHUNK_BYTES
     raise NoAnswer(f"no answer from the scan intake within {options.timeout:.0f}s")
+
+
+def run_as_scanner(
+    creds_file: Path,
+    nats_url: str | None,
+    work: Callable[[ScannerBus, BusCredentials], Awaitable[int]],
+) -> None:
+    """Connect with a credentials file (URL from --nats-url, else the file's), run `work`,
+    exit with its code; every failure is one line naming what to do."""
+    try:
+        creds = load_credentials(creds_file)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+    async def main() -> int:
+        urls = (nats_url or creds.url).split(",")
+        try:
+            bus = await ScannerBus().connect(creds, urls)
+        except ConnectionError as exc:
+            raise click.ClickException(str(exc)) from None
+        try:
+            return await work(bus, creds)
+        except PermissionRefused as exc:
+            raise click.ClickException(f"the bus refused {creds.user}: {exc}") from None
+        except NoAnswer as exc:
+            raise click.ClickException(str(exc)) from None
+        finally:
+            await bus.close()
+
+    code = asyncio.run(main())
+    if code:
+        sys.exit(code)
+
+
+def scanner_org(creds: BusCredentials, org: str | None) -> str:
+    """--org if given (the bus decides whether it is allowed), else the credentials' own."""
+    if org is not None:
+        return org
+    if creds.org is None:
+        raise click.UsageError("these credentials name no organisation: add --org ORG")
+    return creds.org

@@ -27,7 +27,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path, PurePath
 from typing import Any, Literal
@@ -37,21 +37,35 @@ from nats.aio.client import Client
 from nats.errors import Error as NatsError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from handlers.cli_support import _org, cli_settings, run_with_bus
+from handlers.cli_support import cli_settings, run_with_bus
 from handlers.ocr import records
 from handlers.ocr.bus import GAVE_UP
-from handlers.ocr.cli import OutcomeWaiter
+from handlers.ocr.cli import OutcomeWaiter, bus_options, operator_org, optional_org
 from handlers.ocr.intake import Limits
 from handlers.ocr.pipeline import limits_from
+from handlers.ocr.scanner_client import (
+    HandIn,
+    NoAnswer,
+    ScannerBus,
+    file_digest,
+    hand_in,
+    run_as_scanner,
+    scanner_org,
+)
 from handlers.ocr.submit import submit_scan
+from handlers.ocr.uploads import document_id_for as intake_document_id
 from infra.pi_store import open_pi_store
 from schemas.events import utc_now
 from schemas.ocr import DocumentStatus
+from schemas.scan_intake import BusCredentials
 
 LEDGER_NAME = ".madoguchi-watch.json"
 DONE, FAILED = "done", "failed"
 TEMP_SUFFIXES = (".tmp", ".part", "~")
 REASON_SUFFIX = ".reason.txt"
+# A scanner PC gives one file this long to be answered, then tries again at the next poll
+# (so a long outage never keeps the watcher from stopping when asked).
+PER_FILE_TIMEOUT = 60.0
 
 log = logging.getLogger("madoguchi.watch")
 
@@ -96,6 +110,11 @@ def document_key(org: str, data: bytes) -> str:
 
 def document_id_for(key: str) -> str:
     return key[:32]
+
+
+def scanner_key(org: str, sha256: str) -> str:
+    """On a scanner PC the ledger key is the id the intake service gives the file."""
+    return intake_document_id(org, sha256)
 
 
 class LedgerEntry(BaseModel):
@@ -204,12 +223,10 @@ class WatchOptions:
 
 
 class HotFolder:
-    """One folder's state: what was seen, what each file's key is, the ledger."""
+    """One folder's state: what was seen, what each file's key is, the ledger. How a file is
+    handed in (`settle`) depends on who runs it: the operator's host or a scanner PC."""
 
-    def __init__(self, client: Client, folder: Path, options: WatchOptions) -> None:
-        self.client = client
-        self.js = client.jetstream()
-        self.store = open_pi_store(self.js, options.data_dir)
+    def __init__(self, folder: Path, options: WatchOptions) -> None:
         self.folder = folder
         self.options = options
         self.ledger_path = folder / LEDGER_NAME
@@ -249,8 +266,8 @@ class HotFolder:
                 continue
             try:
                 filed = await self.settle(name, ident)
-            except (NatsError, TimeoutError) as exc:  # the bus: try again at the next poll
-                if self.client.is_closed:
+            except (NatsError, TimeoutError, NoAnswer) as exc:  # the bus: again at the next poll
+                if self.bus_closed():
                     raise click.ClickException(f"lost the bus ({type(exc).__name__})") from None
                 log.warning("the bus did not answer, trying again (%s)", type(exc).__name__)
                 filed = False
@@ -261,12 +278,45 @@ class HotFolder:
             remaining += not filed
         return remaining
 
+    def bus_closed(self) -> bool:
+        raise NotImplementedError
+
+    async def settle(self, name: str, ident: tuple[str, int, int]) -> bool:
+        """Take the next step for one complete file; True when it was moved out of DIR."""
+        raise NotImplementedError
+
+    def note(self, key: str, state: State, reason: str | None = None) -> None:
+        entry = LedgerEntry(document_id=document_id_for(key), state=state, reason=reason)
+        self.ledger.entries[key] = entry
+        save_ledger(self.ledger_path, self.ledger)
+
+    def move(self, name: str, step: Step) -> None:
+        """Into done/ or failed/ under a free name; a failure's reason is written first."""
+        target_dir = self.folder / (DONE if step.action == "done" else FAILED)
+        target = unused_name(name, lambda n: (target_dir / n).exists())
+        if step.action == "failed":
+            reason = (step.reason or GAVE_UP) + "\n"
+            (target_dir / (target + REASON_SUFFIX)).write_text(reason, encoding="utf-8")
+        os.replace(self.folder / name, target_dir / target)
+
+
+class OperatorFolder(HotFolder):
+    """On the operator's host: stores through the PI store and follows the document index."""
+
+    def __init__(self, client: Client, folder: Path, options: WatchOptions) -> None:
+        super().__init__(folder, options)
+        self.client = client
+        self.js = client.jetstream()
+        self.store = open_pi_store(self.js, options.data_dir)
+
+    def bus_closed(self) -> bool:
+        return self.client.is_closed
+
     async def _read(self, name: str) -> tuple[str, bytes]:
         data = await asyncio.to_thread((self.folder / name).read_bytes)
         return document_key(self.options.org, data), data
 
     async def settle(self, name: str, ident: tuple[str, int, int]) -> bool:
-        """Take the next step for one complete file; True when it was moved out of DIR."""
         data = None
         if (key := self.keys.get(ident)) is None:
             key, data = await self._read(name)
@@ -308,19 +358,39 @@ class HotFolder:
         self.note(key, "submitted")
         log.info("document %s submitted", submitted.document_id)
 
-    def note(self, key: str, state: State, reason: str | None = None) -> None:
-        entry = LedgerEntry(document_id=document_id_for(key), state=state, reason=reason)
-        self.ledger.entries[key] = entry
-        save_ledger(self.ledger_path, self.ledger)
 
-    def move(self, name: str, step: Step) -> None:
-        """Into done/ or failed/ under a free name; a failure's reason is written first."""
-        target_dir = self.folder / (DONE if step.action == "done" else FAILED)
-        target = unused_name(name, lambda n: (target_dir / n).exists())
-        if step.action == "failed":
-            reason = (step.reason or GAVE_UP) + "\n"
-            (target_dir / (target + REASON_SUFFIX)).write_text(reason, encoding="utf-8")
-        os.replace(self.folder / name, target_dir / target)
+class ScannerFolder(HotFolder):
+    """On a scanner PC: hands each file to the intake service with scanner credentials only.
+    The service's answer settles the file at once (a scanner may not read results); a file
+    handed in again after a restart gets the same answer, so each is handed in once."""
+
+    def __init__(self, bus: ScannerBus, folder: Path, options: WatchOptions) -> None:
+        super().__init__(folder, options)
+        self.bus = bus
+
+    def bus_closed(self) -> bool:
+        return self.bus.client is None or self.bus.client.is_closed
+
+    async def settle(self, name: str, ident: tuple[str, int, int]) -> bool:
+        if (key := self.keys.get(ident)) is None:
+            sha256, _ = await asyncio.to_thread(file_digest, self.folder / name)
+            key = self.keys[ident] = scanner_key(self.options.org, sha256)
+        entry = self.ledger.entries.get(key)
+        if entry is None or entry.state == "submitted":
+            handing = HandIn(
+                self.options.org,
+                self.options.template_id,
+                self.options.personal_info,
+                timeout=PER_FILE_TIMEOUT,
+            )
+            reply = await hand_in(self.bus, self.folder / name, handing)
+            state: State = "done" if reply.status == "accepted" else "failed"
+            entry = LedgerEntry(document_id=key, state=state, reason=reply.reason)
+            self.note(key, entry.state, entry.reason)
+        step = Step("done" if entry.state == "done" else "failed", entry.reason)
+        await asyncio.to_thread(self.move, name, step)
+        log.info("document %s %s", key, step.action)
+        return True
 
 
 async def _pause(seconds: float, *events: asyncio.Event) -> None:
@@ -341,12 +411,29 @@ async def watch_folder(
         client.jetstream(), options.org, template_id
     ):
         raise click.ClickException(f"no template {template_id!r} for org {options.org!r}")
-    try:
-        hot = HotFolder(client, folder, options)
-    except LedgerError as exc:
-        raise click.ClickException(str(exc)) from None
+    hot = _opened(lambda: OperatorFolder(client, folder, options))
     waiter = OutcomeWaiter(client, options.org)
     await waiter.start()  # outcomes wake the loop at once instead of at the next poll
+    return await poll(hot, once, timeout, waiter.changed)
+
+
+async def watch_as_scanner(
+    bus: ScannerBus, folder: Path, options: WatchOptions, once: bool, timeout: float
+) -> int:
+    hot = _opened(lambda: ScannerFolder(bus, folder, options))
+    return await poll(hot, once, timeout, asyncio.Event())
+
+
+def _opened(make: Callable[[], HotFolder]) -> HotFolder:
+    try:
+        return make()
+    except LedgerError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+async def poll(hot: HotFolder, once: bool, timeout: float, wake: asyncio.Event) -> int:
+    """Cycle until stopped (SIGINT/SIGTERM) or, with `once`, until DIR has settled."""
+    options = hot.options
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -355,13 +442,13 @@ async def watch_folder(
     log.info("watching for scans of %s%s", options.org, " (once)" if once else "")
     try:
         while not stop.is_set():
-            waiter.changed.clear()
+            wake.clear()
             remaining = await hot.cycle(stop)
             if once and remaining == 0:
                 break
             if once and time.monotonic() > deadline:
                 raise click.ClickException(f"{remaining} file(s) not settled after {timeout:.0f}s")
-            await _pause(options.interval, stop, waiter.changed)
+            await _pause(options.interval, stop, wake)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
@@ -375,7 +462,7 @@ async def watch_folder(
     metavar="DIR",
     type=click.Path(exists=True, file_okay=False, writable=True, path_type=Path),
 )
-@click.option("--org", required=True, callback=lambda c, p, v: _org(v))
+@click.option("--org", callback=optional_org, help="required without --creds")
 @click.option("--template", "template_id", help="the form definition to read fields by")
 @click.option("--personal-info", is_flag=True, help="the scans hold personal information")
 @click.option("--once", is_flag=True, help="hand in what is there, wait for the outcomes, exit")
@@ -396,21 +483,25 @@ async def watch_folder(
 @click.option(
     "--timeout", type=float, default=1800.0, show_default=True, help="seconds to wait with --once"
 )
+@bus_options
 @click.pass_obj
 def watch(
     obj: dict[str, Any],
     folder: Path,
-    org: str,
+    org: str | None,
     template_id: str | None,
     personal_info: bool,
     once: bool,
     settle: float,
     interval: float,
     timeout: float,
+    creds_file: Path | None,
+    nats_url: str | None,
 ) -> None:
     """Hand in every new file of a hot folder DIR; file it in DIR/done or DIR/failed.
 
     Runs until Ctrl-C (or SIGTERM); with --once, until what is in DIR now has settled.
+    With --creds FILE, as a scanner PC: a file is done once the intake service accepted it.
     """
     settings = cli_settings(obj)
     logging.basicConfig(
@@ -420,7 +511,7 @@ def watch(
     )
     log.setLevel(logging.INFO)
     options = WatchOptions(
-        org=org,
+        org=org or "",
         template_id=template_id,
         personal_info=personal_info,
         limits=limits_from(settings.ocr),
@@ -429,4 +520,13 @@ def watch(
         retention=timedelta(seconds=settings.retention.ocr),
         data_dir=Path(obj["data"]),
     )
+    if creds_file is not None:
+
+        async def as_scanner(bus: ScannerBus, creds: BusCredentials) -> int:
+            mine = replace(options, org=scanner_org(creds, org))
+            return await watch_as_scanner(bus, folder, mine, once, timeout)
+
+        run_as_scanner(creds_file, nats_url, as_scanner)
+        return
+    options = replace(options, org=operator_org(org, nats_url))
     run_with_bus(obj, lambda client: watch_folder(client, folder, options, once, timeout))

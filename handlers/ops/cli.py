@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from pathlib import Path
 from typing import cast
@@ -12,9 +11,10 @@ import click
 
 from events.permissions import NATS_ROLES, ORG_SCOPED_ROLES, NatsRole, inbox_prefix, nats_user
 from infra.accounts import list_orgs, open_accounts
-from infra.nats_server import load_or_create_passwords, recorded_url
+from infra.nats_server import load_or_create_passwords, recorded_url, write_private
 from infra.tls import bus_client_files, bus_tls_dir, issue_client
 from infra.tls import init as init_tls
+from schemas.scan_intake import BusCredentials
 
 ORG_RE = re.compile(r"^[a-z0-9_-]{1,32}$")
 
@@ -22,9 +22,15 @@ ORG_RE = re.compile(r"^[a-z0-9_-]{1,32}$")
 @click.command()
 @click.argument("role", type=click.Choice(NATS_ROLES))
 @click.option("--org", help="the organisation (scanner and dashboard)")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="write them to FILE (mode 0600), e.g. for `scan`/`watch --creds FILE` on a scanner PC",
+)
 @click.pass_obj
-def creds(obj: dict[str, object], role: str, org: str | None) -> None:
-    """Print {"url", "user", "password", "inbox_prefix"} for a plain NATS client acting as ROLE.
+def creds(obj: dict[str, object], role: str, org: str | None, out: Path | None) -> None:
+    """Print {"url", "user", "password", "inbox_prefix"} for a plain NATS client acting as ROLE
+    (with TLS, also "ca_file", "cert_file", "key_file"; org-scoped roles, also "org").
 
     Clients other than `operator` must use their `inbox_prefix` (nats.py: inbox_prefix=...).
     """
@@ -42,33 +48,29 @@ def creds(obj: dict[str, object], role: str, org: str | None) -> None:
         raise click.ClickException(f"no organisation {org!r}: create it with `madoguchi org add`")
     user = nats_user(cast(NatsRole, role), org)
     password = load_or_create_passwords(data_dir / "nats", orgs)[user]
+    found: dict[str, str | None] = {
+        "url": recorded_url(data_dir),
+        "user": user,
+        "password": password,
+        "inbox_prefix": inbox_prefix(user),
+    }
+    if org is not None:
+        found["org"] = org
     tls_dir = bus_tls_dir(data_dir / "nats")
     if tls_dir is not None:  # the bus knows clients by certificate, not password
         cert, key = bus_client_files(tls_dir, user)
-        click.echo(
-            json.dumps(
-                {
-                    "url": recorded_url(data_dir),
-                    "user": user,
-                    "password": None,
-                    "inbox_prefix": inbox_prefix(user),
-                    "ca_file": str(tls_dir / "ca.crt"),
-                    "cert_file": str(cert),
-                    "key_file": str(key),
-                }
-            )
-        )
-        return
-    click.echo(
-        json.dumps(
-            {
-                "url": recorded_url(data_dir),
-                "user": user,
-                "password": password,
-                "inbox_prefix": inbox_prefix(user),
-            }
-        )
-    )
+        found |= {
+            "password": None,
+            "ca_file": str(tls_dir / "ca.crt"),
+            "cert_file": str(cert),
+            "key_file": str(key),
+        }
+    text = BusCredentials.model_validate(found).model_dump_json(exclude_unset=True)
+    if out is None:
+        click.echo(text)
+    else:
+        write_private(out, text + "\n")
+        click.echo(f"{user} credentials written to {out}")
 
 
 async def _org_ids(data_dir: Path) -> list[str]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import signal
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +15,7 @@ from pathlib import Path
 import nats
 import pytest
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from PIL import Image
 
 from handlers.ocr import records
@@ -302,3 +305,78 @@ async def test_uploads_in_flight_are_bounded_per_org_and_abandoned_ones_leave_no
     running.cancel()
     with pytest.raises(asyncio.CancelledError):
         await running
+
+
+# ---------------------------------------------------------------------------------------
+# `watch` on a scanner PC, through a restart of the bus and of the service mid-upload
+
+
+async def test_watch_on_a_scanner_pc_survives_a_restart_mid_upload_and_hands_in_once(
+    tmp_path: Path,
+) -> None:
+    server = EmbeddedNatsServer(tmp_path / "server", free_port(), orgs=[ORG])
+    await server.start()
+    operator = await nats.connect(
+        server.url, user="operator", password=server.passwords["operator"]
+    )
+    await provision_all(operator.jetstream(), Settings().retention)
+    bus = Bus(server, operator, open_pi_store(operator.jetstream(), tmp_path / "server"))
+    small_chunks = UploadLimits(chunk_bytes=64 * 1024)
+    intake = ScanIntake(operator, bus.store, Limits(), small_chunks)
+    await intake.start()
+    folder, pc_data = tmp_path / "hot", tmp_path / "pc-data"
+    folder.mkdir()
+    pc_data.mkdir()
+    files = {
+        f"scan-{n}.png": png(folder / f"scan-{n}.png", seed=40 + n, side=1000) for n in range(3)
+    }
+    creds = tmp_path / "shimin.json"
+    creds.write_text(bus.creds(ORG).model_dump_json())
+
+    # Freeze the scanner PC a few chunks into its first upload.
+    watcher = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "handlers", "--data", str(pc_data), "watch", str(folder), "--once",
+        "--settle", "0.2", "--interval", "0.1", "--creds", str(creds), "--nats-url", server.url,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    seen = 0
+
+    async def spy(msg: Msg) -> None:
+        nonlocal seen
+        seen += 1
+        if seen == 4:
+            watcher.send_signal(signal.SIGSTOP)
+
+    await operator.subscribe("scan.submit.>", cb=spy)
+    try:
+        await eventually(lambda: asyncio.sleep(0, seen >= 4), timeout=60)
+        await eventually(lambda: asyncio.sleep(0, len(intake.uploads) == 1))
+        (upload,) = intake.uploads._by_token.values()
+        assert 0 < upload.received < upload.declared.size  # in the middle of an upload
+
+        # The service and the bus restart: the upload in progress is gone with them.
+        await intake.stop()
+        await server.stop()
+        await server.start()
+        await eventually(lambda: asyncio.sleep(0, operator.is_connected), timeout=30)
+        intake = ScanIntake(operator, bus.store, Limits(), small_chunks)
+        await intake.start()
+        watcher.send_signal(signal.SIGCONT)
+        _, err = await asyncio.wait_for(watcher.communicate(), timeout=120)
+        assert watcher.returncode == 0, err.decode()
+    finally:
+        if watcher.returncode is None:
+            watcher.kill()
+            await watcher.wait()
+        await intake.stop()
+
+    assert sorted(p.name for p in (folder / "done").iterdir()) == sorted(files)
+    for content in files.values():
+        document_id = document_id_for(ORG, hashlib.sha256(content).hexdigest())
+        assert len(await scanned_events(bus, ORG, document_id)) == 1  # exactly once
+        assert await bus.store.get(records.SCAN_KIND, document_id) == content
+    events = await read_all(operator.jetstream(), f"document.scanned.{ORG}", idle=0.3)
+    assert len(events) == len(files)
+    assert "s0.png" not in err.decode()  # file names (personal) never reach the log
+    await operator.close()
+    await server.stop()

@@ -60,7 +60,7 @@ bench: setup
 	$(BIN)/python -m bench
 
 asyncapi: setup
-	$(BIN)/madoguchi asyncapi --out docs/asyncapi.json
+	$(BIN)/madoguchi asyncapi --out docs/asyncapi.json --readme README.md
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

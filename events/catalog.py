@@ -30,14 +30,44 @@ class StreamSpec:
 
 
 @dataclass(frozen=True)
+class Endpoint:
+    """A place in the code that sends or hears an event: a room (`handlers/<room>/`) and the
+    function there, `module:function` (e.g. `ocr`, `web:correct_fields`)."""
+
+    room: str
+    entry: str
+
+    def __post_init__(self) -> None:
+        module, _, function = self.entry.partition(":")
+        if not module or not function:
+            raise ValueError(f"entry {self.entry!r} of room {self.room!r}: use module:function")
+
+    @property
+    def module(self) -> str:
+        return f"handlers.{self.room}.{self.entry.partition(':')[0]}"
+
+    @property
+    def function(self) -> str:
+        return self.entry.partition(":")[2]
+
+    def __str__(self) -> str:
+        return f"{self.room}/{self.entry}"
+
+
+@dataclass(frozen=True)
 class EventSpec:
-    """One event type: `<aggregate>.<event>.<org>` carrying `model`, kept by `stream`."""
+    """One event type: `<aggregate>.<event>.<org>` carrying `model`, kept by `stream`; who
+    publishes it (`producers`) and which subscribers hear it (`consumers`). The audit chain
+    (`EVERY_EVENT_CONSUMERS`) hears every event and is not repeated on each."""
 
     aggregate: str
     name: str
     model: type[ev.Event]
     stream: str
     description: str
+    producers: tuple[Endpoint, ...] = ()
+    consumers: tuple[Endpoint, ...] = ()
+    dead_letter_consumers: tuple[Endpoint, ...] = ()
 
     @property
     def type_name(self) -> str:
@@ -111,41 +141,180 @@ def dead_letter_subject(original_subject: str) -> str:
     return f"{DEAD_LETTER_PREFIX}.{original_subject}"
 
 
+def at(room: str, *entries: str) -> tuple[Endpoint, ...]:
+    return tuple(Endpoint(room, entry) for entry in entries)
+
+
+# Who hears every event, whatever its type: the hash-chained audit record.
+EVERY_EVENT_CONSUMERS = at("audit", "bus:chain_event")
+# Staff screens follow their org's documents, readings, applications and payments live.
+_LIVE = at("dashboard", "live:live")
+_SCANS_IN = at("ocr", "submit:submit_scan", "scan_service:first")
+_READ = at("ocr", "bus:read_document", "bus:gave_up")
+_REVIEWED = at("applications", "review:review_application")
+_AGENT_NEWS = at("payments", "service:learn")
+_ACCESS = at("identity", "guard:record_access")
+
 EVENTS: tuple[EventSpec, ...] = (
-    EventSpec("document", "scanned", ev.DocumentScanned, "DOCUMENTS", "A scan was stored"),
-    EventSpec("document", "rejected", ev.DocumentRejected, "DOCUMENTS", "A scan was refused"),
-    EventSpec("ocr", "completed", ev.OcrCompleted, "OCR", "A document was read"),
-    EventSpec("ocr", "failed", ev.OcrFailed, "OCR", "A document could not be read"),
-    EventSpec("ocr", "verified", ev.OcrVerified, "OCR", "Staff corrected or confirmed fields"),
     EventSpec(
-        "application", "submitted", ev.ApplicationSubmitted, "APPLICATIONS", "A resident applied"
-    ),
-    EventSpec("application", "accepted", ev.ApplicationAccepted, "APPLICATIONS", "Staff accepted"),
-    EventSpec(
-        "application", "returned", ev.ApplicationReturned, "APPLICATIONS", "Returned to correct"
-    ),
-    EventSpec("application", "rejected", ev.ApplicationRejected, "APPLICATIONS", "Staff refused"),
-    EventSpec(
-        "application", "resubmitted", ev.ApplicationResubmitted, "APPLICATIONS", "Corrected, sent"
-    ),
-    EventSpec("application", "paid", ev.ApplicationPaid, "APPLICATIONS", "Its fee was paid"),
-    EventSpec("payment", "requested", ev.PaymentRequested, "PAYMENTS", "A payment was started"),
-    EventSpec("payment", "settled", ev.PaymentSettled, "PAYMENTS", "The agent confirmed payment"),
-    EventSpec("payment", "failed", ev.PaymentFailed, "PAYMENTS", "The payment did not go through"),
-    EventSpec("payment", "canceled", ev.PaymentCanceled, "PAYMENTS", "Canceled before settlement"),
-    EventSpec("payment", "refunded", ev.PaymentRefunded, "PAYMENTS", "Money was returned"),
-    EventSpec("access", "signed_in", ev.SignedIn, "ACCESS", "A staff member signed in"),
-    EventSpec("access", "sign_in_failed", ev.SignInFailed, "ACCESS", "A sign-in was refused"),
-    EventSpec("access", "locked", ev.AccountLocked, "ACCESS", "An account was locked"),
-    EventSpec("access", "password_changed", ev.PasswordChanged, "ACCESS", "A password changed"),
-    EventSpec("access", "refused", ev.AccessRefused, "ACCESS", "An action was not allowed"),
-    EventSpec("access", "pi_read", ev.PersonalDataRead, "ACCESS", "Personal data was shown"),
-    EventSpec("access", "exported", ev.DataExported, "ACCESS", "Data was exported"),
-    EventSpec(
-        "access", "account_changed", ev.AccountChanged, "ACCESS", "An admin changed an account"
+        "document",
+        "scanned",
+        ev.DocumentScanned,
+        "DOCUMENTS",
+        "A scan was stored",
+        producers=_SCANS_IN,
+        consumers=(*at("ocr", "bus:read_document"), *_LIVE),
+        dead_letter_consumers=at("ocr", "bus:gave_up"),
     ),
     EventSpec(
-        "access", "definition_saved", ev.DefinitionSaved, "ACCESS", "A template or procedure saved"
+        "document",
+        "rejected",
+        ev.DocumentRejected,
+        "DOCUMENTS",
+        "A scan was refused",
+        producers=(*at("ocr", "submit:refuse_scan"), *_READ),
+        consumers=_LIVE,
+    ),
+    EventSpec("ocr", "completed", ev.OcrCompleted, "OCR", "A document was read", _READ, _LIVE),
+    EventSpec("ocr", "failed", ev.OcrFailed, "OCR", "A document could not be read", _READ, _LIVE),
+    EventSpec(
+        "ocr",
+        "verified",
+        ev.OcrVerified,
+        "OCR",
+        "Staff corrected or confirmed fields",
+        at("ocr", "web:correct_fields"),
+        _LIVE,
+    ),
+    EventSpec(
+        "application",
+        "submitted",
+        ev.ApplicationSubmitted,
+        "APPLICATIONS",
+        "A resident applied",
+        at("applications", "submit:submit_application"),
+        _LIVE,
+    ),
+    EventSpec(
+        "application",
+        "accepted",
+        ev.ApplicationAccepted,
+        "APPLICATIONS",
+        "Staff accepted",
+        _REVIEWED,
+        _LIVE,
+    ),
+    EventSpec(
+        "application",
+        "returned",
+        ev.ApplicationReturned,
+        "APPLICATIONS",
+        "Returned to correct",
+        _REVIEWED,
+        _LIVE,
+    ),
+    EventSpec(
+        "application",
+        "rejected",
+        ev.ApplicationRejected,
+        "APPLICATIONS",
+        "Staff refused",
+        _REVIEWED,
+        _LIVE,
+    ),
+    EventSpec(
+        "application",
+        "resubmitted",
+        ev.ApplicationResubmitted,
+        "APPLICATIONS",
+        "Corrected, sent",
+        at("applications", "submit:resubmit_application"),
+        _LIVE,
+    ),
+    EventSpec(
+        "application",
+        "paid",
+        ev.ApplicationPaid,
+        "APPLICATIONS",
+        "Its fee was paid",
+        at("applications", "bus:fee_paid"),
+        _LIVE,
+    ),
+    EventSpec(
+        "payment",
+        "requested",
+        ev.PaymentRequested,
+        "PAYMENTS",
+        "A payment was started",
+        at("payments", "service:start_payment"),
+        _LIVE,
+    ),
+    EventSpec(
+        "payment",
+        "settled",
+        ev.PaymentSettled,
+        "PAYMENTS",
+        "The agent confirmed payment",
+        _AGENT_NEWS,
+        (*at("applications", "bus:fee_paid"), *_LIVE),
+    ),
+    EventSpec(
+        "payment",
+        "failed",
+        ev.PaymentFailed,
+        "PAYMENTS",
+        "The payment did not go through",
+        _AGENT_NEWS,
+        _LIVE,
+    ),
+    EventSpec(
+        "payment",
+        "canceled",
+        ev.PaymentCanceled,
+        "PAYMENTS",
+        "Canceled before settlement",
+        _AGENT_NEWS,
+        _LIVE,
+    ),
+    EventSpec(
+        "payment",
+        "refunded",
+        ev.PaymentRefunded,
+        "PAYMENTS",
+        "Money was returned",
+        at("payments", "service:refund"),
+        _LIVE,
+    ),
+    EventSpec("access", "signed_in", ev.SignedIn, "ACCESS", "A staff member signed in", _ACCESS),
+    EventSpec(
+        "access", "sign_in_failed", ev.SignInFailed, "ACCESS", "A sign-in was refused", _ACCESS
+    ),
+    EventSpec("access", "locked", ev.AccountLocked, "ACCESS", "An account was locked", _ACCESS),
+    EventSpec(
+        "access", "password_changed", ev.PasswordChanged, "ACCESS", "A password changed", _ACCESS
+    ),
+    EventSpec(
+        "access", "refused", ev.AccessRefused, "ACCESS", "An action was not allowed", _ACCESS
+    ),
+    EventSpec(
+        "access", "pi_read", ev.PersonalDataRead, "ACCESS", "Personal data was shown", _ACCESS
+    ),
+    EventSpec("access", "exported", ev.DataExported, "ACCESS", "Data was exported", _ACCESS),
+    EventSpec(
+        "access",
+        "account_changed",
+        ev.AccountChanged,
+        "ACCESS",
+        "An admin changed an account",
+        _ACCESS,
+    ),
+    EventSpec(
+        "access",
+        "definition_saved",
+        ev.DefinitionSaved,
+        "ACCESS",
+        "A template or procedure saved",
+        _ACCESS,
     ),
 )
 

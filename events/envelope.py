@@ -8,11 +8,12 @@ handler that runs twice for the same message publishes the same id twice: stored
 from __future__ import annotations
 
 import uuid
+from typing import ClassVar
 
 from faststream.nats import NatsBroker, PubAck
 from nats.js import JetStreamContext
 
-from events.catalog import event_spec
+from events.catalog import Endpoint, event_spec
 from events.tracing import TraceParent, child_of, current_trace
 from schemas.events import Event
 
@@ -69,3 +70,30 @@ async def publish_event(bus: NatsBroker | JetStreamContext, event: Event) -> Pub
         stream=spec.stream,
     )
     return ack
+
+
+class Publisher:
+    """The one way a room sends events: declared once per place that sends, and checked
+    against the catalog's `producers` when the module is imported (an undeclared sender does
+    not start). `tests/test_event_graph.py` checks the other direction: every declared
+    producer has its publisher, used in the function the catalog names."""
+
+    declared: ClassVar[list[Publisher]] = []
+
+    def __init__(self, room: str, entry: str, *models: type[Event]) -> None:
+        if not models:
+            raise ValueError(f"publisher {room}/{entry} names no event")
+        self.at = Endpoint(room, entry)
+        self.models = models
+        for model in models:
+            if self.at not in event_spec(model).producers:
+                raise ValueError(
+                    f"{self.at} publishes {event_spec(model).type_name}, which the catalog"
+                    " does not declare among its producers (events/catalog.py)"
+                )
+        Publisher.declared.append(self)
+
+    async def __call__(self, bus: NatsBroker | JetStreamContext, event: Event) -> PubAck:
+        if not isinstance(event, self.models):
+            raise TypeError(f"{self.at} may not publish {type(event).__name__}")
+        return await publish_event(bus, event)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import sys
@@ -11,11 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import click
-from faststream.nats import NatsBroker, NatsRouter
-from faststream.specification import AsyncAPI
+from faststream.nats import NatsRouter
 from prometheus_client import start_http_server
 
-from events.catalog import DEAD_LETTER_PREFIX, EVENTS
+from events.asyncapi import render as render_asyncapi
+from events.diagram import with_flow
 from handlers import applications, audit, dashboard, identity, ocr, ops, payments, privacy
 from handlers.cli_support import cli_settings
 from handlers.room import Room
@@ -51,22 +50,8 @@ def tasks_of(rooms: Sequence[Room]) -> list[BackgroundTask]:
 
 
 def asyncapi_document() -> str:
-    """Every subscriber of every room, and every event of the catalog as a publication."""
-    broker = NatsBroker(description="madoguchi (窓口): city hall AI-OCR and online applications")
-    for router in routers_of(ROOMS):
-        broker.include_router(router)
-    for spec in EVENTS:
-        broker.publisher(
-            spec.all_orgs, title=spec.type_name, description=spec.description, schema=spec.model
-        )
-    broker.publisher(
-        f"{DEAD_LETTER_PREFIX}.>",
-        title="deadletter",
-        description="A message given up on: the original body and headers, plus"
-        " Madoguchi-Error, Madoguchi-Deliveries and Madoguchi-Original-Subject headers",
-    )
-    spec_json = AsyncAPI(broker, title="madoguchi", version=VERSION).to_specification().to_json()
-    return json.dumps(json.loads(spec_json), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    """The AsyncAPI document, generated from the catalog's declaration of the event graph."""
+    return render_asyncapi(VERSION)
 
 
 @click.group()
@@ -231,8 +216,15 @@ def dev_cluster(obj: dict[str, object], nodes: int, port: int, cluster_port: int
 
 @cli.command()
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="write to FILE")
-def asyncapi(out: Path | None) -> None:
-    """Write the AsyncAPI document of every subject."""
+@click.option(
+    "--readme",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="also rewrite the event-graph diagram in this README",
+)
+def asyncapi(out: Path | None, readme: Path | None) -> None:
+    """Write the AsyncAPI document of every subject (and the README's event graph)."""
+    if readme is not None:
+        readme.write_text(with_flow(readme.read_text(encoding="utf-8")), encoding="utf-8")
     document = asyncapi_document()
     if out is None:
         click.echo(document, nl=False)

@@ -22,6 +22,9 @@ class AuditEntry(BaseModel):
     msg_id: str | None = None
     payload_sha256: str
     payload: str  # the original event (ids, states, counts only)
+    # The W3C trace context the chained event was published with, so a trace can be followed
+    # into the audit record. Entries made before it existed have none (and hash without it).
+    traceparent: str | None = None
     hash: str
 
 

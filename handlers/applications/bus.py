@@ -10,12 +10,14 @@ from faststream import Context
 from faststream.nats import NatsRouter
 
 from events.catalog import event_spec
-from events.envelope import caused_id, publish_event
+from events.envelope import Publisher, caused_id
 from handlers.applications import records
 from handlers.applications.lifecycle import next_status
 from infra.bus import durable_subscriber
 from infra.runtime import Runtime
 from schemas.events import ApplicationPaid, PaymentSettled, utc_now
+
+PAID = Publisher("applications", "bus:fee_paid", ApplicationPaid)
 
 router = NatsRouter()
 
@@ -35,7 +37,7 @@ async def fee_paid(settled: PaymentSettled, runtime: Runtime = Context()) -> Non
         await records.save_state(runtime.js, paid, revision)  # a conflict is retried by the bus
     elif state.status != "paid":
         return
-    await publish_event(
+    await PAID(
         runtime.broker,
         ApplicationPaid(
             event_id=caused_id(settled.event_id, "application.paid"),

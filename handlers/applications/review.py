@@ -8,12 +8,20 @@ from __future__ import annotations
 
 from typing import Literal
 
-from events.envelope import new_event_id, publish_event
+from events.envelope import Publisher, new_event_id
 from handlers.applications import records
 from handlers.applications.lifecycle import next_status
 from infra.runtime import Runtime
 from schemas.applications import ApplicationState
 from schemas.events import ApplicationAccepted, ApplicationRejected, ApplicationReturned, utc_now
+
+REVIEWED = Publisher(
+    "applications",
+    "review:review_application",
+    ApplicationAccepted,
+    ApplicationReturned,
+    ApplicationRejected,
+)
 
 Decision = Literal["accept", "return", "reject"]
 
@@ -46,5 +54,5 @@ async def review_application(
         event = ApplicationReturned(application_id=state.application_id, **common)
     else:
         event = ApplicationRejected(application_id=state.application_id, **common)
-    await publish_event(runtime.broker, event)
+    await REVIEWED(runtime.broker, event)
     return updated

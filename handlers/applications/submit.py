@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from events.envelope import new_event_id, publish_event
+from events.envelope import Publisher, new_event_id
 from handlers.applications import records
 from handlers.applications.access_codes import hash_code, new_code
 from handlers.applications.answers import check_answers
@@ -29,6 +29,9 @@ from schemas.applications import (
     RegisteredProcedure,
 )
 from schemas.events import ApplicationResubmitted, ApplicationSubmitted, utc_now
+
+SUBMITTED = Publisher("applications", "submit:submit_application", ApplicationSubmitted)
+RESUBMITTED = Publisher("applications", "submit:resubmit_application", ApplicationResubmitted)
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,7 @@ async def submit_application(
         access_code_hash=hash_code(code),
     )
     await records.save_state(runtime.js, state, 0)
-    await publish_event(
+    await SUBMITTED(
         runtime.broker,
         ApplicationSubmitted(
             event_id=new_event_id(),
@@ -177,7 +180,7 @@ async def resubmit_application(
             state.attachments_revision,
             len(state.attachments),
         )
-    await publish_event(
+    await RESUBMITTED(
         runtime.broker,
         ApplicationResubmitted(
             event_id=new_event_id(),

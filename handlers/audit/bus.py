@@ -17,6 +17,8 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from events.catalog import AUDIT, AUDIT_CHECKPOINT_SUBJECT, AUDIT_ENTRY_SUBJECT, AUDIT_FEED
+from events.envelope import TRACEPARENT_HEADER
+from events.tracing import parse_traceparent
 from handlers.audit.chain import next_entry, sign
 from infra.runtime import Runtime
 from infra.signing import key_id, load_or_create
@@ -44,6 +46,12 @@ def source_of(msg: NatsMessage) -> tuple[str, int]:
     return str(meta.stream), int(meta.sequence.stream)
 
 
+def _valid_trace(header: str | None) -> str | None:
+    """The event's traceparent if well-formed (a foreign value is not copied in)."""
+    trace = parse_traceparent(header) if header else None
+    return trace.header() if trace else None
+
+
 @router.subscriber(
     ">",
     stream=JStream(AUDIT_FEED.name, declare=False),
@@ -69,6 +77,7 @@ async def chain_event(body: object, msg: NatsMessage, runtime: Runtime = Context
         msg_id=headers.get("Nats-Msg-Id"),
         payload=msg.body,
         now=datetime.now(UTC),
+        traceparent=_valid_trace(headers.get(TRACEPARENT_HEADER)),
     )
     await js.publish(
         AUDIT_ENTRY_SUBJECT,
@@ -77,6 +86,7 @@ async def chain_event(body: object, msg: NatsMessage, runtime: Runtime = Context
         headers={
             "Nats-Msg-Id": f"audit-{entry.index}",
             "Nats-Expected-Last-Subject-Sequence": str(head_seq),
+            **({TRACEPARENT_HEADER: entry.traceparent} if entry.traceparent else {}),
         },
     )
     if entry.index % runtime.settings.audit.checkpoint_every == 0:

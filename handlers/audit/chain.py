@@ -14,11 +14,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from schemas.audit import GENESIS, AuditEntry, Checkpoint
 
+# Fields hashed even when empty (the entry's shape when the chain began).
+ALWAYS = frozenset({"msg_id"})
+
 
 def entry_hash(fields: dict[str, object]) -> str:
-    """SHA-256 of the entry's fields (all but `hash`) as canonical JSON."""
+    """SHA-256 of the entry's fields (all but `hash`) as canonical JSON. An optional field
+    added later counts only when set, so entries made before it still verify."""
     canonical = json.dumps(
-        {k: v for k, v in fields.items() if k != "hash"},
+        {k: v for k, v in fields.items() if k != "hash" and (v is not None or k in ALWAYS)},
         sort_keys=True,
         ensure_ascii=False,
         separators=(",", ":"),
@@ -36,6 +40,7 @@ def next_entry(
     msg_id: str | None,
     payload: bytes,
     now: datetime,
+    traceparent: str | None = None,
 ) -> AuditEntry:
     fields: dict[str, object] = {
         "index": (previous.index + 1) if previous else 1,
@@ -47,6 +52,7 @@ def next_entry(
         "msg_id": msg_id,
         "payload_sha256": hashlib.sha256(payload).hexdigest(),
         "payload": payload.decode("utf-8", errors="replace"),
+        "traceparent": traceparent,
     }
     made = AuditEntry.model_validate({**fields, "hash": GENESIS})
     return made.model_copy(update={"hash": entry_hash(made.model_dump(mode="json"))})

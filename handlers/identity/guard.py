@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from events.envelope import new_event_id, publish_event
+from events.catalog import EVENTS
+from events.envelope import Publisher, new_event_id
 from handlers.identity.authz import MESSAGES, Action, Resource, decide
 from handlers.identity.sessions import load_session
 from handlers.identity.zones import zone_of
@@ -18,6 +19,12 @@ from infra.runtime import Runtime
 from infra.web import ApiError
 from schemas.accounts import Principal, Session, Zone
 from schemas.events import AccessEvent, AccessRefused
+
+ACCESS = Publisher(
+    "identity",
+    "guard:record_access",
+    *(spec.model for spec in EVENTS if issubclass(spec.model, AccessEvent)),
+)
 
 SESSION_COOKIE = "madoguchi_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -65,7 +72,7 @@ async def record_access(
     request: Request, event: type[AccessEvent], org: str, actor: str, **details: object
 ) -> None:
     """Publish an access event (sign-ins, refusals, reads of personal data, exports)."""
-    await publish_event(
+    await ACCESS(
         runtime_of(request).broker,
         event(
             event_id=new_event_id(),

@@ -15,7 +15,7 @@ from faststream import Context
 from faststream.nats import JStream, NatsRouter
 
 from events.catalog import DEAD_LETTERS, OCR_PROGRESS, dead_letter_subject, event_spec
-from events.envelope import caused_id, publish_event
+from events.envelope import Publisher, caused_id
 from handlers.ocr import records
 from handlers.ocr.pipeline import UNKNOWN_TEMPLATE, limits_from, read_scan, rejected
 from handlers.ocr.reading import mean_confidence, review_count
@@ -27,6 +27,9 @@ from infra.runtime import Runtime
 from schemas.events import DocumentRejected, DocumentScanned, Event, OcrCompleted, OcrFailed
 from schemas.forms import FormTemplate
 from schemas.ocr import DocumentResult, DocumentStatus, ReadingProgress
+
+READ = Publisher("ocr", "bus:read_document", OcrCompleted, OcrFailed, DocumentRejected)
+GAVE_UP_NOTICE = Publisher("ocr", "bus:gave_up", OcrCompleted, OcrFailed, DocumentRejected)
 
 router = NatsRouter()
 
@@ -137,7 +140,7 @@ async def read_document(doc: DocumentScanned, runtime: Runtime = Context()) -> N
     settled = await submitted_status(runtime, doc)
     # A scan given up on is read again when its dead letter is replayed (after a fix).
     if settled.status != "queued" and settled.reason_code != GAVE_UP_CODE:
-        await publish_event(runtime.broker, outcome_event(doc, settled))
+        await READ(runtime.broker, outcome_event(doc, settled))
         return
     template = None
     if settled.template_id is not None:
@@ -146,7 +149,7 @@ async def read_document(doc: DocumentScanned, runtime: Runtime = Context()) -> N
     await records.save_result(runtime.pi_store, result)
     status = status_of(doc, settled, result, code)
     await records.put_status(runtime.js, status)
-    await publish_event(runtime.broker, outcome_event(doc, status))
+    await READ(runtime.broker, outcome_event(doc, status))
     record_ocr_document(status.status, status.pages, started, doc.occurred_at)
 
 
@@ -162,4 +165,4 @@ async def gave_up(doc: DocumentScanned, runtime: Runtime = Context()) -> None:
     failed = DocumentResult(document_id=doc.document_id, status="failed", reason=GAVE_UP)
     status = status_of(doc, submitted, failed, GAVE_UP_CODE)
     await records.put_status(runtime.js, status)
-    await publish_event(runtime.broker, outcome_event(doc, status))
+    await GAVE_UP_NOTICE(runtime.broker, outcome_event(doc, status))

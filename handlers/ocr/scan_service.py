@@ -31,7 +31,7 @@ from nats.micro.service import Service
 from pydantic import ValidationError
 
 from events.catalog import SCAN_SUBMIT
-from events.envelope import publish_event
+from events.envelope import Publisher
 from handlers.ocr import records
 from handlers.ocr.intake import SNIFF_BYTES, Limits, Rejection, precheck
 from handlers.ocr.pipeline import UNKNOWN_TEMPLATE, limits_from
@@ -55,8 +55,11 @@ from handlers.ocr.uploads import (
 )
 from infra.pi_store import PersonalDataStore
 from infra.runtime import Runtime
+from schemas.events import DocumentScanned
 from schemas.scan_intake import MAX_CHUNK_BYTES, ScanSubmitHeaders, ScanSubmitReply
 from schemas.settings import OcrSettings
+
+ANNOUNCED_AGAIN = Publisher("ocr", "scan_service:first", DocumentScanned)
 
 log = logging.getLogger("madoguchi.scan_intake")
 
@@ -192,7 +195,7 @@ class ScanIntake:
         if status is not None:  # handed in before: the same answer, nothing stored twice
             if status.status == "queued":  # announce again (in case we stopped before)
                 event = scanned_event(status, CONTENT_TYPES[kind], declared.size, "scanner")
-                await publish_event(self.js, event)
+                await ANNOUNCED_AGAIN(self.js, event)
             return accepted_reply(document_id)
         template_id = declared.template_id
         if template_id and await records.load_template(self.js, org, template_id) is None:

@@ -10,12 +10,15 @@ from dataclasses import dataclass
 
 from nats.js import JetStreamContext
 
-from events.envelope import new_event_id, publish_event
+from events.envelope import Publisher, new_event_id
 from handlers.ocr import records
 from handlers.ocr.intake import SNIFF_BYTES, Limits, Rejection, precheck
 from infra.pi_store import PersonalDataStore
 from schemas.events import DocumentRejected, DocumentScanned, ScanSource
 from schemas.ocr import DocumentResult, DocumentStatus
+
+REFUSED = Publisher("ocr", "submit:refuse_scan", DocumentRejected)
+SCANNED = Publisher("ocr", "submit:submit_scan", DocumentScanned)
 
 CONTENT_TYPES = {
     "pdf": "application/pdf",
@@ -58,7 +61,7 @@ async def refuse_scan(
             reason=rejection.reason,
         ),
     )
-    await publish_event(
+    await REFUSED(
         js,
         DocumentRejected(
             event_id=f"{document_id}-precheck",
@@ -122,5 +125,5 @@ async def submit_scan(
         personal_info=personal_info,
     )
     await records.put_status(js, status)
-    await publish_event(js, scanned_event(status, CONTENT_TYPES[kind], len(data), source))
+    await SCANNED(js, scanned_event(status, CONTENT_TYPES[kind], len(data), source))
     return Submitted(document_id, None)

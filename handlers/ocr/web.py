@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from events.envelope import new_event_id, publish_event
+from events.envelope import Publisher, new_event_id
 from handlers.identity.authz import Action
 from handlers.identity.guard import authorize, record_access, runtime_of
 from handlers.ocr import records
@@ -28,6 +28,8 @@ from infra.web import ApiError
 from schemas.accounts import Principal
 from schemas.events import DataExported, OcrVerified, PersonalDataRead, utc_now
 from schemas.ocr import DocumentResult, DocumentStatus
+
+VERIFIED = Publisher("ocr", "web:correct_fields", OcrVerified)
 
 NO_STORE = {"Cache-Control": "no-store"}
 NOT_FOUND = ApiError(
@@ -157,7 +159,7 @@ async def correct_fields(request: Request) -> Response:
             update={"verified": True, "verified_by": who.login, "verified_at": utc_now()}
         ),
     )
-    await publish_event(
+    await VERIFIED(
         runtime.broker,
         OcrVerified(
             event_id=new_event_id(),

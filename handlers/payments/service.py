@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from events.envelope import caused_id, publish_event
+from events.envelope import Publisher, caused_id
 from handlers.payments import records
 from handlers.payments.lifecycle import Change, PaymentRefused, apply
 from infra.kv import retry_on_change
@@ -28,6 +28,12 @@ from schemas.events import (
     PaymentSettled,
     utc_now,
 )
+
+REQUESTED = Publisher("payments", "service:start_payment", PaymentRequested)
+AGENT_NEWS_PUBLISHED = Publisher(
+    "payments", "service:learn", PaymentSettled, PaymentFailed, PaymentCanceled
+)
+REFUNDED = Publisher("payments", "service:refund", PaymentRefunded)
 
 log = logging.getLogger("madoguchi.payments")
 AGENT_NEWS: dict[str, Change | None] = {
@@ -65,7 +71,7 @@ async def start_payment(
     payment = payment.model_copy(
         update={"agent_payment_id": created.id, "redirect_url": created.redirect_url}
     )
-    await publish_event(
+    await REQUESTED(
         runtime.broker,
         PaymentRequested(
             event_id=caused_id(payment.payment_id, "payment.requested"),
@@ -125,7 +131,7 @@ async def learn(
                 "updated_at": utc_now(),
             }
         )
-        await publish_event(runtime.broker, _event_for(updated, change, actor))
+        await AGENT_NEWS_PUBLISHED(runtime.broker, _event_for(updated, change, actor))
         await records.save_payment(runtime.js, updated, revision)
         return updated
 
@@ -161,7 +167,7 @@ async def refund(
             amount=amount,
             idempotency_key=f"{payment_id}-{refund_key}",
         )
-        await publish_event(
+        await REFUNDED(
             runtime.broker,
             PaymentRefunded(
                 event_id=caused_id(payment_id, f"payment.refunded/{refund_key}"),

@@ -13,6 +13,10 @@ from tests.support import eventually
 from tests.test_privacy import cli, running
 
 
+def trace_of(event_id: str) -> str:
+    return f"00-{event_id}-{event_id[:16]}-01"
+
+
 async def test_replay_verifies_then_names_a_deleted_entry(tmp_path: Path) -> None:
     data, log = tmp_path / "data", tmp_path / "up.log"
     config = tmp_path / "settings.toml"
@@ -33,7 +37,9 @@ async def test_replay_verifies_then_names_a_deleted_entry(tmp_path: Path) -> Non
                 }
             )
             await js.publish(
-                "payment.settled.shimin", body.encode(), headers={"Nats-Msg-Id": event_id}
+                "payment.settled.shimin",
+                body.encode(),
+                headers={"Nats-Msg-Id": event_id, "traceparent": trace_of(event_id)},
             )
 
         async def chained() -> bool:
@@ -43,6 +49,8 @@ async def test_replay_verifies_then_names_a_deleted_entry(tmp_path: Path) -> Non
         assert await eventually(chained, timeout=60)
         entries, checkpoints = await read_chain(js)
         assert [e.index for e in entries] == list(range(1, len(entries) + 1))
+        traced = {e.msg_id: e.traceparent for e in entries if e.msg_id in ids}
+        assert traced == {event_id: trace_of(event_id) for event_id in ids}
         assert len(checkpoints) >= 2
 
         code, out, err = await cli(data, "--config", str(config), "audit", "replay", "--verify")

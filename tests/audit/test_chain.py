@@ -4,11 +4,12 @@ from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from handlers.audit.chain import next_entry, sign, verify
+from handlers.audit.chain import entry_hash, next_entry, sign, verify
 from schemas.audit import AuditEntry, Checkpoint
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 KEY = Ed25519PrivateKey.generate()
+TRACE = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
 
 def chain(length: int) -> list[AuditEntry]:
@@ -85,3 +86,25 @@ def test_a_rebuilt_chain_fails_its_signed_checkpoints() -> None:
         verify(honest, marks, forged_key.public_key()).problem
         == "checkpoint at entry 4: bad signature"
     )
+
+
+def test_the_traceparent_is_chained_and_entries_made_before_it_still_verify() -> None:
+    entries = chain(3)
+    traced = next_entry(
+        entries[-1],
+        stream="OCR",
+        seq=4,
+        subject="ocr.completed.o4",
+        msg_id="e4",
+        payload=b'{"n": 4}',
+        now=NOW,
+        traceparent=TRACE,
+    )
+    assert traced.traceparent == TRACE
+    assert verify([*entries, traced], [], KEY.public_key()).ok
+    # An entry of the chain's first shape (no traceparent field at all) hashes as before.
+    legacy = entries[0].model_dump(mode="json")
+    del legacy["traceparent"]
+    assert entry_hash(legacy) == entries[0].hash
+    altered = traced.model_copy(update={"traceparent": TRACE.replace("-01", "-00")})
+    assert not verify([*entries, altered], [], KEY.public_key()).ok

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup lock run test lint bench asyncapi clean browser chaos fonts
+.PHONY: setup lock run test lint bench asyncapi clean browser chaos fonts bundle test-offline systemd-analyze
 
 # Every install comes from the lock files, hash-checked: requirements.lock (runtime, what the
 # offline bundle carries) and requirements-dev.lock (runtime + the `dev` extra, the same pins).
@@ -49,12 +49,27 @@ fonts:
 	@test -f $(MINCHO) || { echo "installing Debian fonts for the OCR tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-ipaexfont; }
 
-test: lint browser fonts
+# The unit-file tests run Debian's systemd-analyze; install it when missing (root and apt).
+systemd-analyze:
+	@test -x /usr/bin/systemd-analyze || { echo "installing Debian systemd for the unit tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd; }
+
+test: lint browser fonts systemd-analyze
 	$(BIN)/pytest
 
 # The long fault-injection tests (`@pytest.mark.chaos`), which `make test` leaves out.
 chaos: setup
 	$(BIN)/pytest -m chaos
+
+# The offline bundle (README "Installing on a closed network"): runtime wheels from
+# requirements.lock for each of these Python versions, the project's wheel, install.sh.
+BUNDLE_PYTHONS ?= 3.11 3.12 3.13
+bundle: setup
+	$(BIN)/python deploy/bundle.py --out dist $(addprefix --python ,$(BUNDLE_PYTHONS))
+
+# Builds a bundle and installs it inside a network namespace with no network (root, unshare).
+test-offline: setup
+	mkdir -p build && $(BIN)/pytest -m offline --basetemp=build/test-offline
 
 bench: setup
 	$(BIN)/python -m bench
@@ -63,4 +78,4 @@ asyncapi: setup
 	$(BIN)/madoguchi asyncapi --out docs/asyncapi.json --readme README.md
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var dist .pytest_cache .mypy_cache .ruff_cache

@@ -29,7 +29,7 @@ from bench import applications, load, ocr, privacy
 from events.catalog import event_spec
 from events.envelope import new_event_id, publish_event
 from infra.bus import durable_subscriber, make_broker
-from infra.nats_server import REPO_NATS_CONF, EmbeddedNatsServer
+from infra.nats_server import NATS_CONF, EmbeddedNatsServer
 from infra.provisioning import provision_all
 from infra.reliability import RetryPolicy
 from schemas.events import DocumentScanned
@@ -46,7 +46,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def started_server(root: Path, base_conf: Path = REPO_NATS_CONF) -> EmbeddedNatsServer:
+async def started_server(root: Path, base_conf: Path = NATS_CONF) -> EmbeddedNatsServer:
     server = EmbeddedNatsServer(root, free_port(), base_conf=base_conf)
     await server.start()
     return server
@@ -170,7 +170,7 @@ async def main() -> None:
         root = Path(tmp)
         lazy_conf = root / "nats-default-sync.conf"
         lazy_conf.write_text(
-            re.sub(r"^\s*sync_interval:.*$", "", REPO_NATS_CONF.read_text(), flags=re.M)
+            re.sub(r"^\s*sync_interval:.*$", "", NATS_CONF.read_text(), flags=re.M)
         )
         print(
             f"madoguchi bench: {PUBLISHES} publishes, {PIPELINE_EVENTS} pipeline events, "

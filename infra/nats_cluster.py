@@ -1,6 +1,6 @@
 """A JetStream cluster on loopback: `madoguchi dev-cluster --nodes 3`.
 
-Each node is an `EmbeddedNatsServer` with the repository's `nats-cluster.conf` as its settings,
+Each node is an `EmbeddedNatsServer` with `infra/nats-cluster.conf` as its settings,
 the same generated users as the single server (so `up --nats-url`, `worker` and `creds` work
 unchanged with the same `--data`), and a directory of its own under `nats/cluster/<node>`. What
 differs between nodes (name, route port, the routes) reaches the config through its environment.
@@ -22,7 +22,7 @@ from infra.accounts import list_orgs, open_accounts
 from infra.nats_server import EmbeddedNatsServer, ServerPaths, write_private
 from infra.provisioning import cluster_size
 
-REPO_CLUSTER_CONF = Path(__file__).resolve().parent.parent / "nats-cluster.conf"
+CLUSTER_CONF = Path(__file__).resolve().parent / "nats-cluster.conf"
 ROUTE_USER = "route"
 LOOPBACK = "127.0.0.1"
 
@@ -57,7 +57,7 @@ class NatsCluster:
         port: int = 4222,
         cluster_port: int = 6222,
         orgs: Iterable[str] = (),
-        base_conf: Path = REPO_CLUSTER_CONF,
+        base_conf: Path = CLUSTER_CONF,
     ) -> None:
         if nodes < 1:
             raise ValueError(f"a cluster needs at least one node, not {nodes}")

@@ -32,7 +32,7 @@ from events.permissions import (
 )
 from infra.tls import TlsFiles, bus_identity
 
-REPO_NATS_CONF = Path(__file__).resolve().parent.parent / "nats.conf"
+NATS_CONF = Path(__file__).resolve().parent / "nats.conf"
 
 
 class NatsServerError(RuntimeError):
@@ -166,7 +166,7 @@ def write_auth_conf(paths: ServerPaths, orgs: Iterable[str]) -> None:
 
 
 def write_server_config(
-    paths: ServerPaths, orgs: Iterable[str], base_conf: Path = REPO_NATS_CONF
+    paths: ServerPaths, orgs: Iterable[str], base_conf: Path = NATS_CONF
 ) -> Path:
     paths.server_dir.mkdir(parents=True, exist_ok=True)
     write_auth_conf(paths, orgs)
@@ -211,7 +211,7 @@ class EmbeddedNatsServer:
         data_dir: Path,
         port: int,
         orgs: Iterable[str] = (),
-        base_conf: Path = REPO_NATS_CONF,
+        base_conf: Path = NATS_CONF,
         tls: TlsFiles | None = None,
         require_client_certs: bool = False,
         *,

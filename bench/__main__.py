@@ -6,6 +6,8 @@
 - pipeline: events/s through a real handler (durable pull consumer, reliability middleware,
   publish of the caused event) ÷ raw JetStream publish rate.
 - start-up: `madoguchi up` until /healthz answers 200, beside a bare nats-server start.
+- scan intake: 1 MB scans handed in over `scan.submit.<org>` with scanner credentials, beside
+  nats-py object store puts of the same files (`bench/scan_intake.py`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import nats
 from faststream import Context
 from faststream.nats import NatsRouter
 
-from bench import applications, load, ocr, privacy
+from bench import applications, load, ocr, privacy, scan_intake
 from events.catalog import event_spec
 from events.envelope import new_event_id, publish_event
 from infra.bus import durable_subscriber, make_broker
@@ -204,6 +206,7 @@ async def main() -> None:
         line("madoguchi up -> /healthz 200", healthy, "s", "bare nats-server ready", bare)
         await privacy.run(line, root / "privacy", free_port())
         await applications.run(line, root / "applications", free_port(), free_port())
+        await scan_intake.run(line, root / "scan_intake", free_port())
     await ocr.run(line)
     await load.run(line)
 

@@ -32,6 +32,10 @@ lock:
 run: setup
 	$(BIN)/madoguchi up
 
+# On a running system (`make run` in another terminal): example data and who signs in where.
+demo: setup
+	$(BIN)/madoguchi demo
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -56,6 +60,10 @@ systemd-analyze:
 
 test: lint browser fonts systemd-analyze
 	$(BIN)/pytest
+
+# The README's "First steps" pictures, taken again from the demo data by the browser test.
+screenshots: setup browser
+	MADOGUCHI_SCREENSHOTS=docs/images $(BIN)/pytest tests/browser/test_first_hour_browser.py
 
 # The long fault-injection tests (`@pytest.mark.chaos`), which `make test` leaves out.
 chaos: setup

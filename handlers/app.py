@@ -15,7 +15,17 @@ from prometheus_client import start_http_server
 
 from events.asyncapi import render as render_asyncapi
 from events.diagram import with_flow
-from handlers import applications, audit, dashboard, identity, ocr, ops, payments, privacy
+from handlers import (
+    applications,
+    audit,
+    dashboard,
+    demo,
+    identity,
+    ocr,
+    ops,
+    payments,
+    privacy,
+)
 from handlers.cli_support import cli_settings
 from handlers.room import Room
 from infra.accounts import ensure_admin
@@ -32,6 +42,7 @@ ROOMS: tuple[Room, ...] = (
     dashboard.room,
     privacy.room,
     audit.room,
+    demo.room,
 )
 
 VERSION = "0.5.0"

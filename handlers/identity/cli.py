@@ -98,6 +98,7 @@ def user() -> None:
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--personal-info", is_flag=True, help="the person handles personal information")
 @click.option("--password-stdin", is_flag=True, required=True, help="read the password from stdin")
+@click.option("--must-change", is_flag=True, help="a one-time password: changed at first sign-in")
 @click.pass_obj
 def user_add(
     obj: dict[str, Any],
@@ -106,6 +107,7 @@ def user_add(
     role: str,
     personal_info: bool,
     password_stdin: bool,
+    must_change: bool,
 ) -> None:
     """Create a staff account bound to an organisation."""
     password = _read_password()
@@ -123,6 +125,7 @@ def user_add(
                 personal_info=personal_info,
                 password_hash=hashed,
                 password_changed_at=datetime.now(UTC),
+                must_change_password=must_change,
             ),
         )
         click.echo(f"user {login} ({role}, {org_id}) created")

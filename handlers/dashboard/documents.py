@@ -176,9 +176,10 @@ def preview_width(template: FormTemplate | None) -> int:
 async def verify(request: Request) -> Response:
     session, status = await _readable(request)
     runtime = runtime_of(request)
-    result = await records.load_result(runtime.pi_store, status.document_id)
-    if result is None:
+    found = await records.read_result(runtime.pi_store, status.document_id)
+    if found is None:
         raise missing(request, session, "読取結果が見つかりません。")
+    result, revision = found  # saved back with If-Match: a save in between is refused (409)
     who = session.principal
     if status.personal_info:
         await record_access(
@@ -203,6 +204,7 @@ async def verify(request: Request) -> Response:
         others=[f for f in fields if not f["needs_review"]],
         template=template,
         labels=STATUS_LABELS,
+        revision=revision,
         px_per_mm=CROP_PX_PER_MM,
         notice="保存しました。" if request.query_params.get("saved") == "1" else "",
     )

@@ -182,6 +182,13 @@ async def test_flagged_fields_are_corrected_by_keyboard_and_the_csv_downloads(
     await expect(page.locator("#notice")).to_contain_text("保存しました")
     await expect(page.locator("#verified-by")).to_contain_text(CLERK)
     await expect(page.locator("#verified-by")).to_contain_text("令和")
+    # Another clerk saves in between: this page's save is refused, and says so.
+    other = await api.patch(
+        f"/api/documents/{document_id}/fields", json={"copies": 3}, headers=csrf
+    )
+    assert other.status_code == 200, other.text
+    await page.keyboard.press("Control+S")
+    await expect(page.locator("#fields-problem")).to_contain_text("他の職員")
 
     shown = (await api.get(f"/api/documents/{document_id}")).json()["fields"]
     assert shown[flagged[0]]["value"] == "ヤマダ" and shown[flagged[1]]["value"] == "03-1234-5678"

@@ -275,12 +275,11 @@ function setUpVerification() {
       const value = input.value.trim();
       body[input.name] = value === "" ? null : (input.dataset.kind === "integer" && /^\d+$/.test(value) ? Number(value) : value);
     }
-    const result = await api("PATCH", `/api/documents/${form.dataset.document}/fields`, body);
+    // If-Match: the revision this page shows; another clerk's save in between is a 409.
+    const result = await api("PATCH", `/api/documents/${form.dataset.document}/fields`, body,
+      { "If-Match": `"${form.dataset.revision}"` });
     if (result.ok) { location.replace(`${location.pathname}?saved=1`); return; }
-    if (result.status === 409) {
-      problem.textContent = problemText(result.data) + " 画面を読み込み直して、最新の内容で確認してください。";
-      return;
-    }
+    if (result.status === 409) { problem.textContent = problemText(result.data); return; }
     const detail = result.data && result.data.detail;
     if (detail && detail.field) {
       const label = form.querySelector(`label[for="f-${detail.field}"]`);

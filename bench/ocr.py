@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from handlers.ocr.intake import Limits
 from handlers.ocr.pipeline import read_scan
 from handlers.ocr.reading import plan_pages
+from handlers.shared.uploads import Limits
 from infra.ocr.engine import OcrEngine
 from infra.ocr.pool import DEFAULT_LANGUAGES, process_pool
 from infra.ocr.worker import DPI, default_tessdata, load_page

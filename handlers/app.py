@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import version
 from pathlib import Path
 
 import click
@@ -45,7 +46,8 @@ ROOMS: tuple[Room, ...] = (
     demo.room,
 )
 
-VERSION = "0.5.0"
+# The one version number is pyproject.toml's (installed with the package).
+VERSION = version("madoguchi")
 EMBEDDED_ZONES_NOTE = (
     "no [zones] configured: this machine (loopback) counts as an SJ terminal, other addresses"
     " have no zone"

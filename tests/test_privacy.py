@@ -130,8 +130,8 @@ async def test_derived_records_go_when_the_scan_goes(app, js) -> None:  # type: 
     """The expiry watcher: the scan's key purged (as at expiry) takes the OCR result, its key
     and the index entry with it, though a correction had rewritten the result later."""
     from handlers.ocr import records
-    from handlers.ocr.intake import DEFAULT_LIMITS
     from handlers.ocr.submit import submit_scan
+    from handlers.shared.uploads import DEFAULT_LIMITS
     from infra.pi_store import RecordNotFound, open_pi_store
 
     store = open_pi_store(js, app.data_dir)
@@ -173,7 +173,7 @@ async def test_a_restart_catches_up_on_scans_that_expired_while_down(js, keyring
     """No process saw the scan's key expire: the start-up sweep removes what derives from it."""
     from events.envelope import new_event_id
     from handlers.ocr import records
-    from handlers.privacy.expiry import sweep_orphans
+    from handlers.ocr.expiry import sweep_orphans
     from infra.pi_store import PersonalDataStore, RecordNotFound
     from schemas.ocr import DocumentResult, DocumentStatus
 

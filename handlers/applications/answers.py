@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from handlers.ocr.normalise import normalise
+from handlers.shared.normalise import normalise
 from schemas.applications import AnswerValue, Procedure
 
 MAX_TEXT = 1000

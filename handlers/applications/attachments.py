@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handlers.ocr.intake import Limits, Rejection
+from handlers.shared.uploads import Limits, Rejection
 from schemas.applications import ATTACHMENT_KINDS, Procedure, kinds_meeting, requirement_label
 
 MAX_ATTACHMENTS = 10

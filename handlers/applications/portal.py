@@ -19,6 +19,7 @@ from starlette.templating import Jinja2Templates
 from handlers.applications import records
 from handlers.applications.access import resident_application
 from handlers.applications.attachments import LIMITS
+from handlers.applications.checkout import begin_payment
 from handlers.applications.forms import read_application_form
 from handlers.applications.lifecycle import STATUS_LABELS, TransitionRefused
 from handlers.applications.submit import (
@@ -29,7 +30,6 @@ from handlers.applications.submit import (
 from handlers.identity.guard import runtime_of
 from handlers.payments import records as payment_records
 from handlers.payments import service as payments
-from handlers.payments.checkout import begin_payment
 from handlers.payments.lifecycle import PaymentRefused
 from infra.kv import RecordChanged
 from infra.payment_agent import PaymentAgentError

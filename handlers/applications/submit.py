@@ -18,8 +18,7 @@ from handlers.applications.access_codes import hash_code, new_code
 from handlers.applications.answers import check_answers
 from handlers.applications.attachments import LIMITS, file_problem, kind_problems
 from handlers.applications.lifecycle import next_status
-from handlers.ocr.intake import SNIFF_BYTES, Rejection, check, precheck
-from handlers.ocr.submit import CONTENT_TYPES
+from handlers.shared.uploads import CONTENT_TYPES, SNIFF_BYTES, Rejection, check, precheck
 from infra.runtime import Runtime
 from schemas.applications import (
     AnswerValue,

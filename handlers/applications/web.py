@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from handlers.applications import records
 from handlers.applications.access import resident_application
+from handlers.applications.checkout import begin_payment
 from handlers.applications.forms import read_application_form
 from handlers.applications.lifecycle import TransitionRefused
 from handlers.applications.review import Decision, review_application
@@ -28,6 +29,7 @@ from handlers.applications.submit import (
 from handlers.identity.authz import Action, Resource
 from handlers.identity.guard import authorize, record_access, runtime_of
 from handlers.payments import records as payment_records
+from handlers.payments.answers import refusals_answered as payment_refusals_answered
 from infra.kv import RecordChanged
 from infra.web import ApiError
 from schemas.accounts import Principal
@@ -248,11 +250,28 @@ async def resubmit(request: Request) -> Response:
     return JSONResponse(await resident_view(updated, request), headers=NO_STORE)
 
 
+async def pay(request: Request) -> Response:
+    body = await _json_body(request)
+    method = body.get("method")
+    if method not in ("card", "wallet"):
+        raise ApiError(400, "invalid_method", "支払い方法は card か wallet です。")
+    runtime = runtime_of(request)
+    state, revision = await resident_application(
+        runtime, request.path_params["application_id"], str(body.get("access_code") or "")
+    )
+    with refusals_answered(), payment_refusals_answered():
+        payment = await begin_payment(runtime, state, revision, method, str(request.base_url))
+    return JSONResponse(
+        {"payment_id": payment.payment_id, "redirect_url": payment.redirect_url}, headers=NO_STORE
+    )
+
+
 routes = [
     Route("/api/applications", apply, methods=["POST"]),
     Route("/api/applications", list_applications, methods=["GET"]),
     Route("/api/applications/{application_id}", get_application, methods=["GET"]),
     Route("/api/applications/{application_id}/resubmit", resubmit, methods=["POST"]),
+    Route("/api/applications/{application_id}/payment", pay, methods=["POST"]),
     Route(
         "/api/applications/{application_id}/attachments/{number:int}",
         open_attachment,

@@ -8,8 +8,8 @@ from starlette.responses import RedirectResponse, Response
 from handlers.dashboard.pages import allowed, missing, page, render
 from handlers.identity.guard import current_session, record_access, runtime_of
 from handlers.ocr import records
-from handlers.ocr.intake import SNIFF_BYTES, Rejection, precheck
 from handlers.ocr.pipeline import limits_from
+from handlers.shared.uploads import SNIFF_BYTES, Rejection, precheck
 from infra.pi_store import RecordNotFound
 from infra.web import ApiError
 from schemas.accounts import Session

@@ -15,9 +15,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from handlers.dashboard.wareki import wareki_date, wareki_datetime
 from handlers.identity.authz import Action, Resource
 from handlers.identity.guard import authorize, current_session, runtime_of
+from handlers.shared.wareki import wareki_date, wareki_datetime
 from infra.web import ApiError
 from schemas.accounts import Principal, Session
 

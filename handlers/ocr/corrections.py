@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from handlers.ocr.normalise import normalise
+from handlers.shared.normalise import normalise
 from schemas.forms import FormField, FormTemplate
 from schemas.ocr import FieldValueType
 

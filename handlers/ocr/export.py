@@ -9,12 +9,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from datetime import timedelta, timezone
 
+from handlers.shared.wareki import JST
 from schemas.forms import FormTemplate
 from schemas.ocr import DocumentResult, DocumentStatus, FieldValueType
 
-JST = timezone(timedelta(hours=9), "JST")
 BASE_COLUMNS = [
     ("document_id", "文書ID"),
     ("template_id", "様式"),

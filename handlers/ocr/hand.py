@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from handlers.ocr.normalise import normalise
+from handlers.shared.normalise import normalise
 from infra.ocr.handread import CellGuess
 from infra.ocr.marks import Mark
 from infra.ocr.worker import FieldReading

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from handlers.ocr.intake import SNIFF_BYTES, Limits, Rejection, check, precheck
 from handlers.ocr.reading import assemble, plan_pages
+from handlers.shared.uploads import SNIFF_BYTES, Limits, Rejection, check, precheck
 from infra.ocr.engine import OcrEngine, PageProgress
 from schemas.forms import FormTemplate
 from schemas.ocr import DocumentResult

@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import date
 
 from handlers.ocr.hand import hand_value, is_hand_field
-from handlers.ocr.normalise import char_whitelist, checkbox_from_ink, normalise
+from handlers.ocr.marks import char_whitelist, checkbox_from_ink
 from handlers.ocr.plausible import characters_dropped, confusable, no_letters
+from handlers.shared.normalise import normalise
 from infra.ocr.worker import FieldBox, FieldReading, PageReading, PageTask
 from schemas.forms import FormField, FormFieldKind, FormTemplate
 from schemas.ocr import DocumentResult, FieldValue, FieldValueType, PageText, ReviewReason

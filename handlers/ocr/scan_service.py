@@ -33,9 +33,8 @@ from pydantic import ValidationError
 from events.catalog import SCAN_SUBMIT
 from events.envelope import Publisher
 from handlers.ocr import records
-from handlers.ocr.intake import SNIFF_BYTES, Limits, Rejection, precheck
 from handlers.ocr.pipeline import UNKNOWN_TEMPLATE, limits_from
-from handlers.ocr.submit import CONTENT_TYPES, refuse_scan, scanned_event, submit_scan
+from handlers.ocr.submit import refuse_scan, scanned_event, submit_scan
 from handlers.ocr.uploads import (
     BAD_REQUEST,
     BUSY,
@@ -53,6 +52,7 @@ from handlers.ocr.uploads import (
     retry_reply,
     subject_org,
 )
+from handlers.shared.uploads import CONTENT_TYPES, SNIFF_BYTES, Limits, Rejection, precheck
 from infra.pi_store import PersonalDataStore
 from infra.runtime import Runtime
 from schemas.events import DocumentScanned

@@ -12,20 +12,13 @@ from nats.js import JetStreamContext
 
 from events.envelope import Publisher, new_event_id
 from handlers.ocr import records
-from handlers.ocr.intake import SNIFF_BYTES, Limits, Rejection, precheck
+from handlers.shared.uploads import CONTENT_TYPES, SNIFF_BYTES, Limits, Rejection, precheck
 from infra.pi_store import PersonalDataStore
 from schemas.events import DocumentRejected, DocumentScanned, ScanSource
 from schemas.ocr import DocumentResult, DocumentStatus
 
 REFUSED = Publisher("ocr", "submit:refuse_scan", DocumentRejected)
 SCANNED = Publisher("ocr", "submit:submit_scan", DocumentScanned)
-
-CONTENT_TYPES = {
-    "pdf": "application/pdf",
-    "tiff": "image/tiff",
-    "png": "image/png",
-    "jpeg": "image/jpeg",
-}
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Literal
 
-from handlers.ocr.intake import Rejection
+from handlers.shared.uploads import Rejection
 from schemas.scan_intake import MAX_CHUNK_BYTES, ScanSubmitHeaders, ScanSubmitReply
 
 BAD_REQUEST = Rejection(

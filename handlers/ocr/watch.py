@@ -41,7 +41,6 @@ from handlers.cli_support import cli_settings, run_with_bus
 from handlers.ocr import records
 from handlers.ocr.bus import GAVE_UP
 from handlers.ocr.cli import OutcomeWaiter, bus_options, operator_org, optional_org
-from handlers.ocr.intake import Limits
 from handlers.ocr.pipeline import limits_from
 from handlers.ocr.scanner_client import (
     HandIn,
@@ -54,6 +53,7 @@ from handlers.ocr.scanner_client import (
 )
 from handlers.ocr.submit import submit_scan
 from handlers.ocr.uploads import document_id_for as intake_document_id
+from handlers.shared.uploads import Limits
 from infra.pi_store import open_pi_store
 from schemas.events import utc_now
 from schemas.ocr import DocumentStatus

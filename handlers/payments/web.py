@@ -1,25 +1,20 @@
-"""The payments room over HTTP: a resident starts paying; payment operators list, refund and
-cancel; the agent's notifications arrive at `/api/payment-agent/webhook`."""
+"""The payments room over HTTP: payment operators list, refund and cancel; the agent's
+notifications arrive at `/api/payment-agent/webhook`. (A resident starts paying an
+application in the applications room, which tells this room to start a payment.)"""
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from handlers.applications.access import resident_application
-from handlers.applications.lifecycle import TransitionRefused
 from handlers.identity.authz import Action, Resource
 from handlers.identity.guard import authorize, runtime_of
 from handlers.payments import records, service, webhook
-from handlers.payments.checkout import begin_payment
-from handlers.payments.lifecycle import MESSAGES, PaymentRefused
-from infra.kv import RecordChanged
-from infra.payment_agent import PaymentAgentError
+from handlers.payments.answers import refusals_answered
+from handlers.payments.lifecycle import MESSAGES
 from infra.web import ApiError
 from schemas.accounts import Principal
 from schemas.applications import PaymentState
@@ -27,33 +22,6 @@ from schemas.applications import PaymentState
 log = logging.getLogger("madoguchi.payments")
 NO_STORE = {"Cache-Control": "no-store"}
 NOT_FOUND = ApiError(404, "not_found", "支払いが見つかりません。")
-AGENT_DOWN = ApiError(
-    502,
-    "payment_agent_unavailable",
-    "決済代行会社に接続できませんでした。時間をおいてお試しください。",
-)
-CONFLICT = ApiError(409, "conflict", "他の操作と重なりました。画面を読み込み直してください。")
-
-
-def agent_trouble(exc: PaymentAgentError) -> ApiError:
-    log.warning("payment agent call failed: %s", exc.code)
-    return AGENT_DOWN
-
-
-@contextlib.contextmanager
-def refusals_answered() -> Iterator[None]:
-    """What the lifecycles refuse, the agent fails at, or a concurrent write spoils, as the
-    API's answers (409, 502), the same for every payment call."""
-    try:
-        yield
-    except TransitionRefused as refused:
-        raise ApiError(409, refused.code, refused.message) from None
-    except PaymentRefused as refused:
-        raise ApiError(409, refused.code, MESSAGES[refused.code]) from None
-    except PaymentAgentError as exc:
-        raise agent_trouble(exc) from None
-    except RecordChanged:
-        raise CONFLICT from None
 
 
 async def _json(request: Request) -> dict[str, object]:
@@ -64,22 +32,6 @@ async def _json(request: Request) -> dict[str, object]:
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "JSON オブジェクトで送ってください。")
     return body
-
-
-async def pay(request: Request) -> Response:
-    body = await _json(request)
-    method = body.get("method")
-    if method not in ("card", "wallet"):
-        raise ApiError(400, "invalid_method", "支払い方法は card か wallet です。")
-    runtime = runtime_of(request)
-    state, revision = await resident_application(
-        runtime, request.path_params["application_id"], str(body.get("access_code") or "")
-    )
-    with refusals_answered():
-        payment = await begin_payment(runtime, state, revision, method, str(request.base_url))
-    return JSONResponse(
-        {"payment_id": payment.payment_id, "redirect_url": payment.redirect_url}, headers=NO_STORE
-    )
 
 
 def _public(payment: PaymentState) -> dict[str, object]:
@@ -139,7 +91,6 @@ async def agent_webhook(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/applications/{application_id}/payment", pay, methods=["POST"]),
     Route("/api/payments", list_payments, methods=["GET"]),
     Route("/api/payments/{payment_id}", get_payment, methods=["GET"]),
     Route("/api/payments/{payment_id}/refund", refund, methods=["POST"]),

@@ -13,7 +13,7 @@ from handlers.dashboard.documents import (
     preview_width,
     reason_text,
 )
-from handlers.dashboard.wareki import era_year, wareki_date, wareki_datetime
+from handlers.shared.wareki import era_year, wareki_date, wareki_datetime
 
 
 @pytest.mark.parametrize(

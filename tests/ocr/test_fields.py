@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from handlers.ocr.intake import Limits
 from handlers.ocr.pipeline import read_scan
+from handlers.shared.uploads import Limits
 from infra.ocr.engine import OcrEngine
 from infra.ocr.pool import serial_pool
 from schemas.forms import FormField, FormTemplate

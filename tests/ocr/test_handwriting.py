@@ -19,8 +19,8 @@ from pydantic import ValidationError
 
 from handlers.ocr.corrections import CorrectionError, checked_corrections
 from handlers.ocr.hand import comb_text
-from handlers.ocr.intake import Limits
 from handlers.ocr.pipeline import read_scan
+from handlers.shared.uploads import Limits
 from infra.ocr.engine import OcrEngine
 from infra.ocr.handread import CellGuess
 from infra.ocr.pool import serial_pool

@@ -22,7 +22,7 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
-from handlers.ocr.intake import (
+from handlers.shared.uploads import (
     DEFAULT_LIMITS,
     SNIFF_BYTES,
     FileFacts,

@@ -6,14 +6,9 @@ from datetime import date
 
 import pytest
 
-from handlers.ocr.normalise import (
-    FieldKind,
-    Normalised,
-    char_whitelist,
-    checkbox_from_ink,
-    normalise,
-    parse_date,
-)
+from handlers.ocr.marks import char_whitelist, checkbox_from_ink
+from handlers.shared.normalise import Normalised, normalise, parse_date
+from schemas.forms import FieldKind
 
 TODAY = date(2026, 6, 1)
 

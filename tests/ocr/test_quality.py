@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from handlers.ocr.intake import Limits
 from handlers.ocr.pipeline import read_scan
 from handlers.ocr.reading import plan_pages
+from handlers.shared.uploads import Limits
 from infra.ocr.engine import OcrEngine
 from infra.ocr.pool import serial_pool
 from infra.ocr.worker import PageReading

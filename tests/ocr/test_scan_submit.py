@@ -19,10 +19,10 @@ from nats.aio.msg import Msg
 from PIL import Image
 
 from handlers.ocr import records
-from handlers.ocr.intake import Limits
 from handlers.ocr.scan_service import ScanIntake
 from handlers.ocr.scanner_client import HandIn, ScannerBus, hand_in, submit_headers
 from handlers.ocr.uploads import UploadLimits, Uploads, document_id_for
+from handlers.shared.uploads import Limits
 from infra.nats_server import EmbeddedNatsServer
 from infra.pi_store import PersonalDataStore, RecordNotFound, open_pi_store
 from infra.provisioning import provision_all

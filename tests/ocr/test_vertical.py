@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from handlers.ocr.intake import Limits
 from handlers.ocr.pipeline import read_scan
+from handlers.shared.uploads import Limits
 from infra.ocr.engine import OcrEngine
 from infra.ocr.pool import serial_pool
 from infra.ocr.worker import BUNDLED_TESSDATA, VERTICAL_MODEL, vertical_tessdata

@@ -16,7 +16,6 @@ from nats.js import JetStreamContext
 from events.catalog import DOCUMENTS
 from handlers.ocr import records
 from handlers.ocr.bus import GAVE_UP
-from handlers.ocr.intake import DEFAULT_LIMITS
 from handlers.ocr.submit import submit_scan
 from handlers.ocr.watch import (
     LEDGER_NAME,
@@ -37,6 +36,7 @@ from handlers.ocr.watch import (
     save_ledger,
     unused_name,
 )
+from handlers.shared.uploads import DEFAULT_LIMITS
 from infra.pi_store import open_pi_store
 from schemas.events import utc_now
 from schemas.ocr import DocumentStatus

@@ -1,4 +1,5 @@
-"""Intake policy for scans: which files may go on to decoding, and why not.
+"""Upload checks, the one place both rooms take files in (scans in `ocr`, attachments in
+`applications`): which files may go on to decoding, and why not.
 
 Pure: no I/O, so every rule is testable with plain values.
 `precheck` runs on the size and the first bytes alone; `check` runs on the facts that
@@ -14,7 +15,23 @@ from dataclasses import dataclass
 
 from infra.ocr.probe import PDF_RENDER_DPI, FileFacts, FileKind
 
-__all__ = ["PDF_RENDER_DPI", "FileFacts", "FileKind", "Limits", "Rejection", "check", "precheck"]
+__all__ = [
+    "CONTENT_TYPES",
+    "PDF_RENDER_DPI",
+    "FileFacts",
+    "FileKind",
+    "Limits",
+    "Rejection",
+    "check",
+    "precheck",
+]
+
+CONTENT_TYPES: dict[str, str] = {  # by FileKind
+    "pdf": "application/pdf",
+    "tiff": "image/tiff",
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+}
 
 # Callers read this many leading bytes for `sniff`/`precheck`: the PDF header may sit
 # anywhere in the first 1024 bytes (PDF 32000-1, annex H.3 note 13); images start at 0.

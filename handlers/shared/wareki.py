@@ -5,24 +5,35 @@ Pure. Times are shown in Japan time whatever the server's zone.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 
 JST = timezone(timedelta(hours=9), "JST")
-# (first day, name): the eras a living resident's or a document's date can fall in.
-ERAS = (
-    (date(2019, 5, 1), "令和"),
-    (date(1989, 1, 8), "平成"),
-    (date(1926, 12, 25), "昭和"),
-    (date(1912, 7, 30), "大正"),
-    (date(1868, 1, 25), "明治"),
-)
+
+
+@dataclass(frozen=True)
+class Era:
+    start: date
+    end: date | None  # the last day written in the era; None: the current era
+
+
+# The eras a living resident's or a document's date can fall in, oldest first. The era changed
+# on the day the emperor died (1912-07-30, 1926-12-25) and records write those days in either
+# era, so a date read is accepted in both; a date shown is written in the new one.
+ERAS: dict[str, Era] = {
+    "明治": Era(date(1868, 1, 25), date(1912, 7, 30)),
+    "大正": Era(date(1912, 7, 30), date(1926, 12, 25)),
+    "昭和": Era(date(1926, 12, 25), date(1989, 1, 7)),
+    "平成": Era(date(1989, 1, 8), date(2019, 4, 30)),
+    "令和": Era(date(2019, 5, 1), None),
+}
 
 
 def era_year(day: date) -> str:
     """`令和8年` (元年 for the first year); the Western year alone before 明治."""
-    for start, name in ERAS:
-        if day >= start:
-            number = day.year - start.year + 1
+    for name, era in reversed(ERAS.items()):
+        if day >= era.start:
+            number = day.year - era.start.year + 1
             return f"{name}{'元' if number == 1 else number}年"
     return f"{day.year}年"
 

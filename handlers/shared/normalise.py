@@ -1,4 +1,5 @@
-"""Turn the raw OCR text of one form field into the contract's normalised value.
+"""Turn the raw text of one form field (read by OCR, or typed by a resident) into the
+contract's normalised value: one set of rules for both rooms.
 
 Pure functions, no I/O. The raw text is personal data, so no
 `problem` code and no exception message ever contains it; bad input never raises, it comes
@@ -13,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from schemas.forms import FieldKind, FormFieldKind
+from handlers.shared.wareki import ERAS, Era
+from schemas.forms import FormFieldKind
 
 
 @dataclass(frozen=True)
@@ -126,24 +128,9 @@ def _integer(raw: str) -> Normalised:
     return Normalised(value, False, "ambiguous_characters") if guessed else Normalised(value, True)
 
 
-@dataclass(frozen=True)
-class _Era:
-    start: date
-    end: date | None  # None: the current era
-
-
-# Ends are the last day written in each era. The era changed on the day the emperor died
-# (1912-07-30, 1926-12-25) and records write those days in either era, so both are accepted.
-_ERAS = {
-    "明治": _Era(date(1868, 1, 25), date(1912, 7, 30)),
-    "大正": _Era(date(1912, 7, 30), date(1926, 12, 25)),
-    "昭和": _Era(date(1926, 12, 25), date(1989, 1, 7)),
-    "平成": _Era(date(1989, 1, 8), date(2019, 4, 30)),
-    "令和": _Era(date(2019, 5, 1), None),
-}
 _ERA_ALIASES = {
-    **{name: name for name in _ERAS},
-    **{name[0]: name for name in _ERAS},  # 令, 平, 昭, 大, 明
+    **{name: name for name in ERAS},
+    **{name[0]: name for name in ERAS},  # 令, 平, 昭, 大, 明
     "M": "明治",
     "T": "大正",
     "S": "昭和",
@@ -178,9 +165,9 @@ def parse_date(raw: str, *, today: date) -> tuple[date | None, str | None]:
     text = text.translate(_ZERO).translate(_TO_HYPHEN)
     if not text:
         return None, "empty"
-    era: _Era | None = None
+    era: Era | None = None
     if match := _ERA_DATE.fullmatch(text):
-        era = _ERAS[_ERA_ALIASES[match["era"]]]
+        era = ERAS[_ERA_ALIASES[match["era"]]]
         era_year = 1 if match["y"] == "元" else int(match["y"])
         if era_year == 0:
             return None, "not_a_date"
@@ -216,27 +203,3 @@ def normalise(kind: FormFieldKind, raw: str, *, today: date) -> Normalised:
     }
     parser = parsers.get(kind)
     return parser(raw) if parser else Normalised(None, False, "unsupported_kind")
-
-
-# Ink thresholds, as the fraction of dark pixels inside the box interior. A 5 mm box has about
-# 19 mm² of interior; even a small tick (two strokes ~2.5 mm long with a 0.3 mm pen) covers
-# ~4 %, a normal ✓/✗ 6-20 %, and a filled ■ (some forms ask for it) up to 100 %. Specks and
-# scanner noise stay well under 1 %, a box border clipped into the crop adds ~1-2 %.
-_CLEARLY_EMPTY = 0.015  # at most noise plus a sliver of border
-_CLEARLY_TICKED = 0.04  # the smallest deliberate tick
-_UNSURE_SPLIT = 0.025  # in between: a guess, sent to staff review
-
-
-def checkbox_from_ink(ink_ratio: float) -> Normalised:
-    if not 0.0 <= ink_ratio <= 1.0:  # also catches NaN, which compares false
-        return Normalised(None, False, "invalid_ink_ratio")
-    if ink_ratio <= _CLEARLY_EMPTY:
-        return Normalised(False, True)
-    if ink_ratio >= _CLEARLY_TICKED:
-        return Normalised(True, True)
-    return Normalised(ink_ratio >= _UNSURE_SPLIT, False, "uncertain_mark")
-
-
-def char_whitelist(kind: FieldKind) -> str | None:
-    """What Tesseract may output for the kind; None means no whitelist (kanji, kana, text)."""
-    return {"digits": "0123456789-", "integer": "0123456789,"}.get(kind)

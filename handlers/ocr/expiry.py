@@ -1,4 +1,5 @@
-"""Deletion everywhere, driven by the store's own expiry signal.
+"""Deletion everywhere, driven by the store's own expiry signal (the OCR room's own records:
+it alone knows their keys).
 
 A document's personal data is its scan; when the scan's data key expires (the server's limit
 marker, seen by a watcher as PURGE) or is deleted, everything derived from that document goes

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import nats
 
-from handlers.ocr.intake import Limits
 from handlers.ocr.scan_service import ScanIntake
 from handlers.ocr.scanner_client import HandIn, ScannerBus, hand_in
 from handlers.ocr.uploads import UploadLimits
+from handlers.shared.uploads import Limits
 from infra.nats_server import EmbeddedNatsServer
 from infra.pi_store import open_pi_store
 from infra.provisioning import provision_all

@@ -112,8 +112,12 @@ def document(version: str) -> dict[str, Any]:
         channels[name] = {
             "address": f"{name}.{{org}}",
             "title": name,
-            "description": f"{request.description} (request/reply; later chunks on"
-            f" `{name}.{{org}}.<upload>`)",
+            "description": f"{request.description}. Request/reply, one message at a time:"
+            " the first (offset 0, at most 1 MiB of the file) here; each reply says what"
+            " next: `continue` (send the bytes from `offset`, at most `chunk_bytes`, to the"
+            f" subject `upload`, `{name}.{{org}}.<instance>.<upload>`), `accepted`, `rejected`"
+            " or `retry` (start again after `retry_after` s). Every message carries the same"
+            " headers but `Scan-Offset`; the body is the file's bytes from that offset",
             "parameters": {"org": ORG_PARAMETER},
             "messages": {
                 "request": {

@@ -55,13 +55,23 @@ class ScanSubmitReply(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     status: ScanSubmitStatus
-    document_id: str | None = Field(default=None, pattern=RECORD_ID_PATTERN)
-    reason_code: str | None = None
-    reason: str | None = None  # a clerk-readable sentence, never quoting the file
-    upload: str | None = None  # continue: the subject for the next chunk
-    offset: int | None = Field(default=None, ge=0)  # continue: send the bytes from here
-    chunk_bytes: int | None = Field(default=None, ge=1, le=MAX_CHUNK_BYTES)
-    retry_after: float | None = Field(default=None, ge=0)  # retry: seconds to wait first
+    document_id: str | None = Field(
+        default=None,
+        pattern=RECORD_ID_PATTERN,
+        description="accepted: the document; rejected: set when staff can see the refusal",
+    )
+    reason_code: str | None = Field(default=None, description="rejected and retry: why")
+    reason: str | None = Field(
+        default=None, description="rejected: the clerk's reason (Japanese), never the file's"
+    )
+    upload: str | None = Field(default=None, description="continue: the next chunk's subject")
+    offset: int | None = Field(default=None, ge=0, description="continue: send from here")
+    chunk_bytes: int | None = Field(
+        default=None, ge=1, le=MAX_CHUNK_BYTES, description="continue: at most this many"
+    )
+    retry_after: float | None = Field(
+        default=None, ge=0, description="retry: seconds to wait, then start again"
+    )
 
     def wire(self) -> bytes:
         return self.model_dump_json(exclude_none=True).encode()

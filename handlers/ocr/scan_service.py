@@ -199,7 +199,7 @@ class ScanIntake:
             return accepted_reply(document_id)
         template_id = declared.template_id
         if template_id and await records.load_template(self.js, org, template_id) is None:
-            return rejected_reply(UNKNOWN_TEMPLATE, document_id)
+            return rejected_reply(UNKNOWN_TEMPLATE)  # nothing recorded: no id
         if (running := self.uploads.find(org, declared.sha256)) is not None:
             return await self._accept(running, declared.offset, request.data)
         if not self.uploads.admits(org, declared.size):
@@ -222,7 +222,7 @@ class ScanIntake:
         taken = self.uploads.take(upload, offset, body, time.monotonic())
         if taken == "overflow":
             self.uploads.drop(upload.token)
-            return rejected_reply(SIZE_MISMATCH, upload.document_id)
+            return rejected_reply(SIZE_MISMATCH)
         if taken == "resend" and upload.finishing:
             return retry_reply(BUSY, 0.5)  # being stored: asked again, it is `accepted`
         if taken == "complete":
@@ -240,7 +240,7 @@ class ScanIntake:
 
     async def _store(self, upload: Upload) -> ScanSubmitReply:
         if not upload.intact():
-            return rejected_reply(HASH_MISMATCH, upload.document_id)
+            return rejected_reply(HASH_MISMATCH)
         declared = upload.declared
         submitted = await submit_scan(
             self.js,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import json
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -247,15 +248,15 @@ async def test_a_file_that_changes_in_transit_is_refused_and_not_stored(
     data = png(tmp_path / "scan.png", seed=2, side=200)
     scanner = await bus.scanner()
     assert scanner.client is not None
-    headers = submit_headers(
-        hashlib.sha256(b"something else").hexdigest(), len(data), 0, None, False
-    )
+    claimed = hashlib.sha256(b"something else").hexdigest()
+    headers = submit_headers(claimed, len(data), 0, None, False)
     answer = await scanner.client.request(f"scan.submit.{ORG}", data, 5, headers=headers)
     await scanner.close()
     reply = ScanSubmitReply.model_validate_json(answer.data)
     assert reply.status == "rejected" and reply.reason_code == "hash_mismatch"
-    assert reply.document_id is not None
-    assert await records.get_status(bus.operator.jetstream(), ORG, reply.document_id) is None
+    assert reply.document_id is None  # nothing was recorded
+    document_id = document_id_for(ORG, claimed)
+    assert await records.get_status(bus.operator.jetstream(), ORG, document_id) is None
     assert len(intake.uploads) == 0
 
 
@@ -380,3 +381,33 @@ async def test_watch_on_a_scanner_pc_survives_a_restart_mid_upload_and_hands_in_
     assert "s0.png" not in err.decode()  # file names (personal) never reach the log
     await operator.close()
     await server.stop()
+
+
+VENDOR_EXAMPLE = Path(__file__).parents[2] / "examples" / "hand_in_scan.py"
+
+
+def vendor_code() -> str:
+    text = VENDOR_EXAMPLE.read_text("utf-8")
+    return text[text.index("async def hand_in") : text.index("return dict(reply)")]
+
+
+async def test_the_vendor_example_hands_in_with_plain_nats_py(
+    bus: Bus, intake: ScanIntake, tmp_path: Path
+) -> None:
+    data = png(tmp_path / "vendor.png", seed=3, side=800)  # two chunks and more
+    creds = tmp_path / "creds.json"
+    creds.write_text(bus.creds(ORG).model_dump_json())
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(VENDOR_EXAMPLE), str(creds), str(tmp_path / "vendor.png"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, err.decode()
+    reply = json.loads(out)
+    assert reply == {
+        "status": "accepted",
+        "document_id": document_id_for(ORG, hashlib.sha256(data).hexdigest()),
+    }
+    assert await bus.store.get(records.SCAN_KIND, reply["document_id"]) == data
+    readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
+    assert vendor_code() in readme, "the README's example is not examples/hand_in_scan.py's"

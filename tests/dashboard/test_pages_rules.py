@@ -132,3 +132,36 @@ def test_attachment_rows_say_where_identity_documents_open() -> None:
     at_mn = attachment_rows(state, clerk, "MN")
     assert [row["openable"] for row in at_mn] == [True, False]
     assert at_sj[0]["size_kb"] == 2 and at_sj[1]["size_kb"] == 1
+
+
+def test_choices_are_picked_from_the_printed_options_and_checkboxes_have_one_label() -> None:
+    from handlers.dashboard.documents import field_rows
+    from handlers.dashboard.pages import templates
+    from schemas.forms import FormTemplate
+    from schemas.ocr import DocumentResult, FieldValue
+    from tests.ocr.corpus import EXAMPLES
+
+    template = FormTemplate.model_validate_json((EXAMPLES / "tegaki-v1.json").read_bytes())
+    result = DocumentResult(
+        document_id="d1",
+        status="completed",
+        template_id=template.id,
+        fields={
+            "applicant": FieldValue(value="代理人", confidence=90.0, needs_review=False),
+            "certificates": FieldValue(
+                value=["住民票", "戸籍謄本"], confidence=90, needs_review=True
+            ),
+            "agree": FieldValue(value=True, confidence=100.0, needs_review=False),
+        },
+    )
+    rows = {row["field"].name: row for row in field_rows(template, result)}  # type: ignore[attr-defined]
+    field = templates.env.get_template("_field.html")
+    single = field.render(row=rows["applicant"])
+    assert '<select id="f-applicant"' in single and "<option selected>代理人</option>" in single
+    several = field.render(row=rows["certificates"])
+    assert several.count('data-kind="choices"') == 3 and several.count("checked") == 2
+    assert 'role="group" aria-labelledby="l-certificates"' in several
+    tick = field.render(row=rows["agree"])
+    assert tick.count("<label") == 1 and 'for="f-agree"' in tick
+    assert "tabindex" not in single + several + tick
+    assert "（手書き）" in field.render(row=rows["name"])  # `hand: true`

@@ -188,8 +188,8 @@ function setUpVerification() {
   const [pageW, pageH] = form.dataset.pageMm.split(" ").map(Number);
   const pxPerMm = Number(form.dataset.pxPerMm);
   const save = document.getElementById("save-fields");
-  const inputs = [...form.querySelectorAll(".field input")];
-  const stops = [...form.querySelectorAll(".field input, #save-fields")]; // document order
+  const inputs = [...form.querySelectorAll(".field input, .field select")];
+  const stops = [...form.querySelectorAll(".field input, .field select, #save-fields")]; // DOM order
   const OVERLAP_MM = 3, GAP_PX = 6;
 
   function drawCrop(canvas, image) {
@@ -271,6 +271,10 @@ function setUpVerification() {
     const body = {};
     for (const input of inputs) {
       if (input.dataset.kind === "checkbox") { body[input.name] = input.checked; continue; }
+      if (input.dataset.kind === "choices") { // the options marked, of a multiple choice
+        body[input.name] = [...form.querySelectorAll(`input[name="${input.name}"]:checked`)].map((i) => i.value);
+        continue;
+      }
       if (!input.hasAttribute("data-flagged") && input.value === input.dataset.original) continue;
       const value = input.value.trim();
       body[input.name] = value === "" ? null : (input.dataset.kind === "integer" && /^\d+$/.test(value) ? Number(value) : value);
@@ -295,6 +299,7 @@ function setUpVerification() {
 // Why a correction was refused (the codes of PATCH /api/documents/{id}/fields), for staff.
 const CORRECTION_PROBLEMS = {
   unknown_field: "この様式にない項目です。",
+  unknown_option: "印刷された選択肢から選んでください。",
   expected_true_or_false: "チェックの有無で答えてください。",
   expected_text: "文字で入力してください。",
   unexpected_characters: "この項目に使えない文字が入っています。",

@@ -193,6 +193,17 @@ async def test_sign_in_and_scan_over_tls(tmp_path: Path) -> None:
         }
         assert any("permissions violation" in r.lower() for r in refusals), refusals
         await dashboard.close()
+
+        # A scanner PC hands in over TLS with its credentials file alone (certificate paths).
+        scanner_creds = tmp_path / "scanner.json"
+        out_args = ("creds", "scanner", "--org", "shimin", "--out", str(scanner_creds))
+        assert (await run(data, *out_args))[0] == 0
+        assert json.loads(scanner_creds.read_text())["cert_file"]
+        code, out, err = await run(
+            tmp_path / "scanner-pc", "scan", str(page), "--creds", str(scanner_creds), "--json"
+        )
+        assert code == 0, err
+        assert json.loads(out)["status"] == "accepted"
     finally:
         up.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(up.wait(), timeout=60) == 0

@@ -157,6 +157,9 @@ async def _is(probe, wanted: int) -> bool:  # type: ignore[no-untyped-def]
     return await probe() == wanted
 
 
+README = str(Path(__file__).parent.parent / "README.md")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -164,6 +167,9 @@ async def _is(probe, wanted: int) -> bool:  # type: ignore[no-untyped-def]
         (["creds", "auditor", "--org", "org-a"], "drop --org"),
         (["creds", "scanner", "--org", "Bad.Org"], "not an org id"),
         (["creds", "wizard"], "wizard"),
+        (["scan", README], "--org"),  # the host's own access needs the org
+        (["scan", README, "--creds", README], "not a credentials file"),
+        (["watch", str(Path(README).parent), "--nats-url", "nats://x:1"], "goes with --creds"),
         (
             ["worker", "--nats-url", "nats://127.0.0.1:1", "--only", "astrology"],
             "no such capability",

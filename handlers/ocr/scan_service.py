@@ -66,6 +66,7 @@ log = logging.getLogger("madoguchi.scan_intake")
 SERVICE_NAME = "madoguchi-scan-intake"
 PROTOCOL_VERSION = "1.0.0"
 BUSY_RETRY_SECONDS = 2.0
+HANDLING_AT_ONCE = 32  # messages being answered at once, over all orgs
 
 
 def upload_limits(settings: OcrSettings) -> UploadLimits:
@@ -104,6 +105,7 @@ class ScanIntake:
         self.uploads = Uploads(upload)
         self.service: Service | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(HANDLING_AT_ONCE)
 
     async def start(self) -> None:
         self.service = await add_service(
@@ -147,14 +149,20 @@ class ScanIntake:
         self, answer: Callable[[Request], Awaitable[ScanSubmitReply]]
     ) -> Callable[[Request], Awaitable[None]]:
         """Each message in a task of its own: storing one file must not hold up the chunks of
-        the others (a subscription's callbacks run one at a time)."""
+        the others (a subscription's callbacks run one at a time). At most HANDLING_AT_ONCE:
+        beyond that the subscription waits, and the client library's pending limits apply."""
 
         async def handler(request: Request) -> None:
+            await self._slots.acquire()
             task = asyncio.create_task(self._respond(request, answer))
             self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            task.add_done_callback(self._finished)
 
         return handler
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._slots.release()
 
     async def _respond(
         self, request: Request, answer: Callable[[Request], Awaitable[ScanSubmitReply]]

@@ -101,6 +101,9 @@ class Uploads:
     def __len__(self) -> int:
         return len(self._by_token)
 
+    def running(self) -> list[Upload]:
+        return list(self._by_token.values())
+
     def get(self, token: str) -> Upload | None:
         return self._by_token.get(token)
 

@@ -352,7 +352,7 @@ async def test_watch_on_a_scanner_pc_survives_a_restart_mid_upload_and_hands_in_
     try:
         await eventually(lambda: asyncio.sleep(0, seen >= 4), timeout=60)
         await eventually(lambda: asyncio.sleep(0, len(intake.uploads) == 1))
-        (upload,) = intake.uploads._by_token.values()
+        (upload,) = intake.uploads.running()
         assert 0 < upload.received < upload.declared.size  # in the middle of an upload
 
         # The service and the bus restart: the upload in progress is gone with them.

@@ -17,7 +17,7 @@ def test_each_example_template_comes_with_its_samples(tmp_path: Path) -> None:
     found = {t.name: [s.name for s in samples] for t, samples in templates_and_samples(tmp_path)}
     assert found == {
         "juminhyo-v1.json": ["juminhyo-sample-2.png", "juminhyo-sample.pdf"],
-        "tegaki-v2.json": [],  # its sample must be named tegaki-sample*
+        "tegaki-v2.json": ["tegaki-v2-sample.pdf"],
     }
     shipped = dict(templates_and_samples(EXAMPLES))
     assert len(shipped[EXAMPLES / "juminhyo-v1.json"]) >= 3

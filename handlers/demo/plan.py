@@ -21,6 +21,7 @@ APPLICATION_ANSWERS = {
     "abstract_only": "false",
 }
 ATTACHMENT_KIND = "drivers_license"
+SCAN_SUFFIXES = (".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
 
 @dataclass(frozen=True)
@@ -43,14 +44,18 @@ ACCOUNTS = (
 
 def templates_and_samples(examples: Path) -> list[tuple[Path, list[Path]]]:
     """Each example template with its example scans: `<name>-v1.json` goes with
-    `<name>-sample*.pdf|png|jpg` (a template without a sample is registered all the same)."""
+    `<name>-sample*` and `<name>-v1-sample*` scans (PDF, PNG, JPEG, TIFF); a template without a
+    sample is registered all the same."""
     found = []
     for template in sorted(examples.glob("*-v[0-9]*.json")):
-        stem = re.sub(r"-v\d+$", "", template.stem)
+        stems = {re.sub(r"-v\d+$", "", template.stem), template.stem}
         samples = sorted(
-            path
-            for path in examples.glob(f"{stem}-sample*")
-            if path.suffix.lower() in (".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
+            {
+                path
+                for stem in stems
+                for path in examples.glob(f"{stem}-sample*")
+                if path.suffix.lower() in SCAN_SUFFIXES
+            }
         )
         found.append((template, samples))
     return found

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
+from handlers.demo.plan import templates_and_samples
 from tests.browser.conftest import ARTIFACTS
 from tests.support import madoguchi
 from tests.test_up import Up
@@ -31,6 +32,8 @@ SCREENSHOTS = (
 SHOTS = Path(os.environ.get("MADOGUCHI_SCREENSHOTS") or ARTIFACTS / "screenshots")
 CHOSEN = "Hoshizora-Tanbo-4418"  # what each person chooses at the first sign-in
 CARD_OK = "4242424242424242"
+EXAMPLES = Path(__file__).parents[2] / "examples"
+SAMPLES = sum(len(samples) for _, samples in templates_and_samples(EXAMPLES))
 
 
 async def _context(browser: Browser, base: str, **options: object) -> BrowserContext:
@@ -99,9 +102,9 @@ async def test_up_then_demo_then_everyone_at_work(browser: Browser, tmp_path: Pa
         page = await clerk.new_page()
         await _first_sign_in(page, "demo-clerk", passwords["demo-clerk"], shot="sign-in")
         rows = page.locator("#document-rows tr[data-document]")
-        await expect(rows).to_have_count(3)
+        await expect(rows).to_have_count(SAMPLES)
         await expect(page.locator('#document-rows tr[data-status="completed"]')).to_have_count(
-            3, timeout=180_000
+            SAMPLES, timeout=180_000
         )
         await _shot(page, "documents")
         flagged = page.locator("#document-rows tr[data-document]", has_text="件")

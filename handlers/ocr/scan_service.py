@@ -104,6 +104,7 @@ class ScanIntake:
         self.limits = limits
         self.uploads = Uploads(upload)
         self.service: Service | None = None
+        self.instance = ""  # the service's id: later chunks go to subjects naming it
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(HANDLING_AT_ONCE)
 
@@ -114,7 +115,7 @@ class ScanIntake:
             version=PROTOCOL_VERSION,
             description=SCAN_SUBMIT.description,
         )
-        instance = self.service.id
+        instance = self.instance = self.service.id
         await self.service.add_endpoint(
             name="submit", subject=SCAN_SUBMIT.all_orgs, handler=self._spawn(self.first)
         )
@@ -127,8 +128,9 @@ class ScanIntake:
         await self.client.flush()
 
     async def stop(self) -> None:
-        if self.service is not None:
-            await self.service.stop()
+        service, self.service = self.service, None
+        if service is not None:
+            await service.stop()
         for task in list(self._tasks):
             task.cancel()
         self.uploads.clear()
@@ -176,8 +178,7 @@ class ScanIntake:
             await request.respond(reply.wire())
 
     def _upload_subject(self, upload: Upload) -> str:
-        assert self.service is not None
-        return f"{SCAN_SUBMIT.subject(upload.org)}.{self.service.id}.{upload.token}"
+        return f"{SCAN_SUBMIT.subject(upload.org)}.{self.instance}.{upload.token}"
 
     async def first(self, request: Request) -> ScanSubmitReply:
         """An upload's first message: check, then accept it, join it, or answer at once."""

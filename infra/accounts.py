@@ -5,7 +5,7 @@ identity room."""
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiosqlite
@@ -165,15 +165,40 @@ async def list_users(db: aiosqlite.Connection, org: str) -> list[User]:
         return [_user(row) for row in await cursor.fetchall()]
 
 
-async def record_failure(
-    db: aiosqlite.Connection, login: str, count: int, locked_until: datetime | None
-) -> None:
-    await db.execute(
-        "UPDATE users SET failed_attempts = ?, locked_until = COALESCE(?, locked_until)"
-        " WHERE login = ?",
-        (count, locked_until.isoformat() if locked_until else None, login),
-    )
+# The new count restarts at 1 when a lock has run out; a running lock is kept; the lock is set
+# when the count reaches the threshold. SET expressions see the row as it was.
+COUNT_FAILURE = """
+UPDATE users SET
+  failed_attempts = CASE WHEN locked_until IS NOT NULL AND locked_until <= :now
+    THEN 1 ELSE failed_attempts + 1 END,
+  locked_until = CASE
+    WHEN locked_until IS NOT NULL AND locked_until > :now THEN locked_until
+    WHEN (CASE WHEN locked_until IS NOT NULL AND locked_until <= :now
+      THEN 1 ELSE failed_attempts + 1 END) >= :threshold THEN :until
+    ELSE locked_until END
+WHERE login = :login
+RETURNING failed_attempts, locked_until
+"""
+
+
+async def count_failure(
+    db: aiosqlite.Connection, login: str, now: datetime, threshold: int, lock_for: timedelta
+) -> tuple[int, datetime | None]:
+    """One more failed sign-in of `login`, counted in one statement so that concurrent
+    failures all count; the new count and lock (set when the count reaches `threshold`; a lock
+    that has run out starts the count afresh; one still running is kept, and its tries count)."""
+    values = {
+        "now": now.isoformat(),
+        "until": (now + lock_for).isoformat(),
+        "threshold": threshold,
+        "login": login,
+    }
+    async with db.execute(COUNT_FAILURE, values) as cursor:
+        row = await cursor.fetchone()
     await db.commit()
+    if row is None:
+        return 0, None
+    return int(row[0]), datetime.fromisoformat(row[1]) if row[1] else None
 
 
 async def set_lock(db: aiosqlite.Connection, login: str, until: datetime | None) -> None:

@@ -171,8 +171,15 @@ async def serve(
         background = [asyncio.create_task(_supervised(task, runtime)) for task in tasks]
         (options.data_dir / "nats" / "url").write_text(",".join(urls))
         if options.http_port is not None:
-            app = build_web_app(routes, {"runtime": runtime})
-            web = web_server(app, options.http_host, options.http_port, tls_files, tls.client_certs)
+            app = build_web_app(routes, {"runtime": runtime}, options.settings.web)
+            web = web_server(
+                app,
+                options.http_host,
+                options.http_port,
+                tls_files,
+                tls.client_certs,
+                options.settings.web,
+            )
             sites.append(await _started(web))
         if options.agent_port is not None and options.http_port is not None:
             sandbox = _sandbox(runtime, options, scheme, tls_files)

@@ -8,15 +8,20 @@ import ssl
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import h11
 import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from infra.http import ApiError as ApiError
+from infra.http import SecurityHeaders, SlowBodies
 from infra.tls import TlsFiles, zone_of_certificate
+from schemas.settings import WebSettings
 
 
 class _Server(uvicorn.Server):
@@ -24,16 +29,6 @@ class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
-
-
-class ApiError(Exception):
-    """An error the API answers with: `{"error": code, "detail": message}` and a status."""
-
-    def __init__(self, status: int, code: str, detail: object = None) -> None:
-        super().__init__(code)
-        self.status = status
-        self.code = code
-        self.detail = detail
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
@@ -50,10 +45,17 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": exc.detail, "detail": None}, status_code=exc.status_code)
 
 
-def build_web_app(routes: Sequence[BaseRoute], state: dict[str, Any]) -> Starlette:
+def build_web_app(
+    routes: Sequence[BaseRoute], state: dict[str, Any], web: WebSettings | None = None
+) -> Starlette:
     """The app: routes as data, shared resources on `app.state`, errors as contract JSON."""
+    web = web or WebSettings()
     app = Starlette(
         routes=list(routes),
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(SlowBodies, idle=web.body_timeout),
+        ],
         exception_handlers={HTTPException: _http_error, ApiError: _api_error},
     )
     for key, value in state.items():
@@ -61,15 +63,25 @@ def build_web_app(routes: Sequence[BaseRoute], state: dict[str, Any]) -> Starlet
     return app
 
 
-class _ClientCertificateZone(H11Protocol):
-    """Puts the zone a client certificate names into each request's scope.
+class _GuardedH11(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol, closing a connection whose request headers have not all
+    arrived `header_timeout` seconds after it opened (or after its last answer): uvicorn has
+    no such limit, and a client sending headers a byte at a time would hold it for ever.
 
-    uvicorn does not pass the peer certificate to the app, so the protocol reads it from the
-    TLS connection once and hands it on as `scope["extensions"]["tls"]["client_cert_zone"]`.
+    With TLS it also puts the zone a client certificate names into each request's scope
+    (`scope["extensions"]["tls"]["client_cert_zone"]`): uvicorn does not pass the peer
+    certificate to the app.
     """
+
+    header_timeout = 10.0
+    certificate_zone = False
+    _header_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._await_headers()
+        if not self.certificate_zone:
+            return
         ssl_object = transport.get_extra_info("ssl_object")
         zone = zone_of_certificate(ssl_object.getpeercert() if ssl_object else None)
         inner = self.app
@@ -80,8 +92,45 @@ class _ClientCertificateZone(H11Protocol):
 
         self.app = with_zone
 
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE and self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._await_headers()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+        super().connection_lost(exc)
+
+    def _await_headers(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+        self._header_timer = self.loop.call_later(self.header_timeout, self._headers_late)
+
+    def _headers_late(self) -> None:
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()
+
 
 CERT_REQS = {"off": ssl.CERT_NONE, "optional": ssl.CERT_OPTIONAL, "required": ssl.CERT_REQUIRED}
+
+
+def server_limits(web: WebSettings) -> dict[str, Any]:
+    """uvicorn's options from `[web]`: forwarded headers believed only from the proxies named
+    (uvicorn's own default believes 127.0.0.1), connections and header sizes bounded."""
+    proxies = [str(network) for network in web.trusted_proxies]
+    return {
+        "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": proxies,
+        "limit_concurrency": web.max_connections,
+        "timeout_keep_alive": 5,
+        "h11_max_incomplete_event_size": 16 * 1024,
+    }
 
 
 def web_server(
@@ -90,15 +139,21 @@ def web_server(
     port: int,
     tls: TlsFiles | None = None,
     client_certs: str = "optional",
+    web: WebSettings | None = None,
 ) -> uvicorn.Server:
-    options: dict[str, Any] = {}
+    web = web or WebSettings()
+    protocol = type(
+        "GuardedH11",
+        (_GuardedH11,),
+        {"header_timeout": web.header_timeout, "certificate_zone": tls is not None},
+    )
+    options: dict[str, Any] = {"http": protocol, **server_limits(web)}
     if tls is not None:
-        options = {
+        options |= {
             "ssl_certfile": str(tls.cert_file),
             "ssl_keyfile": str(tls.key_file),
             "ssl_ca_certs": str(tls.ca_file),
             "ssl_cert_reqs": CERT_REQS[client_certs],
-            "http": _ClientCertificateZone,
         }
     config = uvicorn.Config(
         app,

@@ -124,6 +124,17 @@ class AuditSettings(_Section):
     checkpoint_every: int = Field(default=50, ge=1, le=100_000)  # entries between signatures
 
 
+class WebSettings(_Section):
+    """The web server: whose forwarded addresses are believed, and how long a client may take."""
+
+    # Proxies whose X-Forwarded-For / -Proto are believed (addresses or ranges); default none,
+    # so a request's zone always comes from the address that connected.
+    trusted_proxies: list[Network] = Field(default_factory=list)
+    header_timeout: Duration = parse_duration("10s")  # to send a request's headers
+    body_timeout: Duration = parse_duration("15s")  # the longest pause inside a request's body
+    max_connections: int = Field(default=200, ge=1, le=100_000)  # then 503
+
+
 class Settings(_Section):
     zones: ZoneSettings | None = None  # None: no `[zones]` section, EMBEDDED_ZONES apply
     retention: RetentionSettings = RetentionSettings()
@@ -134,6 +145,7 @@ class Settings(_Section):
     tls: TlsSettings = TlsSettings()
     audit: AuditSettings = AuditSettings()
     portal: PortalSettings = PortalSettings()
+    web: WebSettings = WebSettings()
 
     @property
     def zones_in_force(self) -> ZoneSettings:

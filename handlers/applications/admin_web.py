@@ -9,8 +9,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from handlers.applications import records
-from handlers.identity.admin import NO_STORE, bounded_body, managed_org, parsed_definition
+from handlers.identity.admin import managed_org, parsed_definition
 from handlers.identity.guard import record_access, runtime_of
+from infra.http import DEFINITION_CAP, read_bytes
 from infra.web import ApiError
 from schemas.applications import Procedure, RegisteredProcedure
 from schemas.events import DefinitionSaved
@@ -21,12 +22,12 @@ TAKEN = "この手続IDは他の所属が使っています。別の ID にし�
 async def list_procedures(request: Request) -> Response:
     _, org = await managed_org(request, "procedure.manage")
     found = await records.list_procedures(runtime_of(request).js, org)
-    return JSONResponse([r.procedure.model_dump(mode="json") for r in found], headers=NO_STORE)
+    return JSONResponse([r.procedure.model_dump(mode="json") for r in found])
 
 
 async def save_procedure(request: Request) -> Response:
     who, org = await managed_org(request, "procedure.manage")
-    definition = parsed_definition(Procedure, await bounded_body(request))
+    definition = parsed_definition(Procedure, await read_bytes(request, DEFINITION_CAP))
     js = runtime_of(request).js
     try:
         replaced = await records.save_procedure(

@@ -10,10 +10,15 @@ from starlette.requests import Request
 
 from handlers.applications.attachments import LIMITS, MAX_ATTACHMENTS
 from handlers.applications.submit import Upload
+from infra.http import KB, MB, read_form
 from infra.web import ApiError
 
 ANSWER_PREFIX = "answer."
 BAD_ANSWERS = ApiError(400, "invalid_answers", "answers は項目名と値の JSON オブジェクトです。")
+# All attachments of one application together (each is at most LIMITS.max_bytes), with the
+# answers: the whole request is refused past this, while it streams.
+APPLICATION_CAP = 32 * MB
+ANSWERS_CAP = 256 * KB
 
 
 def _answers(form: FormData) -> dict[str, object]:
@@ -21,7 +26,7 @@ def _answers(form: FormData) -> dict[str, object]:
     if isinstance(raw, str):
         try:
             answers = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise BAD_ANSWERS from None
         if not isinstance(answers, dict):
             raise BAD_ANSWERS
@@ -38,7 +43,7 @@ def _kinds(form: FormData) -> list[str]:
     if len(values) == 1 and values[0].startswith("["):
         try:
             listed = json.loads(values[0])
-        except ValueError:
+        except (ValueError, RecursionError):
             listed = None
         if not isinstance(listed, list):
             raise ApiError(400, "invalid_attachment_kinds", "attachment_kinds を確認してください。")
@@ -51,7 +56,13 @@ async def read_application_form(
 ) -> tuple[dict[str, str], dict[str, object], list[Upload] | None]:
     """(plain fields, answers, uploads); uploads is None when the form sent no file at all
     (a resubmission that keeps its attachments). An empty file input is not a file."""
-    async with request.form(max_files=MAX_ATTACHMENTS + 1, max_fields=300) as form:
+    async with read_form(
+        request,
+        APPLICATION_CAP,
+        max_files=MAX_ATTACHMENTS + 1,
+        max_fields=300,
+        max_part_size=ANSWERS_CAP,
+    ) as form:
         files = [
             item
             for item in form.getlist("attachments")

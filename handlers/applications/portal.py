@@ -31,6 +31,7 @@ from handlers.identity.guard import runtime_of
 from handlers.payments import records as payment_records
 from handlers.payments import service as payments
 from handlers.payments.lifecycle import PaymentRefused
+from infra.http import read_form
 from infra.kv import RecordChanged
 from infra.payment_agent import PaymentAgentError
 from infra.web import ApiError
@@ -45,7 +46,6 @@ from schemas.applications import (
 from schemas.events import PaymentMethod
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-NO_STORE = {"Cache-Control": "no-store"}
 PAYMENT_LABELS: dict[PaymentStatusName, str] = {
     "requested": "お支払い手続中",
     "settled": "お支払い済み",
@@ -68,7 +68,7 @@ def _page(request: Request, name: str, status: int = 200, **context: Any) -> Res
     context["city_name"] = runtime_of(request).settings.portal.city_name
     context.setdefault("problems", {})
     context.setdefault("answers", {})
-    return templates.TemplateResponse(request, name, context, status_code=status, headers=NO_STORE)
+    return templates.TemplateResponse(request, name, context, status_code=status)
 
 
 def _form_context(procedure: Procedure) -> dict[str, Any]:
@@ -146,7 +146,7 @@ async def status_page(request: Request) -> Response:
     application_id = request.path_params["application_id"]
     if request.method == "GET":
         return _page(request, "lookup.html", application_id=application_id)
-    async with request.form(max_fields=10) as form:
+    async with read_form(request) as form:
         code = str(form.get("access_code") or "")
     try:
         state, _ = await resident_application(runtime_of(request), application_id, code)
@@ -163,7 +163,7 @@ async def status_page(request: Request) -> Response:
 
 async def pay(request: Request) -> Response:
     runtime = runtime_of(request)
-    async with request.form(max_fields=10) as form:
+    async with read_form(request) as form:
         code = str(form.get("access_code") or "")
         method = METHODS.get(str(form.get("method") or ""))
     state, revision = await resident_application(

@@ -8,7 +8,7 @@ on MN) and is audited as `access.pi_read`.
 from __future__ import annotations
 
 import contextlib
-import json
+import re
 from collections.abc import Awaitable, Callable, Iterator
 
 from starlette.requests import Request
@@ -27,19 +27,27 @@ from handlers.applications.submit import (
     submit_application,
 )
 from handlers.identity.authz import Action, Resource
-from handlers.identity.guard import authorize, record_access, runtime_of
+from handlers.identity.guard import authorize, current_session, record_access, runtime_of
 from handlers.payments import records as payment_records
 from handlers.payments.answers import refusals_answered as payment_refusals_answered
+from infra.http import read_object
 from infra.kv import RecordChanged
 from infra.web import ApiError
 from schemas.accounts import Principal
 from schemas.applications import ApplicationState, RegisteredProcedure, is_identity_document
 from schemas.events import PersonalDataRead
+from schemas.forms import TEMPLATE_ID_PATTERN
 
-NO_STORE = {"Cache-Control": "no-store"}
 NOT_FOUND = ApiError(404, "not_found", "申請が見つかりません。保存期間を過ぎた可能性があります。")
 CONFLICT = ApiError(409, "conflict", "他の操作と重なりました。画面を読み込み直してください。")
 UNKNOWN_PROCEDURE = ApiError(400, "unknown_procedure", "この手続は受け付けていません。")
+PROCEDURE_ID = re.compile(TEMPLATE_ID_PATTERN)
+EXTENSIONS = {
+    "application/pdf": ".pdf",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/tiff": ".tif",
+}
 
 
 def invalid(exc: ApplicationInvalid) -> ApiError:
@@ -71,6 +79,8 @@ async def audit_answers_read(request: Request, who: Principal, application_id: s
 
 
 async def _procedure(request: Request, procedure_id: str) -> RegisteredProcedure:
+    if not PROCEDURE_ID.match(procedure_id):  # missing, or no id at all: never a key lookup
+        raise UNKNOWN_PROCEDURE
     registered = await records.load_procedure(runtime_of(request).js, procedure_id)
     if registered is None:
         raise UNKNOWN_PROCEDURE
@@ -87,7 +97,7 @@ async def apply(request: Request) -> Response:
     except ApplicationInvalid as exc:
         raise invalid(exc) from None
     body = {"application_id": state.application_id, "access_code": code}
-    return JSONResponse(body, status_code=201, headers=NO_STORE)
+    return JSONResponse(body, status_code=201)
 
 
 async def resident_view(state: ApplicationState, request: Request) -> dict[str, object]:
@@ -128,7 +138,7 @@ async def get_application(request: Request) -> Response:
         state, _ = await resident_application(
             runtime_of(request), request.path_params["application_id"], code
         )
-        return JSONResponse(await resident_view(state, request), headers=NO_STORE)
+        return JSONResponse(await resident_view(state, request))
     who, state, _ = await _staff_application(request, "application.read", personal_info=True)
     content = await records.load_content(runtime_of(request).pi_store, state.application_id)
     if content is None:
@@ -142,27 +152,24 @@ async def get_application(request: Request) -> Response:
         "file_names": list(content.file_names),
         "review_note": content.review_note,
     }
-    return JSONResponse(detail, headers=NO_STORE)
+    return JSONResponse(detail)
 
 
 async def list_applications(request: Request) -> Response:
     who = await authorize(request, "application.read")
     states = await records.list_states(runtime_of(request).js, who.org)
     hidden = {"access_code_hash", "code_failures", "code_locked_until"}
-    return JSONResponse(
-        [s.model_dump(mode="json", exclude=hidden) for s in states], headers=NO_STORE
-    )
+    return JSONResponse([s.model_dump(mode="json", exclude=hidden) for s in states])
 
 
 async def open_attachment(request: Request) -> Response:
+    await current_session(request)  # who asks first: an anonymous caller learns nothing
     found = await records.load_state(runtime_of(request).js, request.path_params["application_id"])
-    if found is None:
+    number = int(request.path_params["number"])
+    if found is None or not 1 <= number <= len(found[0].attachments):
         await authorize(request, "attachment.open", personal_info=True)
         raise NOT_FOUND
     state, _ = found
-    number = int(request.path_params["number"])
-    if not 1 <= number <= len(state.attachments):
-        raise NOT_FOUND
     info = state.attachments[number - 1]
     resource = Resource(
         org=state.org, personal_info=True, identity_document=is_identity_document(info.kind)
@@ -181,22 +188,14 @@ async def open_attachment(request: Request) -> Response:
         resource_id=f"{state.application_id}/{number}",
         action="attachment.open",
     )
-    name = f"attachment-{number}"  # never the resident's own file name (it may hold theirs)
+    # A download of a fixed type, never rendered by the browser (a PDF may also be HTML);
+    # never the resident's own file name (it may hold theirs).
+    name = f"attachment-{number}{EXTENSIONS.get(info.content_type, '')}"
     return Response(
         data,
-        media_type=info.content_type,
-        headers={**NO_STORE, "Content-Disposition": f'inline; filename="{name}"'},
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
-
-
-async def _json_body(request: Request) -> dict[str, object]:
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except ValueError:
-        raise ApiError(400, "invalid_json", "JSON で送ってください。") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "invalid_json", "JSON オブジェクトで送ってください。")
-    return body
 
 
 def _fee(body: dict[str, object], registered: RegisteredProcedure | None) -> int | None:
@@ -222,7 +221,7 @@ def review(decision: Decision) -> Callable[[Request], Awaitable[Response]]:
         who, state, revision = await _staff_application(
             request, "application.review", personal_info=True
         )
-        body = await _json_body(request)
+        body = await read_object(request)
         runtime = runtime_of(request)
         fee = reason = None
         if decision == "accept":
@@ -247,11 +246,11 @@ async def resubmit(request: Request) -> Response:
     registered = await _procedure(request, state.procedure_id)
     with refusals_answered():
         updated = await resubmit_application(runtime, registered, state, revision, answers, uploads)
-    return JSONResponse(await resident_view(updated, request), headers=NO_STORE)
+    return JSONResponse(await resident_view(updated, request))
 
 
 async def pay(request: Request) -> Response:
-    body = await _json_body(request)
+    body = await read_object(request)
     method = body.get("method")
     if method not in ("card", "wallet"):
         raise ApiError(400, "invalid_method", "支払い方法は card か wallet です。")
@@ -261,9 +260,7 @@ async def pay(request: Request) -> Response:
     )
     with refusals_answered(), payment_refusals_answered():
         payment = await begin_payment(runtime, state, revision, method, str(request.base_url))
-    return JSONResponse(
-        {"payment_id": payment.payment_id, "redirect_url": payment.redirect_url}, headers=NO_STORE
-    )
+    return JSONResponse({"payment_id": payment.payment_id, "redirect_url": payment.redirect_url})
 
 
 routes = [

@@ -25,7 +25,6 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["wareki"] = wareki_date
 templates.env.filters["wareki_dt"] = wareki_datetime
 templates.env.filters["yen"] = lambda amount: "" if amount is None else f"{amount:,} 円"
-NO_STORE = {"Cache-Control": "no-store"}
 ROLE_LABELS = {
     "staff": "職員",
     "org_admin": "所属管理者",
@@ -52,7 +51,7 @@ def render(
         "role_labels": ROLE_LABELS,
         "city_name": runtime_of(request).settings.portal.city_name,
     }
-    return templates.TemplateResponse(request, name, context, status_code=code, headers=NO_STORE)
+    return templates.TemplateResponse(request, name, context, status_code=code)
 
 
 def missing(request: Request, session: Session, reason: str) -> Refused:

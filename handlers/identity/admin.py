@@ -6,7 +6,7 @@ for any organisation and create organisations. Each call parses its body, asks t
 publishes an `access.account_changed` event: ids, role and what changed, never a password.
 
 Also here, for the template and procedure uploads of the other rooms: the organisation a
-management call is for, a bounded request body, and a definition parsed with its problems.
+management call is for and a definition parsed with its problems.
 """
 
 from __future__ import annotations
@@ -33,16 +33,15 @@ from handlers.identity.guard import authorize, record_access, runtime_of
 from handlers.identity.policy import LOCKOUT, PROBLEM_MESSAGES, password_problems
 from handlers.identity.sessions import end_sessions
 from infra import accounts
+from infra.http import KB, parse_json, read_bytes, require_json
 from infra.nats_server import refresh_identities
 from infra.passwords import hash_password
 from infra.web import ApiError
 from schemas.accounts import LOGIN_PATTERN, Org, Principal, Role, User
 from schemas.events import ORG_PATTERN, AccessRefused, AccountChanged
 
-NO_STORE = {"Cache-Control": "no-store"}
 # "Lock" holds the account for years (as `madoguchi user lock`); an admin unlocks it.
 HELD = LOCKOUT * 100_000
-MAX_BODY_BYTES = 1_000_000
 FIELD_LABELS = {
     "login": "ログインID",
     "org": "所属",
@@ -97,15 +96,6 @@ async def managed_org(request: Request, action: Action) -> tuple[Principal, str]
     return who, org
 
 
-async def bounded_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise ApiError(413, "too_large", f"大きすぎます（{limit // 1000} KB まで）。")
-    return bytes(body)
-
-
 def parsed_definition(model: type[M], data: bytes) -> M:
     """A template or procedure; 422 with `[{"where", "problem"}]` when it is not valid."""
     try:
@@ -117,9 +107,16 @@ def parsed_definition(model: type[M], data: bytes) -> M:
 # --- accounts -------------------------------------------------------------------------------
 
 
+async def read_json_bytes(request: Request, cap: int) -> bytes:
+    data = await read_bytes(request, cap)
+    require_json(request)
+    parse_json(data)
+    return data
+
+
 async def _body(request: Request, model: type[M]) -> M:
     try:
-        return model.model_validate_json(await bounded_body(request, 10_000))
+        return model.model_validate_json(await read_json_bytes(request, 10 * KB))
     except ValidationError as exc:
         problems = validation_problems(exc)
         messages = [
@@ -175,7 +172,7 @@ async def list_users(request: Request) -> Response:
     expiry_days = runtime_of(request).settings.password.expiry_days
     listed = await accounts.list_users(accounts_db(request), org)
     body = [AccountSummary.of(u, now, expiry_days).model_dump(mode="json") for u in listed]
-    return JSONResponse(body, headers=NO_STORE)
+    return JSONResponse(body)
 
 
 async def create_user(request: Request) -> Response:
@@ -260,7 +257,7 @@ async def reset_password(request: Request) -> Response:
 async def list_orgs(request: Request) -> Response:
     await authorize(request, "org.manage")
     listed = await accounts.list_orgs(accounts_db(request))
-    return JSONResponse([org.model_dump() for org in listed], headers=NO_STORE)
+    return JSONResponse([org.model_dump() for org in listed])
 
 
 async def create_org(request: Request) -> Response:

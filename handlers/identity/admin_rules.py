@@ -1,8 +1,9 @@
 """The rules of account administration and the wording of validation problems. Pure.
 
 Org admins manage the accounts of their own organisation, but never mint or touch the
-accounts that stand above them (admin, auditor): otherwise resetting an admin's password
-would make an org admin an admin. Nobody locks or resets their own account here (a
+accounts that stand above them (admin, auditor) or that move money (payment_operator):
+otherwise resetting an admin's password would make an org admin an admin, and minting an
+operator would let an org admin refund. Nobody locks or resets their own account here (a
 password change has its own call, `/api/password`).
 """
 
@@ -17,12 +18,12 @@ from pydantic_core import ErrorDetails
 from handlers.identity.policy import is_expired, locked
 from schemas.accounts import ROLES, Principal, Role, User
 
-PRIVILEGED: frozenset[Role] = frozenset({"admin", "auditor"})
+PRIVILEGED: frozenset[Role] = frozenset({"admin", "auditor", "payment_operator"})
 
 REFUSALS = {
     "role_not_grantable": "この役割のアカウントはシステム管理者だけが作成できます。",
     "privileged_account": (
-        "システム管理者・監査担当のアカウントはシステム管理者だけが変更できます。"
+        "システム管理者・監査担当・支払担当のアカウントはシステム管理者だけが変更できます。"
     ),
     "own_account": "自分のアカウントはここでは変更できません。",
 }

@@ -8,9 +8,8 @@ password.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -24,15 +23,17 @@ from handlers.identity.guard import (
     runtime_of,
 )
 from handlers.identity.policy import (
+    LOCKOUT,
     PROBLEM_MESSAGES,
-    after_failure,
     is_expired,
     locked,
     password_problems,
 )
-from handlers.identity.sessions import ABSOLUTE, close_session, open_session
+from handlers.identity.sessions import ABSOLUTE, close_session, end_sessions, open_session
+from handlers.identity.throttle import MAX_LOGIN, MAX_PASSWORD, Busy, SignInThrottle
 from infra import accounts
 from infra.accounts import SYSTEM_ORG
+from infra.http import KB, read_model
 from infra.metrics import SIGN_IN_FAILURES
 from infra.passwords import hash_password, verify_password
 from infra.web import ApiError
@@ -46,29 +47,23 @@ DUMMY_HASH = (
 WRONG = "ログインIDまたはパスワードが違います。"
 LOCKED = "アカウントがロックされています。しばらく待つか、所属の管理者に解除を依頼してください。"
 REUSE_DEPTH = 5
+SIGN_IN_CAP = 4 * KB
+TOO_MANY = ApiError(
+    429, "too_many_attempts", "サインインの試行が多すぎます。しばらくしてからお試しください。"
+)
+THROTTLE = SignInThrottle()
 
 
 class SignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    login: str
-    password: str
+    login: str = Field(max_length=MAX_LOGIN)
+    password: str = Field(max_length=MAX_PASSWORD)  # hashing a megabyte costs more
 
 
 class PasswordChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     current: str
     new: str
-
-
-Body = TypeVar("Body", bound=BaseModel)
-
-
-async def _body(request: Request, model: type[Body]) -> Body:
-    try:
-        return model.model_validate_json(await request.body())
-    except ValidationError as exc:
-        fields = [".".join(map(str, e["loc"])) for e in exc.errors(include_input=False)]
-        raise ApiError(400, "invalid_request", {"fields": fields}) from None
 
 
 async def _audit(
@@ -104,30 +99,31 @@ def _session_body(session: Session) -> dict[str, object]:
 
 
 async def sign_in(request: Request) -> Response:
-    body = await _body(request, SignIn)
+    body = await read_model(request, SignIn, SIGN_IN_CAP)
     runtime = runtime_of(request)
     assert runtime.accounts is not None
-    user = await accounts.get_user(runtime.accounts, body.login)
-    matches = await verify_password(body.password, user.password_hash if user else DUMMY_HASH)
+    address = request.client.host if request.client else ""
     now = datetime.now(UTC)
-    if user is None or not matches:
-        if user is not None and not locked(user.locked_until, now):
-            count, until = after_failure(
-                user.failed_attempts,
-                user.locked_until,
-                runtime.settings.password.lockout_attempts,
-                now,
-            )
-            await accounts.record_failure(runtime.accounts, user.login, count, until)
-            if until is not None:
-                await _audit(request, AccountLocked, user)
-        SIGN_IN_FAILURES.labels("wrong_credentials").inc()
-        await _audit(request, SignInFailed, user, reason_code="wrong_credentials")
-        raise ApiError(401, "wrong_credentials", WRONG)
-    if locked(user.locked_until, now):
-        SIGN_IN_FAILURES.labels("locked").inc()
-        await _audit(request, SignInFailed, user, reason_code="locked")
+    if THROTTLE.refuse_address(address, now):
+        raise TOO_MANY
+    user = await accounts.get_user(runtime.accounts, body.login)
+    threshold = runtime.settings.password.lockout_attempts
+    held = locked(user.locked_until, now) if user else THROTTLE.phantom_locked(body.login, now)
+    if held:
+        # The same answer whatever the password (no oracle), and the try counts.
+        await _failed(request, user, body.login, threshold, now, "locked")
         raise ApiError(423, "locked", LOCKED)
+    try:
+        async with THROTTLE.hashing(address):
+            matches = await verify_password(
+                body.password, user.password_hash if user else DUMMY_HASH
+            )
+    except Busy:
+        raise TOO_MANY from None
+    if user is None or not matches:
+        THROTTLE.failed(address, now)
+        await _failed(request, user, body.login, threshold, now, "wrong_credentials")
+        raise ApiError(401, "wrong_credentials", WRONG)
     await accounts.record_success(runtime.accounts, user.login)
     expired = user.must_change_password or is_expired(
         user.password_changed_at, now, runtime.settings.password.expiry_days
@@ -147,6 +143,24 @@ async def sign_in(request: Request) -> Response:
     return _with_cookie(JSONResponse(_session_body(session)), request, token)
 
 
+async def _failed(
+    request: Request, user: User | None, login: str, threshold: int, now: datetime, reason: str
+) -> None:
+    """Count a failed sign-in (atomically: concurrent guesses all count) and audit it."""
+    runtime = runtime_of(request)
+    assert runtime.accounts is not None
+    if user is None:
+        THROTTLE.phantom_failed(login, threshold, now)
+    else:
+        count, _ = await accounts.count_failure(
+            runtime.accounts, user.login, now, threshold, LOCKOUT
+        )
+        if count == threshold:
+            await _audit(request, AccountLocked, user)
+    SIGN_IN_FAILURES.labels(reason).inc()
+    await _audit(request, SignInFailed, user, reason_code=reason)
+
+
 async def who_am_i(request: Request) -> Response:
     return JSONResponse(_session_body(await current_session(request, password_change=True)))
 
@@ -161,7 +175,7 @@ async def sign_out(request: Request) -> Response:
 
 async def change_password(request: Request) -> Response:
     session = await current_session(request, password_change=True)
-    body = await _body(request, PasswordChange)
+    body = await read_model(request, PasswordChange, SIGN_IN_CAP)
     runtime = runtime_of(request)
     assert runtime.accounts is not None
     user = await accounts.get_user(runtime.accounts, session.principal.login)
@@ -193,8 +207,8 @@ async def change_password(request: Request) -> Response:
         runtime.accounts, user.login, await hash_password(body.new), now, must_change=False
     )
     await _audit(request, PasswordChanged, user)
-    # A fresh session: the old one (perhaps limited to this change) ends here.
-    await close_session(runtime.js, request.cookies[SESSION_COOKIE])
+    # Every session of the account ends (one may be an intruder's); this one goes on fresh.
+    await end_sessions(runtime.js, user.login)
     token, fresh = await open_session(runtime.js, session.principal, session.zone, False)
     return _with_cookie(JSONResponse(_session_body(fresh)), request, token)
 

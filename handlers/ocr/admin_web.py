@@ -8,9 +8,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from handlers.identity.admin import NO_STORE, bounded_body, managed_org, parsed_definition
+from handlers.identity.admin import managed_org, parsed_definition
 from handlers.identity.guard import record_access, runtime_of
 from handlers.ocr import records
+from infra.http import DEFINITION_CAP, read_bytes
 from schemas.events import DefinitionSaved
 from schemas.forms import FormTemplate
 
@@ -18,12 +19,12 @@ from schemas.forms import FormTemplate
 async def list_templates(request: Request) -> Response:
     _, org = await managed_org(request, "template.manage")
     found = await records.list_templates(runtime_of(request).js, org)
-    return JSONResponse([t.model_dump(mode="json") for t in found], headers=NO_STORE)
+    return JSONResponse([t.model_dump(mode="json") for t in found])
 
 
 async def save_template(request: Request) -> Response:
     who, org = await managed_org(request, "template.manage")
-    form = parsed_definition(FormTemplate, await bounded_body(request))
+    form = parsed_definition(FormTemplate, await read_bytes(request, DEFINITION_CAP))
     js = runtime_of(request).js
     replaced = await records.load_template(js, org, form.id) is not None
     await records.save_template(js, org, form)

@@ -37,13 +37,25 @@ def field_columns(templates: Sequence[FormTemplate]) -> list[tuple[str, str]]:
     return list(columns.items())
 
 
+# A cell starting with one of these is a formula to Excel and LibreOffice (OWASP, "CSV
+# injection"): `=HYPERLINK(...)` in a corrected or handwritten field would become live.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(text: str) -> str:
+    """Text a spreadsheet shows as written: a leading quote where it would start a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def _cell(value: object) -> object:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "レ" if value else ""
     if isinstance(value, list):  # the options marked on a choice with `multiple`
-        return "、".join(str(v) for v in value)
+        return inert("、".join(str(v) for v in value))
+    if isinstance(value, str):
+        return inert(value)
     return value
 
 
@@ -83,7 +95,7 @@ def to_csv(
     """The CSV bytes, and how many characters `encoding` could not hold (written as '?')."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")  # Excel's line ending
-    writer.writerow(headers)
+    writer.writerow([inert(header) for header in headers])
     for row in rows:
         writer.writerow(
             [

@@ -10,7 +10,6 @@ import json
 from datetime import date
 
 from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartParser
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -23,6 +22,7 @@ from handlers.ocr.corrections import CorrectionError, checked_corrections
 from handlers.ocr.export import to_csv
 from handlers.ocr.pipeline import limits_from
 from handlers.ocr.submit import submit_scan
+from infra.http import KB, read_form, read_object
 from infra.kv import RecordChanged
 from infra.web import ApiError
 from schemas.accounts import Principal
@@ -30,8 +30,6 @@ from schemas.events import DataExported, OcrVerified, PersonalDataRead, utc_now
 from schemas.ocr import DocumentResult, DocumentStatus
 
 VERIFIED = Publisher("ocr", "web:correct_fields", OcrVerified)
-
-NO_STORE = {"Cache-Control": "no-store"}
 NOT_FOUND = ApiError(
     404, "not_found", "文書が見つかりません。保存期間（5日）を過ぎた可能性があります。"
 )
@@ -41,8 +39,7 @@ CHANGED = ApiError(
     "changed",
     "他の職員がこの文書を先に保存しました。読み込み直して内容を確認してから、もう一度保存してください。",
 )
-# Uploaded scans stay in memory up to the size cap: never spooled to a temp file on disk.
-MultiPartParser.spool_max_size = 1024 * 1024 * 1024
+FORM_OVERHEAD = 64 * KB  # the form's other fields and part headers beside the scan
 
 
 def _truthy(value: object) -> bool:
@@ -52,7 +49,9 @@ def _truthy(value: object) -> bool:
 async def upload(request: Request) -> Response:
     runtime = runtime_of(request)
     limits = limits_from(runtime.settings.ocr)
-    async with request.form(max_files=1, max_fields=10) as form:
+    await authorize(request, "document.upload")  # before a byte of the body is read
+    cap = limits.max_bytes + FORM_OVERHEAD
+    async with read_form(request, cap, max_files=1, max_fields=10) as form:
         personal_info = _truthy(form.get("personal_info"))
         template_id = str(form.get("template") or "").strip() or None
         file = form.get("file")
@@ -79,7 +78,7 @@ async def list_documents(request: Request) -> Response:
     who = await authorize(request, "document.read")
     statuses = await records.list_statuses(runtime_of(request).js, who.org)
     listing = [s.model_dump(mode="json", exclude={"reason_code"}) for s in statuses]
-    return JSONResponse(listing, headers=NO_STORE)
+    return JSONResponse(listing)
 
 
 async def _document(
@@ -112,7 +111,7 @@ async def _document(
 def _shown(result: DocumentResult, revision: int) -> JSONResponse:
     """The document with its revision, also as an ETag for `If-Match` on corrections."""
     body = {**result.public(), "revision": revision}
-    return JSONResponse(body, headers={**NO_STORE, "ETag": f'"{revision}"'})
+    return JSONResponse(body, headers={"ETag": f'"{revision}"'})
 
 
 def _expected_revision(request: Request, read: int) -> int:
@@ -135,11 +134,8 @@ async def correct_fields(request: Request) -> Response:
     runtime = runtime_of(request)
     if _expected_revision(request, revision) != revision:
         raise CHANGED
-    try:
-        corrections = json.loads(await request.body())
-    except ValueError:
-        raise ApiError(400, "invalid_json", "JSON で送ってください。") from None
-    if not isinstance(corrections, dict) or not corrections:
+    corrections = await read_object(request)
+    if not corrections:
         raise ApiError(400, "invalid_request", "項目名と値の組を送ってください。")
     template = await records.load_template(runtime.js, who.org, status.template_id or "")
     if template is None:
@@ -185,13 +181,13 @@ async def export(request: Request) -> Response:
     columns, headers, rows = await records.export_table(runtime.js, runtime.pi_store, who.org)
     await record_access(request, DataExported, who.org, who.login, rows=len(rows))
     if fmt == "json":
-        return JSONResponse(json.loads(json.dumps(rows, default=str)), headers=NO_STORE)
+        return JSONResponse(json.loads(json.dumps(rows, default=str)))
     data, _ = to_csv(columns, headers, rows, encoding)
     name = f"madoguchi-{who.org}-{date.today():%Y%m%d}.csv"
     return Response(
         data,
         media_type=f"text/csv; charset={'shift_jis' if encoding == 'cp932' else 'utf-8'}",
-        headers={**NO_STORE, "Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 

@@ -15,23 +15,13 @@ from handlers.identity.guard import authorize, runtime_of
 from handlers.payments import records, service, webhook
 from handlers.payments.answers import refusals_answered
 from handlers.payments.lifecycle import MESSAGES
+from infra.http import WEBHOOK_CAP, read_bytes, read_object
 from infra.web import ApiError
 from schemas.accounts import Principal
 from schemas.applications import PaymentState
 
 log = logging.getLogger("madoguchi.payments")
-NO_STORE = {"Cache-Control": "no-store"}
 NOT_FOUND = ApiError(404, "not_found", "支払いが見つかりません。")
-
-
-async def _json(request: Request) -> dict[str, object]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise ApiError(400, "invalid_json", "JSON で送ってください。") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "invalid_json", "JSON オブジェクトで送ってください。")
-    return body
 
 
 def _public(payment: PaymentState) -> dict[str, object]:
@@ -50,17 +40,17 @@ async def _operated(request: Request, action: Action) -> tuple[Principal, Paymen
 async def list_payments(request: Request) -> Response:
     who = await authorize(request, "payment.read")
     payments = await records.list_payments(runtime_of(request).js, who.org)
-    return JSONResponse([_public(p) for p in payments], headers=NO_STORE)
+    return JSONResponse([_public(p) for p in payments])
 
 
 async def get_payment(request: Request) -> Response:
     _, payment = await _operated(request, "payment.read")
-    return JSONResponse(_public(payment), headers=NO_STORE)
+    return JSONResponse(_public(payment))
 
 
 async def refund(request: Request) -> Response:
     who, payment = await _operated(request, "payment.refund")
-    amount = (await _json(request)).get("amount")
+    amount = (await read_object(request)).get("amount")
     if not isinstance(amount, int) or isinstance(amount, bool):
         raise ApiError(400, "invalid_amount", MESSAGES["invalid_amount"])
     key = request.headers.get("Idempotency-Key")
@@ -68,18 +58,18 @@ async def refund(request: Request) -> Response:
         updated = await service.refund(
             runtime_of(request), payment.payment_id, amount, key, who.login
         )
-    return JSONResponse(_public(updated), headers=NO_STORE)
+    return JSONResponse(_public(updated))
 
 
 async def cancel(request: Request) -> Response:
     who, payment = await _operated(request, "payment.cancel")
     with refusals_answered():
         updated = await service.cancel(runtime_of(request), payment.payment_id, who.login)
-    return JSONResponse(_public(updated), headers=NO_STORE)
+    return JSONResponse(_public(updated))
 
 
 async def agent_webhook(request: Request) -> Response:
-    body = await request.body()
+    body = await read_bytes(request, WEBHOOK_CAP)
     try:
         outcome = await webhook.receive(runtime_of(request), body, dict(request.headers))
     except webhook.NoticeRefused as refused:

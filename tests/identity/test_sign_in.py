@@ -71,7 +71,8 @@ async def test_lockout_after_failures_then_unlock(app: AppFixture, org: str) -> 
             assert (await sign_in(client, "takahashi", "wrong-password-xx")).status_code == 401
         locked = await sign_in(client, "takahashi")
         assert locked.status_code == 423 and locked.json()["error"] == "locked", locked.text
-        assert (await sign_in(client, "takahashi", "wrong-password-xx")).status_code == 401
+        # Locked: the same answer whatever the password (tests/security/test_sign_in_abuse.py).
+        assert (await sign_in(client, "takahashi", "wrong-password-xx")).status_code == 423
     async with app.client("SA") as colleague:
         await add_user(app, "yamamoto", "--role", "staff")
         csrf = {"X-CSRF-Token": (await sign_in(colleague, "yamamoto")).json()["csrf_token"]}

@@ -63,8 +63,9 @@ def announcement(org: str, document_id: str, personal_info: bool) -> DocumentSca
 
 
 async def announce_as_scanner(app: AppFixture, event: DocumentScanned) -> Client:
-    """Publish on the scanner's own subject; returns the client (closed by the caller)."""
-    scanner = await app.server.connect(f"scanner-{OWN}", error_cb=Refusals().record)
+    """Publish on OWN's subject as a producer that may (the scanner credentials no longer may:
+    tests/test_bus_permissions.py); returns the client (closed by the caller)."""
+    scanner = await app.server.connect("operator", error_cb=Refusals().record)
     await scanner.publish(
         f"document.scanned.{OWN}",
         event.model_dump_json().encode(),

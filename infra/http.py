@@ -210,7 +210,7 @@ TOO_SLOW = ApiError(408, "too_slow", "送信が遅すぎるため、受付を中
 class SlowBodies:
     """Pure ASGI middleware: a request body must keep coming. A pause longer than `idle`, or
     an average under `MIN_RATE` once the first `2 * idle` seconds are over, ends the request
-    with 408 (a body sent a byte at a time would hold a connection for ever)."""
+    with 408 (a body sent a byte at a time would hold a connection for ever), and closes it."""
 
     def __init__(self, app: ASGIApp, idle: float) -> None:
         self.app = app
@@ -239,7 +239,15 @@ class SlowBodies:
                 complete = not message.get("more_body", False)
             return message
 
-        await self.app(scope, timed_receive, send)
+        async def closing_send(message: Message) -> None:
+            # A body too slow to wait for would keep the connection: the answer closes it. (A
+            # body too large is left to uvicorn, which reads no more of it than its flow-control
+            # window once the answer is sent; closing at once would reset the answer itself.)
+            if message["type"] == "http.response.start" and message["status"] == 408:
+                MutableHeaders(scope=message)["Connection"] = "close"
+            await send(message)
+
+        await self.app(scope, timed_receive, closing_send)
 
 
 class SecurityHeaders:

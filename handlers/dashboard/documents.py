@@ -103,6 +103,11 @@ REVIEW_REASONS = {
     "confusable": "見分けにくい文字があります（0 と O、1 と l など）。",
     "low_confidence": "読み取りの確からしさが低い項目です。",
     "handwritten_text": "手書きの文章は自動では読み取りません。画像を見て入力してください。",
+    "uncertain_mark": "チェックか汚れか判断できませんでした。画像で確かめてください。",
+    "not_aligned": "用紙の位置を様式に合わせられませんでした。画像で記入欄を確かめてください。",
+    "page_missing": "様式のこのページがスキャンにありません。",
+    "no_mark": "どの選択肢にも印が見つかりませんでした。",
+    "several_marks": "印が複数あります。一つだけ選ぶ項目です。",
 }
 NOT_READ = "読み取り結果がありません。画像を見て入力してください。"
 TO_CHECK = "確認が必要です。"
@@ -149,8 +154,7 @@ def field_rows(template: FormTemplate, result: DocumentResult) -> list[dict[str,
         read = result.fields.get(field.name)
         verified = field.name in result.verified
         needs_review = not verified and (read is None or read.needs_review)
-        # `review_reason` and `hand` are additive: results and templates may not carry them.
-        code = getattr(read, "review_reason", None)
+        code = read.review_reason if read else None
         rows.append(
             {
                 "field": field,
@@ -158,7 +162,7 @@ def field_rows(template: FormTemplate, result: DocumentResult) -> list[dict[str,
                 "confidence": 100.0 if verified else (read.confidence if read else 0.0),
                 "needs_review": needs_review,
                 "reason": reason_text(needs_review, read is not None, code),
-                "hand": bool(getattr(field, "hand", False)),
+                "hand": field.hand,
                 "crop": _numbers(crop_region(field.box_mm, template.page_size_mm)),
                 "outline": _numbers(outline_percent(field.box_mm, template.page_size_mm)),
             }

@@ -165,3 +165,12 @@ def test_choices_are_picked_from_the_printed_options_and_checkboxes_have_one_lab
     assert tick.count("<label") == 1 and 'for="f-agree"' in tick
     assert "tabindex" not in single + several + tick
     assert "（手書き）" in field.render(row=rows["name"])  # `hand: true`
+
+
+def test_every_review_reason_has_its_japanese_text() -> None:
+    from typing import get_args
+
+    from handlers.dashboard.documents import REVIEW_REASONS
+    from schemas.ocr import ReviewReason
+
+    assert set(get_args(ReviewReason)) <= set(REVIEW_REASONS)

@@ -44,3 +44,15 @@ def characters_dropped(raw: str, glyph_runs: int) -> bool:
 def no_letters(text: str) -> bool:
     """Only punctuation or symbols: a mark, a smudge or a ruled line read as text."""
     return not any(unicodedata.category(char)[0] in "LN" for char in text)
+
+
+# Punctuation a name or an address may hold; any other (」, 『, ※ ...) is a misread stroke
+# (IPAexMincho's 丁 in 3丁目 came back as 」).
+_PLAIN_PUNCTUATION = frozenset("-‐・ー、。.,()（）'&/")
+
+
+def stray_punctuation(text: str) -> bool:
+    """Punctuation or symbols a written name or address does not have."""
+    return any(
+        unicodedata.category(char)[0] in "PS" and char not in _PLAIN_PUNCTUATION for char in text
+    )

@@ -11,7 +11,12 @@ from datetime import date
 
 from handlers.ocr.hand import hand_value, is_hand_field
 from handlers.ocr.marks import char_whitelist, checkbox_from_ink
-from handlers.ocr.plausible import characters_dropped, confusable, no_letters
+from handlers.ocr.plausible import (
+    characters_dropped,
+    confusable,
+    no_letters,
+    stray_punctuation,
+)
 from handlers.shared.normalise import normalise
 from infra.ocr.worker import FieldBox, FieldReading, PageReading, PageTask
 from schemas.forms import FormField, FormFieldKind, FormTemplate
@@ -96,7 +101,8 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
     """Why a value that parsed is still not to be trusted, if it is not."""
     if spec.kind in ("digits", "integer") and characters_dropped(reading.raw, reading.glyph_runs):
         return "implausible"
-    if spec.kind == "text" and isinstance(value, str) and no_letters(value):
+    text = value if spec.kind == "text" and isinstance(value, str) else None
+    if text is not None and (no_letters(text) or stray_punctuation(text)):
         return "implausible"
     if spec.kind in ("text", "katakana") and confusable(reading.symbols):
         return "confusable"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, ImageFilter
+from PIL import Image
 
 Gray = NDArray[np.uint8]
 Mask = NDArray[np.bool_]
@@ -25,13 +25,15 @@ def downscale(image: Image.Image, factor: int) -> Image.Image:
     return image.resize((max(1, width // factor), max(1, height // factor)), Image.Resampling.BOX)
 
 
-def _profile_score(mask: Mask, angle: float) -> float:
-    """Sharpness of the horizontal projection when the ink is rotated by `angle` degrees."""
-    rotated = Image.fromarray((mask * 255).astype(np.uint8)).rotate(
-        angle, resample=Image.Resampling.NEAREST, fillcolor=0
-    )
-    rows = np.asarray(rotated, dtype=np.float64).sum(axis=1)
-    return float(np.square(np.diff(rows)).sum())
+def _profile_score(points: tuple[NDArray[np.float64], NDArray[np.float64]], angle: float) -> float:
+    """Sharpness of the horizontal projection of the ink turned by `angle` degrees
+    (counter-clockwise, as `Image.rotate`): the ink's points are projected, not the image
+    turned, so each angle costs a bincount of the ink pixels rather than a rotation."""
+    xs, ys = points
+    radians = np.deg2rad(angle)
+    rows = np.floor(ys * np.cos(radians) - xs * np.sin(radians) + 0.5).astype(np.int64)
+    profile = np.bincount(rows - rows.min()).astype(np.float64)
+    return float(np.square(np.diff(profile)).sum())
 
 
 def estimate_skew(small: Image.Image, limit: float = 5.0) -> float:
@@ -42,11 +44,32 @@ def estimate_skew(small: Image.Image, limit: float = 5.0) -> float:
     mask = ink(np.asarray(small))
     if mask.mean() < 0.002:  # a blank page has no lines to straighten
         return 0.0
+    ys, xs = np.nonzero(mask)
+    height, width = mask.shape
+    points = (xs - width // 2 + 0.0, ys - height // 2 + 0.0)
     best = 0.0
     for step, span in ((0.5, limit), (0.05, 0.25)):
         candidates = np.arange(best - span, best + span + step / 2, step)
-        best = float(max(candidates, key=lambda a: _profile_score(mask, float(a))))
+        best = float(max(candidates, key=lambda a: _profile_score(points, float(a))))
     return round(best, 2)
+
+
+def line_height(small: Image.Image, angle: float) -> float:
+    """The median height of the page's text lines, in `small`'s pixels, measured across the
+    lines once turned by `angle` (0.0 when the page has no lines)."""
+    mask = ink(np.asarray(small))
+    ys, xs = np.nonzero(mask)
+    if len(ys) == 0:
+        return 0.0
+    height, width = mask.shape
+    radians = np.deg2rad(angle)
+    rows = np.floor(
+        (ys - height // 2) * np.cos(radians) - (xs - width // 2) * np.sin(radians) + 0.5
+    ).astype(np.int64)
+    inked = np.bincount(rows - rows.min()) > 0
+    edges = np.diff(np.concatenate(([0], inked.astype(np.int8), [0])))
+    runs = np.nonzero(edges == -1)[0] - np.nonzero(edges == 1)[0]
+    return float(np.median(runs))
 
 
 def _gaps(counts: NDArray[np.int64]) -> float:
@@ -172,17 +195,37 @@ def ink_ratio(crop: Gray) -> float:
 
 def despeckle(crop: Gray) -> Gray:
     """A 3x3 median: removes isolated specks that Tesseract reads as dots, keeps strokes."""
-    return np.asarray(Image.fromarray(crop).filter(ImageFilter.MedianFilter(3)))
+    return median3(crop)
 
 
-def whiten_paper(crop: Gray, paper: int, threshold: int) -> Gray:
-    """Paper made white and ink kept: a dark or grainy scan as the engine reads best.
+def whiten_paper(crop: Gray, paper: int, darkest: int, threshold: int) -> Gray:
+    """White paper and black ink: a dark, faded or grainy scan as the engine reads best.
 
-    Levels are stretched so the paper becomes 255, and everything lighter than the ink
-    threshold (grain, a tinted background) is set to white.
+    Levels are stretched so the darkest ink becomes 0 and the paper 255, and everything
+    lighter than the ink threshold (grain, a tinted background) is set to white.
     """
-    stretched = np.clip(crop.astype(np.float32) * (255.0 / max(paper, 1)), 0, 255)
+    span = max(paper - darkest, 1)
+    stretched = np.clip((crop.astype(np.float32) - darkest) * (255.0 / span), 0, 255)
     return np.where(crop >= threshold, 255, stretched).astype(np.uint8)
+
+
+# Smith's 19-exchange network for the median of nine values (each pair: min first).
+_MEDIAN9 = (
+    (1, 2), (4, 5), (7, 8), (0, 1), (3, 4), (6, 7), (1, 2), (4, 5), (7, 8), (0, 3),
+    (5, 8), (4, 7), (3, 6), (1, 4), (2, 5), (4, 7), (4, 2), (6, 4), (4, 2),
+)  # fmt: skip
+
+
+def median3(page: Gray) -> Gray:
+    """A 3x3 median, the same values as PIL's MedianFilter(3) inside the page, in a quarter
+    of its time: a sorting network over nine shifted views (element-wise min and max)."""
+    padded = np.pad(page, 1, mode="edge")
+    height, width = page.shape
+    values = [padded[dy : dy + height, dx : dx + width] for dy in range(3) for dx in range(3)]
+    for low, high in _MEDIAN9:
+        a, b = values[low], values[high]
+        values[low], values[high] = np.minimum(a, b), np.maximum(a, b)
+    return values[4]
 
 
 def pad(crop: Gray, margin: int) -> Gray:

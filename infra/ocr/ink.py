@@ -20,7 +20,8 @@ from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, ImageFilter
+
+from infra.ocr.imaging import median3
 
 Gray = NDArray[np.uint8]
 
@@ -62,12 +63,13 @@ class PageLevels:
 
     @property
     def plain(self) -> bool:
-        """White, clean paper: the engine's own binarisation copes, nothing to clean."""
-        return self.paper >= PLAIN_PAPER and self.grain <= PLAIN_GRAIN
+        """White, clean paper and dark ink: the engine copes as it is, nothing to clean."""
+        return self.paper >= PLAIN_PAPER and self.grain <= PLAIN_GRAIN and self.darkest <= PLAIN_INK
 
 
 PLAIN_PAPER = 225
 PLAIN_GRAIN = 4.0
+PLAIN_INK = 90  # faded toner prints at 130-160: skew and alignment would not see it as ink
 
 
 def page_levels(page: Gray) -> PageLevels:
@@ -116,7 +118,7 @@ def strip_border(mask: NDArray[np.bool_], band_px: int, fill: float = BORDER_FIL
 
 def _despeckled(crop: Gray) -> Gray:
     """A 3x3 median: isolated specks and JPEG noise go, strokes stay."""
-    return np.asarray(Image.fromarray(crop).filter(ImageFilter.MedianFilter(3)))
+    return median3(crop)
 
 
 def measure(crop: Gray, dpi: int = 300, threshold: int = DEFAULT_THRESHOLD) -> Ink:

@@ -106,4 +106,4 @@ def test_the_threshold_follows_the_page(
     page[::20, :] = ink_level  # text lines: 5 % ink
     levels = ink.page_levels(np.clip(page, 0, 255).astype(np.uint8))
     assert low <= levels.threshold <= high, levels
-    assert levels.plain is (paper_level >= 225 and grain <= 4)
+    assert levels.plain is (paper_level >= 225 and grain <= 4 and ink_level <= 90)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.ocr.plausible import characters_dropped, confusable, no_letters
+from handlers.ocr.plausible import characters_dropped, confusable, no_letters, stray_punctuation
 
 
 @pytest.mark.parametrize(
@@ -49,3 +49,18 @@ def test_characters_dropped(raw: str, runs: int, dropped: bool) -> None:
 )
 def test_no_letters(text: str, expected: bool) -> None:
     assert no_letters(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("宮城県仙台市青葉区国分町3丁目38番8号", False),
+        ("東京都千代田区丸の内1-2-3", False),
+        ("山田 太郎", False),
+        ("メゾン・ド・パリ (2F)", False),
+        ("国分町3」目38番8号", True),  # 丁 misread as a bracket
+        ("山田※", True),
+    ],
+)
+def test_stray_punctuation(text: str, expected: bool) -> None:
+    assert stray_punctuation(text) is expected

@@ -52,4 +52,5 @@ async def resident_application(
     try:
         return await retry_on_change(application_id, check)
     except RecordChanged:
-        raise NOT_FOUND from None
+        # So many tries at once that not all could be counted: a guesser, never waved through.
+        raise ApiError(429, "too_many_attempts", LOCKED_MESSAGE) from None

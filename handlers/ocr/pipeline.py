@@ -7,6 +7,7 @@ from datetime import date
 from handlers.ocr.reading import assemble, plan_pages
 from handlers.shared.uploads import SNIFF_BYTES, Limits, Rejection, check, precheck
 from infra.ocr.engine import OcrEngine, PageProgress
+from infra.ocr.pool import TaskTimedOut
 from schemas.forms import FormTemplate
 from schemas.ocr import DocumentResult
 from schemas.settings import OcrSettings
@@ -14,6 +15,12 @@ from schemas.settings import OcrSettings
 UNKNOWN_TEMPLATE = Rejection(
     "unknown_template",
     "指定された様式（テンプレート）が登録されていません。様式IDを確認して、もう一度送ってください。",
+)
+
+# A file that takes a worker past its time limit (e.g. a PDF cheap to probe, costly to render).
+TOO_COSTLY = Rejection(
+    "too_costly",
+    "読み取りに時間がかかりすぎるため中止しました。解像度やページ数を減らして、もう一度送ってください。",
 )
 
 
@@ -46,9 +53,13 @@ async def read_scan(
     if isinstance(kind, Rejection):
         return rejected(document_id, kind, template_id), kind
     async with engine.staged(data) as path:
-        facts = await engine.probe(path, kind)
-        refusal = check(facts, limits)
-        if refusal is not None:
-            return rejected(document_id, refusal, template_id), refusal
-        readings = await engine.read_pages(plan_pages(path, kind, facts.pages, template), progress)
+        try:
+            facts = await engine.probe(path, kind)
+            refusal = check(facts, limits)
+            if refusal is not None:
+                return rejected(document_id, refusal, template_id), refusal
+            tasks = plan_pages(path, kind, facts.pages, template)
+            readings = await engine.read_pages(tasks, progress)
+        except TaskTimedOut:
+            return rejected(document_id, TOO_COSTLY, template_id), TOO_COSTLY
     return assemble(document_id, template, readings, today), None

@@ -151,3 +151,23 @@ async def test_a_scanner_cannot_re_announce_another_orgs_document_as_its_own(
         signed_in = await clerk.post("/api/session", json={"login": "own-clerk", "password": GOOD})
         assert signed_in.status_code == 200, signed_in.text
         assert (await clerk.get(f"/api/documents/{document_id}")).status_code == 404
+
+
+async def test_an_invalid_dead_letter_is_settled_at_once_not_retried(
+    app: AppFixture, orgs: tuple[str, str], js: JetStreamContext
+) -> None:
+    """Finding 16: `ocr-gave-up` used to retry a dead letter it could not read for ~25 min."""
+    subject = dead_letter_subject(f"document.scanned.{OWN}")
+    ack = await js.publish(
+        subject,
+        b'{"org": "' + OWN.encode() + b'", "document_id": 5}',
+        headers={"Nats-Msg-Id": new_event_id()},
+    )
+
+    async def taken_and_settled() -> bool:
+        info = await js.consumer_info(DEAD_LETTERS.name, "ocr-gave-up")
+        return info.delivered.stream_seq >= ack.seq and await letters_settled(js)
+
+    await eventually(taken_and_settled, timeout=20)
+    info = await js.consumer_info(DEAD_LETTERS.name, "ocr-gave-up")
+    assert info.num_redelivered == 0

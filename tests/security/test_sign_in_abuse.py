@@ -6,12 +6,15 @@ the other sessions; sign-in is JSON only."""
 from __future__ import annotations
 
 import asyncio
+from ipaddress import ip_network
 from pathlib import Path
 
 import aiosqlite
 import httpx
 import pytest
 
+from infra.web import server_limits
+from schemas.settings import WebSettings
 from tests.conftest import AppFixture
 from tests.identity.test_sign_in import GOOD, cli
 
@@ -165,3 +168,15 @@ async def test_sign_in_is_json_only(app: AppFixture, org: str, content_type: str
             "/api/session", content=body, headers={"Content-Type": content_type}
         )
     assert response.status_code == 415 and "set-cookie" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("proxies", "believed"),
+    [([], False), (["10.0.0.5"], True), (["10.0.0.0/24", "127.0.0.1"], True)],
+)  # the default believes nobody (uvicorn's own default believes 127.0.0.1)
+def test_forwarded_headers_are_believed_only_from_named_proxies(
+    proxies: list[str], believed: bool
+) -> None:
+    options = server_limits(WebSettings.model_validate({"trusted_proxies": proxies}))
+    assert options["proxy_headers"] is believed
+    assert options["forwarded_allow_ips"] == [str(ip_network(p)) for p in proxies]

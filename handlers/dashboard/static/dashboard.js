@@ -113,7 +113,10 @@ function setUpActions() {
           else body[element.name] = element.value;
         }
       }
-      const headers = form.dataset.idempotent ? { "Idempotency-Key": crypto.randomUUID() } : {};
+      // The key comes with the page (the refund meant from what it shows), not with the click:
+      // a double-submitted form is one refund.
+      const key = form.dataset.idempotencyKey;
+      const headers = key ? { "Idempotency-Key": key } : {};
       const result = await api(method, url, body, headers);
       const problem = form.querySelector(".problem");
       if (result.ok) {

@@ -78,7 +78,7 @@ async def outcomes(js: JetStreamContext, org: str) -> dict[str, Counter[str]]:
     """How often each outcome event is stored, per document: {subject: {document_id: n}}."""
     found: dict[str, Counter[str]] = {}
     for subject in ("ocr.completed", "ocr.failed", "document.rejected"):
-        bodies = await read_all(js, f"{subject}.{org}", idle=0.3)
+        bodies = await read_all(js, f"{subject}.{org}")
         found[subject] = Counter(json.loads(body)["document_id"] for body in bodies)
     return found
 

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import DeliverPolicy
 
@@ -37,36 +38,43 @@ async def subject_counts(js: JetStreamContext, stream: str, subject: str = ">") 
     return dict(info.state.subjects or {})
 
 
-async def read_all(js: JetStreamContext, subject: str, idle: float = 0.5) -> list[bytes]:
-    """Every message currently stored on `subject`, oldest first (an ordered consumer)."""
-    sub = await js.subscribe(subject, ordered_consumer=True, deliver_policy=DeliverPolicy.ALL)
-    bodies: list[bytes] = []
-    try:
-        while True:
-            try:
-                msg = await sub.next_msg(timeout=idle)
-            except TimeoutError:
-                return bodies
-            bodies.append(msg.data)
-    finally:
-        await sub.unsubscribe()
+async def read_all(js: JetStreamContext, subject: str, timeout: float = 10.0) -> list[bytes]:
+    """Every message stored on `subject` now, oldest first: as many as the server counts on
+    it, read up to the stream's last sequence; a read that stalls fails (TimeoutError)
+    instead of passing as "nothing there"."""
+    stream = await js.find_stream_name_by_subject(subject)
+    info = await js.stream_info(stream, subjects_filter=subject)
+    expected = sum((info.state.subjects or {}).values())
+    found = await _read(js, subject, stream, expected, info.state.last_seq, timeout)
+    return [msg.data for msg in found]
 
 
-async def read_stream(js: JetStreamContext, stream: str, idle: float = 0.3) -> list[bytes]:
-    """Every message stored in `stream` (data and headers), whatever its subject."""
+async def read_stream(js: JetStreamContext, stream: str, timeout: float = 10.0) -> list[bytes]:
+    """Every message stored in `stream` now (subject, headers and data), whatever its subject,
+    as many as the server counts, up to its last sequence."""
+    info = await js.stream_info(stream)
+    found = await _read(js, ">", stream, info.state.messages, info.state.last_seq, timeout)
+    return [msg.subject.encode() + repr(msg.headers).encode() + msg.data for msg in found]
+
+
+async def _read(
+    js: JetStreamContext, subject: str, stream: str, expected: int, last_seq: int, timeout: float
+) -> list[Msg]:
+    """`expected` messages of `stream` on `subject`, none past `last_seq` (an ordered
+    consumer); fewer within `timeout` of each other is a failed read, not an answer."""
+    found: list[Msg] = []
+    if not expected:
+        return found
     sub = await js.subscribe(
-        ">", stream=stream, ordered_consumer=True, deliver_policy=DeliverPolicy.ALL
+        subject, stream=stream, ordered_consumer=True, deliver_policy=DeliverPolicy.ALL
     )
-    found: list[bytes] = []
     try:
-        while True:
-            try:
-                msg = await sub.next_msg(timeout=idle)
-            except TimeoutError:
-                return found
-            found.append(msg.subject.encode() + repr(msg.headers).encode() + msg.data)
+        while len(found) < expected:
+            found.append(await sub.next_msg(timeout=timeout))
     finally:
         await sub.unsubscribe()
+    assert found[-1].metadata.sequence.stream <= last_seq, "read past the stream's last message"
+    return found
 
 
 async def madoguchi(

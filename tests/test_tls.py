@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import nats
+import nats.errors
 import pytest
 
 from infra.payment_agent import HttpPaymentAgent, PaymentAgentError
@@ -125,7 +126,7 @@ async def test_sign_in_and_scan_over_tls(tmp_path: Path) -> None:
         async with httpx.AsyncClient() as plain:
             with pytest.raises(httpx.TransportError):
                 await plain.get(f"http://127.0.0.1:{http_port}/healthz")
-        with pytest.raises(Exception):
+        with pytest.raises(ssl.SSLCertVerificationError):  # the bus's certificate: not ours
             await nats.connect(
                 f"nats://127.0.0.1:{nats_port}",
                 allow_reconnect=False,
@@ -172,7 +173,7 @@ async def test_sign_in_and_scan_over_tls(tmp_path: Path) -> None:
         heard = await dashboard.subscribe("ocr.completed.shimin")
         await dashboard.subscribe("ocr.completed.zeimu")
         await dashboard.flush()
-        with pytest.raises(Exception):
+        with pytest.raises(nats.errors.Error, match="'Authorization Violation'"):
             await nats.connect(
                 f"tls://127.0.0.1:{nats_port}",
                 tls=context(ca, clerk_cert),

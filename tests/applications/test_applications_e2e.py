@@ -29,7 +29,7 @@ from tests.support import eventually, read_all
 async def events(
     js: JetStreamContext, subject: str, key: str, value: str
 ) -> list[dict[str, object]]:
-    found = [json.loads(body) for body in await read_all(js, subject, idle=0.3)]
+    found = [json.loads(body) for body in await read_all(js, subject)]
     return [event for event in found if event.get(key) == value]
 
 
@@ -75,8 +75,8 @@ async def test_apply_review_pay_refund(
     [submitted] = await events(js, f"application.submitted.{ORG}", "application_id", application_id)
     assert submitted["procedure_id"] == PROCEDURE_ID and submitted["attachments"] == 1
     assert RESIDENT_NAME not in json.dumps(submitted, ensure_ascii=False)
-    stored = b"".join(await read_all(js, "$KV.pi_applications.>", idle=0.3))
-    assert application_id.encode() in b"".join(await read_all(js, "$KV.applications.>", idle=0.3))
+    stored = b"".join(await read_all(js, "$KV.pi_applications.>"))
+    assert application_id.encode() in b"".join(await read_all(js, "$KV.applications.>"))
     assert RESIDENT_NAME.encode() not in stored and "窓口".encode() not in stored
 
     view = await resident.get(f"/api/applications/{application_id}", params={"access_code": code})

@@ -191,7 +191,7 @@ def png(path: Path, seed: int, side: int = 600) -> bytes:
 
 
 async def scanned_events(bus: Bus, org: str, document_id: str) -> list[bytes]:
-    events = await read_all(bus.operator.jetstream(), f"document.scanned.{org}", idle=0.3)
+    events = await read_all(bus.operator.jetstream(), f"document.scanned.{org}")
     return [event for event in events if document_id.encode() in event]
 
 
@@ -378,7 +378,7 @@ async def test_watch_on_a_scanner_pc_survives_a_restart_mid_upload_and_hands_in_
         document_id = document_id_for(ORG, hashlib.sha256(content).hexdigest())
         assert len(await scanned_events(bus, ORG, document_id)) == 1  # exactly once
         assert await bus.store.get(records.SCAN_KIND, document_id) == content
-    events = await read_all(operator.jetstream(), f"document.scanned.{ORG}", idle=0.3)
+    events = await read_all(operator.jetstream(), f"document.scanned.{ORG}")
     assert len(events) == len(files)
     assert "山田" not in err.decode() and "zz.bin" not in err.decode()
     await operator.close()

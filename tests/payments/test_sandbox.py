@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -382,7 +383,7 @@ async def test_card_payment_succeeds_redirects_and_signs_its_webhook(sandbox: Sa
     assert await api_payment(sandbox, payment["id"]) == event["data"]
 
     forged = {**call.headers, "webhook-signature": "v1," + base64.b64encode(b"x" * 32).decode()}
-    with pytest.raises(Exception, match="signature"):
+    with pytest.raises(WebhookVerificationError, match="signature"):
         Webhook(SECRET).verify(call.body, forged)
 
 

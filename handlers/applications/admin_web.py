@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from handlers.applications import records
-from handlers.identity.admin import managed_org, parsed_definition
+from handlers.identity.definitions import managed_org, parsed_definition
 from handlers.identity.guard import record_access, runtime_of
 from infra.http import DEFINITION_CAP, read_bytes
 from infra.web import ApiError

@@ -15,9 +15,9 @@ from starlette.responses import Response
 
 from handlers.applications import records as procedure_records
 from handlers.dashboard.pages import allowed, missing, page, render
-from handlers.identity.admin import accounts_db
 from handlers.identity.admin_rules import AccountSummary, account_refusal, grantable_roles
 from handlers.identity.authz import Resource, decide
+from handlers.identity.definitions import accounts_db
 from handlers.identity.guard import runtime_of
 from handlers.ocr import records as template_records
 from infra import accounts

@@ -15,7 +15,6 @@ import asyncio
 from datetime import UTC, datetime
 from typing import TypeVar
 
-import aiosqlite
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -28,7 +27,8 @@ from handlers.identity.admin_rules import (
     grantable_roles,
     validation_problems,
 )
-from handlers.identity.authz import Action, Resource
+from handlers.identity.authz import Resource
+from handlers.identity.definitions import accounts_db, managed_org, unknown_org
 from handlers.identity.guard import authorize, record_access, runtime_of
 from handlers.identity.policy import LOCKOUT, PROBLEM_MESSAGES, password_problems
 from handlers.identity.sessions import end_sessions
@@ -71,37 +71,6 @@ class PasswordReset(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     password: str = Field(repr=False)
-
-
-def unknown_org(org: str) -> str:
-    return f"所属「{org}」は登録されていません。先に所属を登録してください。"
-
-
-# --- shared with the template and procedure uploads ---------------------------------------
-
-
-def accounts_db(request: Request) -> aiosqlite.Connection:
-    db = runtime_of(request).accounts
-    assert db is not None, "the web app runs with the accounts database open"
-    return db
-
-
-async def managed_org(request: Request, action: Action) -> tuple[Principal, str]:
-    """The caller and the organisation the call manages: `?org=` (admins), else their own."""
-    asked = request.query_params.get("org") or None
-    who = await authorize(request, action, Resource(org=asked) if asked else None)
-    org = asked or who.org
-    if await accounts.get_org(accounts_db(request), org) is None:
-        raise ApiError(404, "no_org", unknown_org(org))
-    return who, org
-
-
-def parsed_definition(model: type[M], data: bytes) -> M:
-    """A template or procedure; 422 with `[{"where", "problem"}]` when it is not valid."""
-    try:
-        return model.model_validate_json(data)
-    except ValidationError as exc:
-        raise ApiError(422, "invalid_definition", validation_problems(exc)) from None
 
 
 # --- accounts -------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from handlers.identity.admin import managed_org, parsed_definition
+from handlers.identity.definitions import managed_org, parsed_definition
 from handlers.identity.guard import record_access, runtime_of
 from handlers.ocr import records
 from infra.http import DEFINITION_CAP, read_bytes

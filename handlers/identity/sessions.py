@@ -9,10 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 from nats.js import JetStreamContext
 from nats.js.errors import KeyNotFoundError, NotFoundError
-from pydantic import ValidationError
 
 from events.catalog import SESSION_HOURS, SESSIONS
-from infra.kv import keys_matching, open_kv
+from infra.kv import list_records, open_kv
 from schemas.accounts import Principal, Session, Zone
 
 IDLE = timedelta(minutes=30)
@@ -75,15 +74,7 @@ async def end_sessions(js: JetStreamContext, login: str) -> int:
     """Close every open session of `login` (a locked or reset account is signed out now)."""
     kv = await open_kv(js, SESSIONS.name)
     ended = 0
-    for key in await keys_matching(kv, ">"):
-        try:
-            entry = await kv.get(key)
-        except (KeyNotFoundError, NotFoundError):
-            continue
-        try:
-            session = Session.model_validate_json(entry.value or b"")
-        except ValidationError:
-            continue
+    for key, session, _ in await list_records(kv, ">", Session):
         if session.principal.login == login:
             await kv.purge(key)
             ended += 1

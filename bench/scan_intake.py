@@ -3,8 +3,8 @@ with scanner credentials (chunked, hashed, stored encrypted, indexed, announced)
 nats-py's object store `put` of the same files on the same server, in the same run.
 
 The service runs in this process, as it does inside `madoguchi up` or `worker`; the scanner is
-a connection of its own. Both read each file from disk, one file at a time, alternating in
-rounds of five so that a busy machine slows both alike.
+a connection of its own. Both read each file from disk; they alternate file by file, so that a
+busy machine slows both alike.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from schemas.settings import Settings
 Line = Callable[[str, float, str, str, float], None]
 SCANS = int(os.environ.get("BENCH_SCANS", "40"))
 SCAN_BYTES = 1_000_000
-ROUND = 5
 ORG = "bench"
 
 
@@ -65,17 +64,15 @@ async def run(line: Line, root: Path, port: int) -> None:
         bucket = await js.create_object_store("bench_put")
         with tempfile.TemporaryDirectory(dir=root) as folder:
             paths = write_scans(Path(folder))
-            for start in range(0, SCANS, ROUND):
+            for path in paths:
                 started = time.perf_counter()
-                for path in paths[start : start + ROUND]:
-                    await bucket.put(path.name, path.read_bytes())
+                await bucket.put(path.name, path.read_bytes())
                 put_seconds += time.perf_counter() - started
                 started = time.perf_counter()
-                for path in paths[start : start + ROUND]:
-                    reply = await hand_in(scanner, path, HandIn(ORG, timeout=60))
-                    if reply.status != "accepted":
-                        raise RuntimeError(f"a bench scan was {reply.status}: {reply.reason_code}")
+                reply = await hand_in(scanner, path, HandIn(ORG, timeout=60))
                 intake_seconds += time.perf_counter() - started
+                if reply.status != "accepted":
+                    raise RuntimeError(f"a bench scan was {reply.status}: {reply.reason_code}")
     finally:
         await scanner.close()
         await intake.stop()

@@ -11,20 +11,19 @@ from schemas.applications import ATTACHMENT_KINDS, Procedure, kinds_meeting, req
 
 MAX_ATTACHMENTS = 10
 LIMITS = Limits(max_bytes=10 * 1024 * 1024, max_pages=20, max_page_pixels=72_000_000)
-FILE_PROBLEMS = {
-    "empty": "ファイルの中身が空です。",
-    "too_large": f"ファイルが大きすぎます（上限 {LIMITS.max_bytes // (1024 * 1024)} MB）。",
+# What a resident does next, after the shared upload check's own words for the problem.
+NEXT_STEPS = {
     "unsupported_type": "PDF・JPEG・PNG・TIFF のいずれかの形式で添付してください。",
-    "encrypted": "パスワード付きの PDF は添付できません。パスワードを外してください。",
-    "corrupt": "ファイルが壊れているため開けません。",
-    "no_pages": "ページが含まれていません。",
-    "too_many_pages": f"ページ数が多すぎます（上限 {LIMITS.max_pages} ページ）。",
-    "page_too_large": "画像が大きすぎます。解像度を下げてください。",
+    "encrypted": "パスワードを外してから添付してください。",
+    "corrupt": "別のファイルを添付してください。",
+    "no_pages": "内容を確認して添付し直してください。",
+    "too_many_pages": "必要なページだけを添付してください。",
+    "page_too_large": "解像度を下げてください。",
 }
 
 
 def file_problem(rejection: Rejection) -> str:
-    return FILE_PROBLEMS.get(rejection.code, FILE_PROBLEMS["corrupt"])
+    return rejection.problem + NEXT_STEPS.get(rejection.code, "")
 
 
 def kind_problems(procedure: Procedure, kinds: Sequence[str]) -> dict[str, str]:

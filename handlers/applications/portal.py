@@ -30,6 +30,7 @@ from handlers.applications.submit import (
 from handlers.identity.guard import runtime_of
 from handlers.payments import records as payment_records
 from handlers.payments import service as payments
+from handlers.payments.answers import AGENT_DOWN_MESSAGE
 from handlers.payments.lifecycle import PaymentRefused
 from infra.http import read_form
 from infra.kv import RecordChanged
@@ -55,7 +56,6 @@ PAYMENT_LABELS: dict[PaymentStatusName, str] = {
     "refunded": "返金済み",
 }
 METHODS: dict[str, PaymentMethod] = {"card": "card", "wallet": "wallet"}
-AGENT_DOWN = "決済代行会社に接続できませんでした。時間をおいてお試しください。"
 
 
 @dataclass(frozen=True)
@@ -178,7 +178,7 @@ async def pay(request: Request) -> Response:
             request, state, code, 409, message="この申請は今お支払いできません。"
         )
     except PaymentAgentError:
-        return await _status_page(request, state, code, 502, message=AGENT_DOWN)
+        return await _status_page(request, state, code, 502, message=AGENT_DOWN_MESSAGE)
     assert payment.redirect_url is not None
     return RedirectResponse(payment.redirect_url, status_code=303)
 

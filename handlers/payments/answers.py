@@ -13,11 +13,8 @@ from infra.payment_agent import PaymentAgentError
 from infra.web import ApiError
 
 log = logging.getLogger("madoguchi.payments")
-AGENT_DOWN = ApiError(
-    502,
-    "payment_agent_unavailable",
-    "決済代行会社に接続できませんでした。時間をおいてお試しください。",
-)
+AGENT_DOWN_MESSAGE = "決済代行会社に接続できませんでした。時間をおいてお試しください。"
+AGENT_DOWN = ApiError(502, "payment_agent_unavailable", AGENT_DOWN_MESSAGE)
 CONFLICT = ApiError(409, "conflict", "他の操作と重なりました。画面を読み込み直してください。")
 
 

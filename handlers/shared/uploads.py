@@ -72,8 +72,30 @@ DEFAULT_LIMITS = Limits()
 
 @dataclass(frozen=True)
 class Rejection:
+    """Why a file is refused: `problem` says what is wrong with the file, for any room;
+    `reason` adds what a clerk at a scanner does next (a resident attaching files is told
+    their own next step by the applications room, `attachments.file_problem`)."""
+
     code: str
-    reason: str
+    problem: str
+
+    @property
+    def reason(self) -> str:
+        return self.problem + SCAN_NEXT_STEPS.get(self.code, "")
+
+
+SCAN_NEXT_STEPS = {
+    "empty": "もう一度スキャンしてください。",
+    "too_large": "解像度を下げるか、ページを分けてスキャンしてください。",
+    "unsupported_type": "PDF・TIFF・PNG・JPEG のいずれかでスキャンしてください。",
+    "encrypted": "パスワードを解除してから、もう一度スキャンしてください。",
+    "corrupt": "もう一度スキャンしてください。",
+    "no_pages": "原稿を確認して、もう一度スキャンしてください。",
+    "too_many_pages": "原稿を分けて、もう一度スキャンしてください。",
+    "page_too_large": (
+        "用紙サイズを確認し、解像度を 300 dpi 程度にして、もう一度スキャンしてください。"
+    ),
+}
 
 
 def sniff(head: bytes) -> FileKind | None:
@@ -89,21 +111,13 @@ def sniff(head: bytes) -> FileKind | None:
 def precheck(size: int, head: bytes, limits: Limits = DEFAULT_LIMITS) -> FileKind | Rejection:
     """Reject what needs no parsing to reject; otherwise return the kind to probe as."""
     if size <= 0:
-        return Rejection("empty", "ファイルの中身が空です。もう一度スキャンしてください。")
+        return Rejection("empty", "ファイルの中身が空です。")
     if size > limits.max_bytes:
         mb = limits.max_bytes // (1024 * 1024)
-        return Rejection(
-            "too_large",
-            f"ファイルが大きすぎます（上限 {mb} MB）。"
-            "解像度を下げるか、ページを分けてスキャンしてください。",
-        )
+        return Rejection("too_large", f"ファイルが大きすぎます（上限 {mb} MB）。")
     kind = sniff(head)
     if kind is None:
-        return Rejection(
-            "unsupported_type",
-            "対応していない形式のファイルです。"
-            "PDF・TIFF・PNG・JPEG のいずれかでスキャンしてください。",
-        )
+        return Rejection("unsupported_type", "対応していない形式のファイルです。")
     return kind
 
 
@@ -111,32 +125,15 @@ def check(facts: FileFacts, limits: Limits = DEFAULT_LIMITS) -> Rejection | None
     """Reject a file whose structure makes it unreadable or too costly to decode."""
     # Encryption first: an encrypted file cannot be parsed, so its other facts are empty.
     if facts.encrypted:
-        return Rejection(
-            "encrypted",
-            "PDF にパスワードが設定されているため読み取れません。"
-            "パスワードを解除してから、もう一度スキャンしてください。",
-        )
+        return Rejection("encrypted", "PDF にパスワードが設定されているため読み取れません。")
     if facts.error is not None:
-        return Rejection(
-            "corrupt",
-            "ファイルが壊れているか途中で切れているため読み取れません。"
-            "もう一度スキャンしてください。",
-        )
+        return Rejection("corrupt", "ファイルが壊れているか途中で切れているため読み取れません。")
     if facts.pages < 1:
-        return Rejection(
-            "no_pages",
-            "ページが 1 枚も含まれていません。原稿を確認して、もう一度スキャンしてください。",
-        )
+        return Rejection("no_pages", "ページが 1 枚も含まれていません。")
     if facts.pages > limits.max_pages:
         return Rejection(
-            "too_many_pages",
-            f"ページ数が多すぎます（上限 {limits.max_pages} ページ）。"
-            "原稿を分けて、もう一度スキャンしてください。",
+            "too_many_pages", f"ページ数が多すぎます（上限 {limits.max_pages} ページ）。"
         )
     if facts.largest_page_pixels > limits.max_page_pixels:
-        return Rejection(
-            "page_too_large",
-            "ページの画像が大きすぎるため読み取れません。"
-            "用紙サイズを確認し、解像度を 300 dpi 程度にして、もう一度スキャンしてください。",
-        )
+        return Rejection("page_too_large", "ページの画像が大きすぎるため読み取れません。")
     return None

@@ -36,12 +36,40 @@ def _profile_score(points: tuple[NDArray[np.float64], NDArray[np.float64]], angl
     return float(np.square(np.diff(profile)).sum())
 
 
+def _window_sums(mask: Mask, radius: int) -> NDArray[np.int32]:
+    """How many pixels of `mask` lie in the (2r+1)² window around each pixel."""
+    size = 2 * radius + 1
+    integral = np.pad(mask.astype(np.int32), ((radius + 1, radius), (radius + 1, radius)))
+    integral = integral.cumsum(axis=0).cumsum(axis=1)
+    return (
+        integral[size:, size:]
+        - integral[:-size, size:]
+        - integral[size:, :-size]
+        + integral[:-size, :-size]
+    )
+
+
+def text_ink(small: Image.Image) -> Mask:
+    """The ink of `small` (75 dpi) without solid areas and their edges: a book's shadow, a
+    dark scanner margin or a photo would otherwise set the skew (a band of shadow 3° off
+    turned a straight page by 3°, its CER from 0 % to 5 %). Strokes of type are a pixel or two
+    wide here, so only large dark areas are solid."""
+    mask = ink(np.asarray(small))
+    solid = _window_sums(mask, 2) >= SOLID_SHARE * 25
+    near_solid = _window_sums(solid, 3) > 0
+    return mask & ~near_solid
+
+
+SOLID_SHARE = 0.9
+
+
 def estimate_skew(small: Image.Image, limit: float = 5.0) -> float:
     """The angle (degrees, counter-clockwise) that makes text lines horizontal.
 
-    Coarse-to-fine search of the projection profile; `small` is a 75 dpi copy of the page.
+    Coarse-to-fine search of the projection profile of the text's ink; `small` is a 75 dpi
+    copy of the page.
     """
-    mask = ink(np.asarray(small))
+    mask = text_ink(small)
     if mask.mean() < 0.002:  # a blank page has no lines to straighten
         return 0.0
     ys, xs = np.nonzero(mask)

@@ -8,6 +8,12 @@ measured in the same run, on a corpus generated here (`tests/ocr/corpus.py`, see
   PyTessBaseAPI(jpn) per process, as many processes as cores.
 - template mode: seconds per form read with its template ÷ the same forms read as pages.
 - memory: a worker's peak RSS on a 100-page PDF beside a 10-page one (flat = no growth).
+- the REPORT set (`tests/ocr/report_corpus.py`, never fitted on): fields exact, wrong and not
+  flagged and flagged on BENCH_OCR_REPORT_FORMS forms of another layout in IPAexMincho at
+  200/300/400 dpi in four formats, skewed both ways, light and dark; page CER on
+  BENCH_OCR_REPORT_PAGES pages beside plain tesserocr jpn; vertical CER on
+  BENCH_OCR_VERTICAL_PAGES 縦書き pages beside plain tesserocr jpn_vert (the direction given).
+Everything above the report set is the TUNING set: a regression guard, not a measurement.
 """
 
 from __future__ import annotations

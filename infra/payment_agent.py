@@ -83,6 +83,15 @@ _PAYMENT = TypeAdapter(AgentPayment)
 _REFUND = TypeAdapter(AgentRefund)
 
 
+def parse_payment(data: Any) -> AgentPayment:
+    """The agent's payment object, from its API or a notice; PaymentAgentError if malformed."""
+    try:
+        return _PAYMENT.validate_python(data)
+    except ValidationError:
+        # from None: pydantic's message quotes the input, which is the agent's body.
+        raise PaymentAgentError("agent_error") from None
+
+
 def _is_loopback(host: str) -> bool:
     if host.lower() in LOOPBACK_NAMES:
         return True
@@ -204,7 +213,7 @@ class HttpPaymentAgent:
 
     async def get_payment(self, agent_payment_id: str) -> AgentPayment:
         data = await self._call("GET", f"/v1/payments/{_segment(agent_payment_id)}")
-        return self._parse(_PAYMENT, data)
+        return parse_payment(data)
 
     async def refund(
         self, agent_payment_id: str, *, amount: int, idempotency_key: str

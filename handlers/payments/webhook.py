@@ -18,7 +18,7 @@ from events.catalog import WEBHOOK_IDS
 from handlers.payments import service
 from infra.kv import RecordChanged, open_kv
 from infra.metrics import WEBHOOK_REJECTIONS
-from infra.payment_agent import AgentPayment
+from infra.payment_agent import AgentPayment, PaymentAgentError, parse_payment
 from infra.runtime import Runtime
 
 log = logging.getLogger("madoguchi.payments")
@@ -50,20 +50,13 @@ def _id_key(message_id: str) -> str:
 
 
 def agent_payment(data: object) -> AgentPayment:
+    """The notice's payment, validated as the agent's API answers are (one parser)."""
     if not isinstance(data, dict):
         raise NoticeRefused("malformed")
     try:
-        return AgentPayment(
-            id=str(data["id"]),
-            reference=str(data["reference"]),
-            status=data["status"],
-            amount=int(data["amount"]),
-            refunded=int(data.get("refunded") or 0),
-            method=data["method"],
-            redirect_url=None,
-            failure_code=data.get("failure_code"),
-        )
-    except (KeyError, TypeError, ValueError):
+        # A notice's redirect URL is never followed: only the API's answers hand one out.
+        return parse_payment({"refunded": 0, **data, "redirect_url": None})
+    except PaymentAgentError:
         raise NoticeRefused("malformed") from None
 
 

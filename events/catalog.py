@@ -299,7 +299,14 @@ EVENTS: tuple[EventSpec, ...] = (
     EventSpec(
         "access", "pi_read", ev.PersonalDataRead, "ACCESS", "Personal data was shown", _ACCESS
     ),
-    EventSpec("access", "exported", ev.DataExported, "ACCESS", "Data was exported", _ACCESS),
+    EventSpec(
+        "access",
+        "exported",
+        ev.DataExported,
+        "ACCESS",
+        "Data was exported (on the web or with `madoguchi export`)",
+        (*_ACCESS, *at("ocr", "cli:export")),
+    ),
     EventSpec(
         "access",
         "account_changed",

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from nats.js import JetStreamContext
 from prometheus_client import Counter, Gauge, Histogram
 
-from events.catalog import DEAD_LETTERS, PERSONAL_DATA_KINDS
+from events.catalog import DEAD_LETTERS, EVENTS, PERSONAL_DATA_KINDS
 
 MESSAGES = Counter(
     "madoguchi_messages_total",
@@ -37,6 +37,12 @@ RECORDS_UNREADABLE = Counter(
 def subject_family(subject: str) -> str:
     """`ocr.completed.org-a` -> `ocr.completed`: org ids stay out of label values."""
     return ".".join(subject.split(".")[:2])
+
+
+for _spec in EVENTS:  # every family a handler may hear, in each outcome, from the start
+    if _spec.consumers:
+        for _outcome in ("acked", "retried", "dead_lettered"):
+            MESSAGES.labels(subject_family(_spec.all_orgs), _outcome)
 
 
 # --- the bus, read from the server at scrape time ---------------------------------------------
@@ -154,3 +160,5 @@ WEBHOOK_REJECTIONS = Counter(
     "Payment-agent notifications refused (bad signature, stale timestamp, malformed)",
     ["reason"],
 )
+for _reason in ("signature", "stale", "malformed"):  # handlers/payments/webhook.py
+    WEBHOOK_REJECTIONS.labels(_reason)

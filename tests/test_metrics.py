@@ -117,3 +117,32 @@ async def test_metrics_count_what_happened(
 
     poison = await js.get_last_msg("DEADLETTER", f"deadletter.payment.settled.{ORG}")
     await js.delete_msg("DEADLETTER", poison.seq)  # leave the session's stream as it was
+
+
+# Run in a fresh interpreter: the app's modules imported, nothing counted yet.
+LABELLED_COUNTERS = """
+import json
+import handlers.app
+from prometheus_client import REGISTRY
+found = {}
+for collector in list(REGISTRY._collector_to_names):
+    if getattr(collector, "_type", None) == "counter" and getattr(collector, "_labelnames", ()):
+        (family,) = collector.collect()
+        found[family.name] = sum(1 for s in family.samples if s.name.endswith("_total"))
+print(json.dumps(found))
+"""
+
+
+def test_every_labelled_counter_has_its_series_from_the_start() -> None:
+    """An alert's increase() misses the first burst of a counter whose series appear with it."""
+    import json
+    import subprocess
+    import sys
+
+    ran = subprocess.run(
+        [sys.executable, "-c", LABELLED_COUNTERS], capture_output=True, text=True, check=True
+    )
+    series = json.loads(ran.stdout)
+    assert "madoguchi_webhook_rejections" in series  # it did find the labelled counters
+    assert len(series) >= 5
+    assert {name for name, count in series.items() if count == 0} == set()

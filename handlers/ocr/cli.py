@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 import sys
 from collections.abc import Callable
@@ -15,6 +16,7 @@ import click
 from nats.aio.client import Client
 from pydantic import ValidationError
 
+from events.envelope import Publisher, new_event_id
 from handlers.cli_support import _org, cli_settings, invalid_file, require_org, run_with_bus
 from handlers.ocr import records
 from handlers.ocr.export import to_csv
@@ -29,11 +31,13 @@ from handlers.ocr.scanner_client import (
 )
 from handlers.ocr.submit import submit_scan
 from infra.pi_store import open_pi_store
+from schemas.events import DataExported
 from schemas.forms import FormTemplate
 from schemas.ocr import DocumentResult
 from schemas.scan_intake import BusCredentials, ScanSubmitReply
 
 OUTCOME_SUBJECTS = ("ocr.completed", "ocr.failed", "document.rejected")
+EXPORTED = Publisher("ocr", "cli:export", DataExported)
 
 
 class OutcomeWaiter:
@@ -271,6 +275,12 @@ def export(obj: dict[str, Any], org: str, fmt: str, encoding: str, out: Path | N
     async def work(client: Client) -> int:
         js = client.jetstream()
         columns, headers, rows = await export_table(js, open_pi_store(js, Path(obj["data"])), org)
+        # Recorded before anything is written, as the web export does; the actor is the
+        # account on this machine that ran the command.
+        exported = DataExported(
+            event_id=new_event_id(), org=org, actor=f"cli:{getpass.getuser()}", rows=len(rows)
+        )
+        await EXPORTED(js, exported)
         if fmt == "json":
             data = json.dumps(rows, ensure_ascii=False, indent=1, default=str).encode("utf-8")
         else:

@@ -29,6 +29,9 @@ from schemas.accounts import Principal
 from schemas.events import DataExported, OcrVerified, PersonalDataRead, utc_now
 from schemas.ocr import DocumentResult, DocumentStatus
 
+# On a Shift_JIS export: how many characters it could not hold (written as "?").
+REPLACED_HEADER = "Madoguchi-Replaced-Characters"
+
 VERIFIED = Publisher("ocr", "web:correct_fields", OcrVerified)
 NOT_FOUND = ApiError(
     404, "not_found", "文書が見つかりません。保存期間（5日）を過ぎた可能性があります。"
@@ -182,12 +185,13 @@ async def export(request: Request) -> Response:
     await record_access(request, DataExported, who.org, who.login, rows=len(rows))
     if fmt == "json":
         return JSONResponse(json.loads(json.dumps(rows, default=str)))
-    data, _ = to_csv(columns, headers, rows, encoding)
+    data, replaced = to_csv(columns, headers, rows, encoding)
     name = f"madoguchi-{who.org}-{date.today():%Y%m%d}.csv"
+    counted = {REPLACED_HEADER: str(replaced)} if encoding == "cp932" else {}
     return Response(
         data,
         media_type=f"text/csv; charset={'shift_jis' if encoding == 'cp932' else 'utf-8'}",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={**counted, "Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 

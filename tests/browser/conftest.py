@@ -3,7 +3,9 @@
 The app tells network zones by client address; a browser on this machine always comes from
 127.0.0.1, so each zone gets a small TCP relay that connects onward from that zone's address.
 Each test page gets its own browser context (its own cookies). A failing test leaves a
-screenshot of every page it opened under `test-artifacts/`.
+screenshot of every page it opened under `test-artifacts/`. Every page a test leaves open is
+checked with axe-core (all its rules: WCAG 2.x A/AA and best practices, JIS X 8341-3) when the
+test ends, and `assert_accessible(page)` checks the states in between.
 """
 
 from __future__ import annotations
@@ -18,12 +20,37 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, async_playwright
 
 from tests.conftest import ZONE_ADDRESSES, AppFixture
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
+AXE = Axe()  # axe-core's script from the axe-playwright-python wheel, injected into the page
+
+
+def axe_findings(violations: list[dict[str, Any]]) -> list[str]:
+    """One line per rule broken: its id, impact, help and the first elements it names."""
+    return [
+        f"{v['id']} ({v.get('impact')}): {v['help']} at "
+        + ", ".join(str(node["target"]) for node in v["nodes"][:5])
+        for v in violations
+    ]
+
+
+async def assert_accessible(page: Page) -> None:
+    """Zero axe-core violations on the page as it is now."""
+    await page.wait_for_load_state()
+    results = await AXE.run(page)
+    assert results.response["passes"] or results.response["violations"], "axe checked nothing"
+    assert axe_findings(results.response["violations"]) == [], page.url
+
+
+@pytest.fixture(scope="session")
+def axe_ran_on() -> list[str]:
+    """Every URL checked at the end of a test, for the test that proves the check runs."""
+    return []
 
 
 async def _relay(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
@@ -80,7 +107,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
 
 @pytest.fixture
 async def open_page(
-    request: pytest.FixtureRequest, browser: Browser, zone_urls: dict[str | None, str]
+    request: pytest.FixtureRequest,
+    browser: Browser,
+    zone_urls: dict[str | None, str],
+    axe_ran_on: list[str],
 ) -> AsyncIterator[Callable[..., Any]]:
     """`await open_page(zone)`: a fresh page (own cookies) whose base URL is in `zone`."""
     contexts = []
@@ -98,6 +128,11 @@ async def open_page(
 
     yield opened
     report = getattr(request.node, "report_call", None)
+    if report is not None and report.passed:
+        for page in pages:
+            if not page.is_closed() and page.url.startswith("http"):
+                await assert_accessible(page)
+                axe_ran_on.append(page.url)
     if report is not None and report.failed:
         ARTIFACTS.mkdir(exist_ok=True)
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)

@@ -18,6 +18,7 @@ from events.envelope import new_event_id
 from handlers.ocr import records
 from infra.pi_store import open_pi_store
 from schemas.ocr import DocumentStatus, ReadingProgress
+from tests.browser.conftest import assert_accessible
 from tests.conftest import AppFixture
 from tests.identity.test_sign_in import GOOD, cli
 from tests.ocr.corpus import EXAMPLES, filled_form
@@ -154,6 +155,7 @@ async def test_flagged_fields_are_corrected_by_keyboard_and_the_csv_downloads(
         "img => img.complete && img.naturalWidth >= 210 / 25.4 * 150"  # a 150 dpi source at least
     )
     await expect(page.locator(".field.flagged")).to_have_count(2)
+    await assert_accessible(page)  # verification with flagged fields
     assert (
         await page.locator("[tabindex]").evaluate_all(
             "els => els.filter(e => e.tabIndex > 0).length"

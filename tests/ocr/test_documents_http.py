@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import httpx
 import pytest
@@ -137,8 +138,22 @@ async def test_upload_read_correct_export_under_the_city_rules(
     assert row["氏名"] == "山田 太郎" and row["生年月日"] == "1958-01-02" and row["必要通数"] == "3"
     legacy = await clerk.get("/api/export?format=csv&encoding=cp932")
     assert "山田 太郎" in legacy.content.decode("cp932")
+    assert legacy.headers["Madoguchi-Replaced-Characters"] == "0"
+    assert "Madoguchi-Replaced-Characters" not in exported.headers
     refused = await elsewhere.get("/api/export")
     assert refused.status_code == 403
+    # A name Shift_JIS cannot hold (𠮷, U+20BB7): the export says how many became "?".
+    outside = await clerk.patch(
+        f"/api/documents/{document_id}/fields",
+        headers={**csrf, "If-Match": f'"{kept["revision"]}"'},
+        json={"name": "𠮷田 太郎"},
+    )
+    assert outside.status_code == 200, outside.text
+    legacy = await clerk.get("/api/export?format=csv&encoding=cp932")
+    assert legacy.headers["Madoguchi-Replaced-Characters"] == "1"
+    assert "?田 太郎" in legacy.content.decode("cp932")
+    exports = [json.loads(body) for body in await read_all(js, f"access.exported.{ORG}")]
+    assert [e["actor"] for e in exports][-3:] == ["doc-pi"] * 3
 
     reads = b"".join(await read_all(js, f"access.pi_read.{ORG}"))
     assert document_id.encode() in reads and "山田".encode() not in reads

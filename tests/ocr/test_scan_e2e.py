@@ -135,9 +135,15 @@ async def test_unknown_template_is_refused_before_anything_is_stored(
     assert code != 0 and "nope-v9" in err
 
 
-async def test_export_csv_opens_in_excel_and_cp932_on_request(with_template: AppFixture) -> None:
+async def test_export_csv_opens_in_excel_and_cp932_on_request(
+    with_template: AppFixture, js: JetStreamContext
+) -> None:
+    before = len(await read_all(js, f"access.exported.{ORG}"))
     code, _out, err = await cli(with_template, "export", "--org", ORG, "--out", "/dev/stdout")
     assert code == 0, err
+    exports = [json.loads(body) for body in await read_all(js, f"access.exported.{ORG}")]
+    assert len(exports) == before + 1  # the command line's export is recorded as the web's is
+    assert exports[-1]["actor"].startswith("cli:") and exports[-1]["rows"] >= 0
     code, _, err = await cli(
         with_template, "export", "--org", ORG, "--out", str(with_template.data_dir / "x.csv")
     )

@@ -315,8 +315,34 @@ const CORRECTION_PROBLEMS = {
   invalid: "この値は使えません。",
 };
 
+// The Shift_JIS export is fetched here rather than followed, so that the page can say how many
+// characters Shift_JIS could not hold (the server counts them in a response header).
+function setUpExports() {
+  const link = document.getElementById("csv-sjis");
+  if (!link) return;
+  link.addEventListener("click", async (event) => {
+    event.preventDefault();
+    const response = await fetch(link.href, { credentials: "same-origin" });
+    if (!response.ok) { notice("CSV を作れませんでした。/ The CSV could not be made."); return; }
+    const replaced = Number(response.headers.get("Madoguchi-Replaced-Characters") || "0");
+    const name = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
+    const save = document.createElement("a");
+    save.href = URL.createObjectURL(await response.blob());
+    save.download = name ? name[1] : "madoguchi.csv";
+    document.body.append(save);
+    save.click();
+    save.remove();
+    setTimeout(() => URL.revokeObjectURL(save.href), 60000);
+    notice(replaced > 0
+      ? `${replaced} 文字は Shift_JIS で表せないため「?」にしました。UTF-8 の CSV では元の文字のままです。`
+        + ` / ${replaced} character(s) could not be written in Shift_JIS and became "?"; the UTF-8 CSV keeps them.`
+      : "");
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   setUpSignIn();
+  setUpExports();
   setUpSignOut();
   setUpActions();
   setUpDocumentList();

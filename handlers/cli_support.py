@@ -11,11 +11,13 @@ from typing import Any
 
 import click
 from nats.aio.client import Client
+from nats.js.errors import APIError
 from pydantic import ValidationError
 
 from infra import accounts
 from infra.bus import connect_client
 from infra.config import SettingsError, load_settings
+from infra.store import STORE_FULL_LINE, StoreFull, announce_refusal, is_store_full
 from schemas.settings import Settings
 
 ORG_RE = re.compile(r"^[a-z0-9_-]{1,32}$")
@@ -71,6 +73,14 @@ def run_with_bus(obj: dict[str, Any], work: Callable[[Client], Awaitable[int]]) 
             raise click.ClickException(str(exc)) from None
         try:
             return await work(client)
+        except StoreFull as full:
+            await announce_refusal(client)
+            raise click.ClickException(str(full)) from None
+        except APIError as exc:  # any command whose write the store refused: one line
+            if not is_store_full(exc):
+                raise
+            await announce_refusal(client)
+            raise click.ClickException(STORE_FULL_LINE) from None
         finally:
             await client.close()
 

@@ -6,14 +6,17 @@ anything personal, and never an unbounded value.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from nats.aio.client import Client
 from nats.js import JetStreamContext
 from prometheus_client import Counter, Gauge, Histogram
 
 from events.catalog import DEAD_LETTERS, EVENTS, PERSONAL_DATA_KINDS
+from infra.store import StoreUsage, store_usage
 
 MESSAGES = Counter(
     "madoguchi_messages_total",
@@ -99,6 +102,32 @@ async def refresh_stream_gauges(js: JetStreamContext, streams: Iterable[str]) ->
     for (stream, consumer_name), (undelivered, unacked) in lag.items():
         CONSUMER_PENDING.labels(stream, consumer_name).set(undelivered)
         CONSUMER_ACK_PENDING.labels(stream, consumer_name).set(unacked)
+
+
+STORE_USED = Gauge(
+    "madoguchi_store_used_bytes",
+    "JetStream file storage in use by madoguchi's account (the server's account info)",
+)
+STORE_RESERVED = Gauge(
+    "madoguchi_store_reserved_bytes",
+    "JetStream file storage reserved by streams with a size limit (the server's account info)",
+)
+STORE_LIMIT = Gauge(
+    "madoguchi_store_limit_bytes",
+    "The most JetStream file storage madoguchi may use: the account's limit, else the embedded"
+    " server's max_file_store; 0 when neither is known (an outside server without limits)",
+)
+
+
+async def refresh_store_gauges(nc: Client, embedded_limit: int | None) -> StoreUsage:
+    """How full the store is, from `$JS.API.INFO` (nats-py's AccountInfo drops the
+    reservation)."""
+    reply = await nc.request("$JS.API.INFO", b"", timeout=2.0)
+    usage = store_usage(json.loads(reply.data), embedded_limit)
+    STORE_USED.set(usage.used)
+    STORE_RESERVED.set(usage.reserved)
+    STORE_LIMIT.set(usage.limit or 0)
+    return usage
 
 
 # --- OCR --------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from events.permissions import (
     nats_user,
     permissions_for,
 )
+from infra.store import default_store_limit
 from infra.tls import TlsFiles, bus_identity
 
 NATS_CONF = Path(__file__).resolve().parent / "nats.conf"
@@ -217,8 +218,10 @@ class EmbeddedNatsServer:
         *,
         node: str | None = None,
         env: Mapping[str, str] | None = None,
+        max_store_bytes: int | None = None,
     ) -> None:
         self.paths = ServerPaths(data_dir, node)
+        self.max_store_bytes = max_store_bytes  # None: chosen at start (default_store_limit)
         self.env = dict(env or {})
         self.port = port
         self.orgs = list(orgs)
@@ -237,7 +240,14 @@ class EmbeddedNatsServer:
         write_tls_conf(self.paths, self.tls, self.require_client_certs)
         conf = write_server_config(self.paths, self.orgs, self.base_conf)
         self.paths.store_dir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **self.env, "MADOGUCHI_STORE_DIR": str(self.paths.store_dir)}
+        if self.max_store_bytes is None:
+            self.max_store_bytes = default_store_limit(self.paths.store_dir)
+        env = {
+            **os.environ,
+            **self.env,
+            "MADOGUCHI_STORE_DIR": str(self.paths.store_dir),
+            "MADOGUCHI_MAX_FILE_STORE": str(self.max_store_bytes),
+        }
         self.process = await asyncio.create_subprocess_exec(
             str(nats_server_binary()),
             "-c",

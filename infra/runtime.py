@@ -58,6 +58,7 @@ class Runtime:
     accounts: aiosqlite.Connection | None = None
     agent_url: str = "http://127.0.0.1:8001"  # the payment agent (default: the sandbox)
     agent_ca_file: Path | None = None
+    store_limit: int | None = None  # the embedded server's max_file_store, when we started it
 
     @property
     def js(self) -> JetStreamContext:
@@ -140,8 +141,14 @@ async def serve(
     server: EmbeddedNatsServer | None = None
     urls = list(options.nats_urls)
     if not urls:
+        max_store_mb = options.settings.bus.max_store_mb
         server = EmbeddedNatsServer(
-            options.data_dir, options.nats_port, orgs, tls=tls_files, require_client_certs=mapped
+            options.data_dir,
+            options.nats_port,
+            orgs,
+            tls=tls_files,
+            require_client_certs=mapped,
+            max_store_bytes=int(max_store_mb * 1024 * 1024) if max_store_mb else None,
         )
         urls = [await server.start()]
     broker = make_broker(
@@ -154,6 +161,7 @@ async def serve(
     for router in routers:
         broker.include_router(router)
     runtime = Runtime(options.settings, options.data_dir, broker, urls, accounts=accounts_db)
+    runtime.store_limit = server.max_store_bytes if server is not None else None
     scheme = "https" if tls_files is not None else "http"
     agent = options.settings.payment_agent
     runtime.agent_url = agent.url or f"{scheme}://127.0.0.1:{options.agent_port or 8001}"

@@ -10,16 +10,18 @@ from typing import Any
 
 import h11
 import uvicorn
+from nats.js.errors import APIError as NatsApiError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from infra.http import ApiError as ApiError
 from infra.http import SecurityHeaders, SlowBodies
+from infra.store import REFUSALS, STORE_FULL_LINE, is_store_full
 from infra.tls import TlsFiles, zone_of_certificate
 from schemas.settings import WebSettings
 
@@ -40,6 +42,24 @@ async def _api_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _bus_error(request: Request, exc: Exception) -> Response:
+    """A write the store refused for lack of room: one line in Japanese and English (507), and
+    /healthz degraded. Any other bus error goes on to the usual 500."""
+    if not is_store_full(exc):
+        raise exc
+    REFUSALS.note()
+    headers = {"Cache-Control": "no-store"}
+    if request.url.path.startswith("/api/"):
+        body = {"error": "store_full", "detail": STORE_FULL_LINE}
+        return JSONResponse(body, status_code=507, headers=headers)
+    page = (
+        '<!doctype html><html lang="ja"><head><meta charset="utf-8">'
+        f"<title>保存できませんでした</title></head><body><main><h1>保存できませんでした</h1>"
+        f"<p>{STORE_FULL_LINE}</p></main></body></html>"
+    )
+    return HTMLResponse(page, status_code=507, headers=headers)
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     return JSONResponse({"error": exc.detail, "detail": None}, status_code=exc.status_code)
@@ -56,7 +76,11 @@ def build_web_app(
             Middleware(SecurityHeaders),
             Middleware(SlowBodies, idle=web.body_timeout),
         ],
-        exception_handlers={HTTPException: _http_error, ApiError: _api_error},
+        exception_handlers={
+            HTTPException: _http_error,
+            ApiError: _api_error,
+            NatsApiError: _bus_error,
+        },
     )
     for key, value in state.items():
         setattr(app.state, key, value)

@@ -135,6 +135,12 @@ class WebSettings(_Section):
     max_connections: int = Field(default=200, ge=1, le=100_000)  # then 503
 
 
+class BusSettings(_Section):
+    # The embedded nats-server's JetStream file store limit (max_file_store), in MB. Default:
+    # what the store holds plus 3/4 of the free disk. /metrics and the alerts measure against it.
+    max_store_mb: float | None = Field(default=None, gt=0)
+
+
 class Settings(_Section):
     zones: ZoneSettings | None = None  # None: no `[zones]` section, EMBEDDED_ZONES apply
     retention: RetentionSettings = RetentionSettings()
@@ -146,6 +152,7 @@ class Settings(_Section):
     audit: AuditSettings = AuditSettings()
     portal: PortalSettings = PortalSettings()
     web: WebSettings = WebSettings()
+    bus: BusSettings = BusSettings()
 
     @property
     def zones_in_force(self) -> ZoneSettings:

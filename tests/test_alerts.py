@@ -79,6 +79,8 @@ def test_every_rule_is_complete_and_bilingual() -> None:
         ("sign-in failure burst", "madoguchi_sign_in_failures_total"),
         ("webhook rejections", "madoguchi_webhook_rejections_total"),
         ("bus unreachable", "madoguchi_bus_up"),
+        ("store filling", "madoguchi_store_used_bytes"),
+        ("store limit", "madoguchi_store_limit_bytes"),
         ("process down", "up"),
     ],
 )

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 from nats.aio.client import Client
+from nats.js.errors import APIError
 from pydantic import ValidationError
 
 from events.envelope import Publisher, new_event_id
@@ -31,6 +32,7 @@ from handlers.ocr.scanner_client import (
 )
 from handlers.ocr.submit import submit_scan
 from infra.pi_store import open_pi_store
+from infra.store import StoreFull, is_store_full
 from schemas.events import DataExported
 from schemas.forms import FormTemplate
 from schemas.ocr import DocumentResult
@@ -67,6 +69,21 @@ class OutcomeWaiter:
                 return
             self.changed.clear()
             await self.changed.wait()
+
+
+def handed_in_lines(files: tuple[Path, ...], ids: list[str], as_json: bool) -> list[str]:
+    """After the store refused a file: which files were handed in (with their ids) and which
+    were not, in order, so that the operator hands in only the rest once there is room."""
+    lines = []
+    for n, path in enumerate(files):
+        if n < len(ids):
+            entry = {"file": path.name, "document_id": ids[n], "handed_in": True}
+            text = f"{path.name}: 受付済み / handed in {ids[n]}"
+        else:
+            entry = {"file": path.name, "handed_in": False}
+            text = f"{path.name}: 未受付 / not handed in"
+        lines.append(json.dumps(entry, ensure_ascii=False) if as_json else text)
+    return lines
 
 
 def summary(name: str, result: DocumentResult) -> str:
@@ -180,18 +197,24 @@ def scan(
         waiter = OutcomeWaiter(client, org)
         if wait:
             await waiter.start()
-        ids = []
+        ids: list[str] = []
         for path in files:
-            submitted = await submit_scan(
-                js,
-                store,
-                org=org,
-                data=path.read_bytes(),
-                template_id=template_id,
-                personal_info=personal_info,
-                source="cli",
-                limits=limits_from(settings.ocr),
-            )
+            try:
+                submitted = await submit_scan(
+                    js,
+                    store,
+                    org=org,
+                    data=path.read_bytes(),
+                    template_id=template_id,
+                    personal_info=personal_info,
+                    source="cli",
+                    limits=limits_from(settings.ocr),
+                )
+            except APIError as exc:
+                if not is_store_full(exc):
+                    raise
+                click.echo("\n".join(handed_in_lines(files, ids, as_json)))
+                raise StoreFull() from None
             ids.append(submitted.document_id)
         if not wait:
             for path, document_id in zip(files, ids, strict=True):

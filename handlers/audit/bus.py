@@ -20,9 +20,9 @@ from events.catalog import AUDIT, AUDIT_CHECKPOINT_SUBJECT, AUDIT_ENTRY_SUBJECT,
 from events.envelope import TRACEPARENT_HEADER
 from events.tracing import parse_traceparent
 from handlers.audit.chain import next_entry, sign
-from infra.runtime import Runtime
 from infra.signing import key_id, load_or_create
 from schemas.audit import AuditEntry
+from schemas.settings import AuditSettings
 
 router = NatsRouter()
 
@@ -61,9 +61,14 @@ def _valid_trace(header: str | None) -> str | None:
     ack_policy=AckPolicy.MANUAL,
     description="Chain every event into the audit record",
 )
-async def chain_event(body: object, msg: NatsMessage, runtime: Runtime = Context()) -> None:
+async def chain_event(
+    body: object,
+    msg: NatsMessage,
+    js: JetStreamContext = Context("runtime.js"),
+    settings: AuditSettings = Context("runtime.settings.audit"),
+    data_dir: Path = Context("runtime.data_dir"),
+) -> None:
     """`body` is whatever the event decodes to; the chain keeps its exact bytes (`msg.body`)."""
-    js = runtime.js
     stream, seq = source_of(msg)
     head, head_seq = await last_entry(js)
     if head is not None and (head.source_stream, head.source_seq) == (stream, seq):
@@ -89,8 +94,8 @@ async def chain_event(body: object, msg: NatsMessage, runtime: Runtime = Context
             **({TRACEPARENT_HEADER: entry.traceparent} if entry.traceparent else {}),
         },
     )
-    if entry.index % runtime.settings.audit.checkpoint_every == 0:
-        key = load_or_create(Path(runtime.data_dir) / "keys")
+    if entry.index % settings.checkpoint_every == 0:
+        key = load_or_create(Path(data_dir) / "keys")
         checkpoint = sign(key, key_id(key.public_key()), entry, datetime.now(UTC))
         await js.publish(
             AUDIT_CHECKPOINT_SUBJECT,

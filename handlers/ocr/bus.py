@@ -12,7 +12,8 @@ from datetime import date
 
 import nats.errors
 from faststream import Context
-from faststream.nats import JStream, NatsRouter
+from faststream.nats import JStream, NatsBroker, NatsRouter
+from nats.js import JetStreamContext
 
 from events.catalog import DEAD_LETTERS, OCR_PROGRESS, dead_letter_subject, event_spec
 from events.envelope import Publisher, caused_id
@@ -92,10 +93,10 @@ def status_of(
     )
 
 
-async def submitted_status(runtime: Runtime, doc: DocumentScanned) -> DocumentStatus:
+async def submitted_status(js: JetStreamContext, doc: DocumentScanned) -> DocumentStatus:
     """The status stored when the scan was handed in to this org: a scan is owned by its
     org and id, and an announcement of a document never handed in there is refused."""
-    status = await records.get_status(runtime.js, doc.org, doc.document_id)
+    status = await records.get_status(js, doc.org, doc.document_id)
     if status is None:
         raise Refused("unknown_document: never handed in to this organisation")
     return status
@@ -137,7 +138,7 @@ async def _read(
 @durable_subscriber(router, event_spec(DocumentScanned), "ocr", description="Read a scan")
 async def read_document(doc: DocumentScanned, runtime: Runtime = Context()) -> None:
     started = time.perf_counter()
-    settled = await submitted_status(runtime, doc)
+    settled = await submitted_status(runtime.js, doc)
     # A scan given up on is read again when its dead letter is replayed (after a fix).
     if settled.status != "queued" and settled.reason_code != GAVE_UP_CODE:
         await READ(runtime.broker, outcome_event(doc, settled))
@@ -160,9 +161,13 @@ async def read_document(doc: DocumentScanned, runtime: Runtime = Context()) -> N
     pull_sub=True,
     description="Tell waiting clients a scan was given up on",
 )
-async def gave_up(doc: DocumentScanned, runtime: Runtime = Context()) -> None:
-    submitted = await submitted_status(runtime, doc)
+async def gave_up(
+    doc: DocumentScanned,
+    js: JetStreamContext = Context("runtime.js"),
+    broker: NatsBroker = Context("runtime.broker"),
+) -> None:
+    submitted = await submitted_status(js, doc)
     failed = DocumentResult(document_id=doc.document_id, status="failed", reason=GAVE_UP)
     status = status_of(doc, submitted, failed, GAVE_UP_CODE)
-    await records.put_status(runtime.js, status)
-    await GAVE_UP_NOTICE(runtime.broker, outcome_event(doc, status))
+    await records.put_status(js, status)
+    await GAVE_UP_NOTICE(broker, outcome_event(doc, status))

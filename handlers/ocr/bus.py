@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from dataclasses import dataclass
 from datetime import date
 
 import nats.errors
@@ -22,12 +23,13 @@ from handlers.ocr.pipeline import UNKNOWN_TEMPLATE, limits_from, read_scan, reje
 from handlers.ocr.reading import mean_confidence, review_count
 from infra.bus import durable_subscriber
 from infra.metrics import record_ocr_document
-from infra.pi_store import RecordNotFound
+from infra.ocr.engine import OcrEngine
+from infra.pi_store import PersonalDataStore, RecordNotFound
 from infra.reliability import Refused
-from infra.runtime import Runtime
 from schemas.events import DocumentRejected, DocumentScanned, Event, OcrCompleted, OcrFailed
 from schemas.forms import FormTemplate
 from schemas.ocr import DocumentResult, DocumentStatus, ReadingProgress
+from schemas.settings import OcrSettings
 
 READ = Publisher("ocr", "bus:read_document", OcrCompleted, OcrFailed, DocumentRejected)
 GAVE_UP_NOTICE = Publisher("ocr", "bus:gave_up", OcrCompleted, OcrFailed, DocumentRejected)
@@ -102,19 +104,30 @@ async def submitted_status(js: JetStreamContext, doc: DocumentScanned) -> Docume
     return status
 
 
+@dataclass(frozen=True)
+class Reader:
+    """What reading a scan uses: the scans, the OCR engine, its limits, and the bus for the
+    live progress notices."""
+
+    store: PersonalDataStore
+    engine: OcrEngine
+    settings: OcrSettings
+    broker: NatsBroker
+
+
 async def _read(
-    submitted: DocumentStatus, template: FormTemplate | None, runtime: Runtime
+    submitted: DocumentStatus, template: FormTemplate | None, reader: Reader
 ) -> tuple[DocumentResult, str | None]:
     """Read the scan; the result and, when refused or failed, the reason code."""
     doc = submitted
     if doc.template_id is not None and template is None:
         return rejected(doc.document_id, UNKNOWN_TEMPLATE, doc.template_id), UNKNOWN_TEMPLATE.code
     try:
-        scan = await runtime.pi_store.get(records.SCAN_KIND, doc.document_id)
+        scan = await reader.store.get(records.SCAN_KIND, doc.document_id)
     except RecordNotFound:
         missing = DocumentResult(document_id=doc.document_id, status="failed", reason=SCAN_MISSING)
         return missing, "scan_missing"
-    limits = limits_from(runtime.settings.ocr)
+    limits = limits_from(reader.settings)
 
     async def progress(pages_read: int, pages_total: int) -> None:
         notice = ReadingProgress(
@@ -125,32 +138,39 @@ async def _read(
         )
         # A live notice for screens, kept by no stream: one lost costs nothing.
         with contextlib.suppress(nats.errors.Error):
-            await runtime.broker.connection.publish(
+            await reader.broker.connection.publish(
                 OCR_PROGRESS.subject(doc.org), notice.model_dump_json().encode()
             )
 
     result, refusal = await read_scan(
-        runtime.ocr, doc.document_id, scan, template, limits, date.today(), progress
+        reader.engine, doc.document_id, scan, template, limits, date.today(), progress
     )
     return result, refusal.code if refusal else None
 
 
 @durable_subscriber(router, event_spec(DocumentScanned), "ocr", description="Read a scan")
-async def read_document(doc: DocumentScanned, runtime: Runtime = Context()) -> None:
+async def read_document(
+    doc: DocumentScanned,
+    js: JetStreamContext = Context("runtime.js"),
+    broker: NatsBroker = Context("runtime.broker"),
+    store: PersonalDataStore = Context("runtime.pi_store"),
+    engine: OcrEngine = Context("runtime.ocr"),
+    settings: OcrSettings = Context("runtime.settings.ocr"),
+) -> None:
     started = time.perf_counter()
-    settled = await submitted_status(runtime.js, doc)
+    settled = await submitted_status(js, doc)
     # A scan given up on is read again when its dead letter is replayed (after a fix).
     if settled.status != "queued" and settled.reason_code != GAVE_UP_CODE:
-        await READ(runtime.broker, outcome_event(doc, settled))
+        await READ(broker, outcome_event(doc, settled))
         return
     template = None
     if settled.template_id is not None:
-        template = await records.load_template(runtime.js, settled.org, settled.template_id)
-    result, code = await _read(settled, template, runtime)
-    await records.save_result(runtime.pi_store, result)
+        template = await records.load_template(js, settled.org, settled.template_id)
+    result, code = await _read(settled, template, Reader(store, engine, settings, broker))
+    await records.save_result(store, result)
     status = status_of(doc, settled, result, code)
-    await records.put_status(runtime.js, status)
-    await READ(runtime.broker, outcome_event(doc, status))
+    await records.put_status(js, status)
+    await READ(broker, outcome_event(doc, status))
     record_ocr_document(status.status, status.pages, started, doc.occurred_at)
 
 

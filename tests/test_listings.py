@@ -102,3 +102,28 @@ async def test_reconciliation_reads_only_open_payments(fresh_js: JetStreamContex
     assert sorted(p.payment_id for p in listed) == ["pay0", "pay1", "pay2", "pay3"]
     assert await payment_records.list_payments(fresh_js, "tax") == []
     assert await consumers(fresh_js, "payments") == 0
+
+
+async def test_records_under_their_old_keys_are_moved_under_their_org(
+    fresh_js: JetStreamContext,
+) -> None:
+    applications = await open_kv(fresh_js, "applications")
+    payments = await open_kv(fresh_js, "payments")
+    old = ApplicationState(
+        application_id="app9",
+        org="ward",
+        procedure_id="p",
+        status="submitted",
+        access_code_hash="x",
+    )
+    await applications.put("app9", old.model_dump_json().encode())  # as 0.5 kept it
+    await payments.put("pay9", payment(9, "requested").model_dump_json().encode())
+    assert await application_records.list_states(fresh_js, "ward") == []  # not found: old key
+    assert await application_records.move_legacy_keys(fresh_js) == 1
+    assert await payment_records.move_legacy_keys(fresh_js) == 1
+    assert [s.application_id for s in await application_records.list_states(fresh_js, "ward")] == [
+        "app9"
+    ]
+    assert [p.payment_id for p in await payment_records.list_open_payments(fresh_js)] == ["pay9"]
+    assert await application_records.move_legacy_keys(fresh_js) == 0  # done once
+    assert await payment_records.move_legacy_keys(fresh_js) == 0

@@ -4,10 +4,15 @@ only), its answers and attachments (the personal-data store, encrypted)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+
 from nats.js import JetStreamContext
 
 from events.catalog import APPLICATION_INDEX, CONFIG
 from infra.kv import (
+    RecordChanged,
     find_key,
     get_record,
     list_records,
@@ -16,8 +21,10 @@ from infra.kv import (
     retry_on_change,
 )
 from infra.pi_store import PersonalDataStore, RecordNotFound
+from infra.runtime import Runtime
 from schemas.applications import ApplicationContent, ApplicationState, RegisteredProcedure
 
+log = logging.getLogger("madoguchi.applications")
 CONTENT_KIND = "application"
 ATTACHMENT_KIND = "attachment"
 
@@ -77,6 +84,27 @@ async def load_state(
 async def save_state(js: JetStreamContext, state: ApplicationState, revision: int | None) -> int:
     kv = await open_kv(js, APPLICATION_INDEX.name)
     return await put_record(kv, f"{state.org}.{state.application_id}", state, revision)
+
+
+async def move_legacy_keys(js: JetStreamContext) -> int:
+    """Before 0.6 a status was keyed by the application id alone: key each under its org
+    (`<org>.<id>`), then drop the old key. Idempotent, safe in several processes at once."""
+    kv = await open_kv(js, APPLICATION_INDEX.name)
+    moved = 0
+    for key, state, _ in await list_records(kv, "*", ApplicationState):
+        with contextlib.suppress(RecordChanged):  # another process moved it first
+            await put_record(kv, f"{state.org}.{state.application_id}", state, 0)
+        await kv.purge(key)
+        moved += 1
+    return moved
+
+
+async def keep_keys_current(runtime: Runtime) -> None:
+    """At start: move statuses kept under their pre-0.6 keys; then nothing more to do (a
+    background task that returns is started again, so this one waits)."""
+    if moved := await move_legacy_keys(runtime.js):
+        log.info("applications keyed by their org", extra={"applications": moved})
+    await asyncio.Event().wait()
 
 
 async def list_states(js: JetStreamContext, org: str) -> list[ApplicationState]:

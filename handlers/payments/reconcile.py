@@ -48,6 +48,8 @@ async def reconcile_once(runtime: Runtime) -> int:
 
 async def reconcile_forever(runtime: Runtime) -> None:
     pause = min(runtime.settings.payment_agent.reconcile_after / 2, MAX_PAUSE)
+    if moved := await records.move_legacy_keys(runtime.js):
+        log.info("payments keyed by their org", extra={"payments": moved})
     while True:
         if await reconcile_once(runtime):
             log.info("reconciliation changed payments")

@@ -9,12 +9,22 @@ harmless: reconciliation drops it).
 
 from __future__ import annotations
 
+import contextlib
+
 from nats.js import JetStreamContext
 from nats.js.errors import APIError, KeyNotFoundError, NotFoundError
 from nats.js.kv import KeyValue
 
 from events.catalog import PAYMENT_INDEX
-from infra.kv import find_key, get_record, keys_matching, list_records, open_kv, put_record
+from infra.kv import (
+    RecordChanged,
+    find_key,
+    get_record,
+    keys_matching,
+    list_records,
+    open_kv,
+    put_record,
+)
 from schemas.applications import PaymentState
 
 OPEN_STATUSES = frozenset({"requested", "failed"})
@@ -52,6 +62,19 @@ async def forget_open(kv: KeyValue, payment: PaymentState) -> None:
         await kv.purge(_open_key(payment.org, payment.payment_id), msg_ttl=MARK_GONE_AFTER)
     except APIError:  # a bucket kept forever has no per-message expiry: a lasting marker
         await kv.purge(_open_key(payment.org, payment.payment_id))
+
+
+async def move_legacy_keys(js: JetStreamContext) -> int:
+    """Before 0.6 a payment was keyed by its id alone: key each under its org (with its open
+    mark when open), then drop the old key. Idempotent, safe in several processes at once."""
+    kv = await open_kv(js, PAYMENT_INDEX.name)
+    moved = 0
+    for key, payment, _ in await list_records(kv, "*", PaymentState):
+        with contextlib.suppress(RecordChanged):  # another process moved it first
+            await save_payment(js, payment, 0)
+        await kv.purge(key)
+        moved += 1
+    return moved
 
 
 async def list_payments(js: JetStreamContext, org: str) -> list[PaymentState]:

@@ -59,8 +59,8 @@ async def running(data: Path, log: Path, config: Path | None = None) -> AsyncIte
         async def started() -> bool:
             return "Ctrl-C" in log.read_text(errors="replace")  # noqa: ASYNC240 - a small file
 
-        await eventually(started, timeout=60)
-        try:
+        try:  # stopped whatever happens, a slow start included (no server left behind)
+            await eventually(started, timeout=60)
             yield (data / "nats" / "url").read_text()
         finally:
             up.send_signal(signal.SIGINT)

@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml requirements-dev.lock infra/ocr/tessdata/jpn_vert.train
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
-	install -m 644 infra/ocr/tessdata/jpn_vert.traineddata $(VENV)/share/tessdata/
+	install -D -m 644 infra/ocr/tessdata/jpn_vert.traineddata $(VENV)/share/tessdata/jpn_vert.traineddata
 	touch $(STAMP)
 
 # Keeps every pin already in the lock files and resolves only what changed;

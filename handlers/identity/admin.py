@@ -29,7 +29,7 @@ from handlers.identity.admin_rules import (
 )
 from handlers.identity.authz import Resource
 from handlers.identity.definitions import accounts_db, managed_org, unknown_org
-from handlers.identity.guard import authorize, record_access, runtime_of
+from handlers.identity.guard import authorize, current_session, record_access, runtime_of
 from handlers.identity.policy import LOCKOUT, PROBLEM_MESSAGES, password_problems
 from handlers.identity.sessions import end_sessions
 from infra import accounts
@@ -145,6 +145,7 @@ async def list_users(request: Request) -> Response:
 
 
 async def create_user(request: Request) -> Response:
+    await current_session(request)  # who asks, before the body is read
     body = await _body(request, NewAccount)
     who = await authorize(request, "user.manage", Resource(org=body.org) if body.org else None)
     org = body.org or who.org
@@ -231,6 +232,7 @@ async def list_orgs(request: Request) -> Response:
 
 async def create_org(request: Request) -> Response:
     """A new organisation; like `madoguchi org add`, its bus users are live at once."""
+    await current_session(request)  # who asks, before the body is read
     body = await _body(request, Org)
     who = await authorize(request, "org.manage", Resource(org=body.id))
     db = accounts_db(request)

@@ -128,3 +128,13 @@ async def test_malformed_bodies_are_a_400_with_a_message(
     assert response.status_code in (400, 413), response.text
     body = response.json()
     assert body["error"] and "Traceback" not in response.text
+
+
+@pytest.mark.parametrize("path", ["/api/users", "/api/orgs", "/api/documents"])
+async def test_staff_calls_check_the_session_before_the_body(up: Up, path: str) -> None:
+    """Without a session, a malformed body is never looked at: 401, not 400."""
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{up.http_port}") as client:
+        response = await client.post(
+            path, content="[" * 1000, headers={"content-type": "application/json"}
+        )
+    assert response.status_code == 401, response.text

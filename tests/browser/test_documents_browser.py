@@ -181,8 +181,8 @@ async def test_flagged_fields_are_corrected_by_keyboard_and_the_csv_downloads(
     await page.keyboard.press("Shift+Enter")
     await expect(second).to_be_focused()
     await page.keyboard.press("Control+S")
-    await expect(page.locator("#notice")).to_contain_text("保存しました")
-    await expect(page.locator("#verified-by")).to_contain_text(CLERK)
+    await expect(page.locator("#notice")).to_contain_text("保存しました", timeout=30_000)
+    await expect(page.locator("#verified-by")).to_contain_text(CLERK, timeout=30_000)
     await expect(page.locator("#verified-by")).to_contain_text("令和")
     # Another clerk saves in between: this page's save is refused, and says so.
     other = await api.patch(
@@ -190,7 +190,7 @@ async def test_flagged_fields_are_corrected_by_keyboard_and_the_csv_downloads(
     )
     assert other.status_code == 200, other.text
     await page.keyboard.press("Control+S")
-    await expect(page.locator("#fields-problem")).to_contain_text("他の職員")
+    await expect(page.locator("#fields-problem")).to_contain_text("他の職員", timeout=30_000)
 
     shown = (await api.get(f"/api/documents/{document_id}")).json()["fields"]
     assert shown[flagged[0]]["value"] == "ヤマダ" and shown[flagged[1]]["value"] == "03-1234-5678"

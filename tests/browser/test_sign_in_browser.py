@@ -83,14 +83,16 @@ async def test_sign_in_wrong_lockout_expired_and_sign_out(
     await expired.fill('input[name="login"]', "b-ito")
     await expired.fill('input[name="password"]', GOOD)
     await expired.click("#sign-in button[type=submit]")
-    await expect(expired.locator("#change-password")).to_be_visible()
+    await expect(expired.locator("#change-password")).to_be_visible(timeout=30_000)
     await expect(expired.locator("#sign-in")).to_be_hidden()  # only the change form
     await expect(expired.locator("#password-rules")).to_contain_text("12 文字以上")
     await expect(expired.locator("#new")).to_be_focused()
     await expired.fill("#new", "password")
     await expired.fill("#new-again", "password")
     await expired.click("#change-password button[type=submit]")
-    await expect(expired.locator("#change-problems")).to_contain_text("推測されやすい")
+    await expect(expired.locator("#change-problems")).to_contain_text(
+        "推測されやすい", timeout=30_000
+    )
     await expired.fill("#new", "Hoshizora-Tanbo-4418")
     await expired.fill("#new-again", "Hoshizora-Tanbo-4419")
     await expired.click("#change-password button[type=submit]")

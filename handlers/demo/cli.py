@@ -30,7 +30,18 @@ from handlers.demo.plan import (
     templates_and_samples,
 )
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+# The repository's examples/, or, installed from the offline bundle, where install.sh puts them.
+EXAMPLES = next(
+    (
+        found
+        for found in (
+            Path(__file__).resolve().parents[2] / "examples",
+            Path(sys.prefix) / "share" / "madoguchi" / "examples",
+        )
+        if found.is_dir()
+    ),
+    Path("examples"),
+)
 RECORD = "demo.json"
 Run = Callable[..., str]
 

@@ -74,6 +74,7 @@ def main() -> None:
     )
     try:
         wait_for_banner(lines_of(up), 120)
+        subprocess.run([*madoguchi, "org", "add", "demo", "--name", "見本課"], check=True)
         subprocess.run(
             [*madoguchi, "template", "add", str(examples / "juminhyo-v1.json"), "--org", "demo"],
             check=True,

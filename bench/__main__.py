@@ -8,6 +8,7 @@
 - start-up: `madoguchi up` until /healthz answers 200, beside a bare nats-server start.
 - scan intake: 1 MB scans handed in over `scan.submit.<org>` with scanner credentials, beside
   nats-py object store puts of the same files (`bench/scan_intake.py`).
+- handwriting: the cell model and marks on held-out handwriting (`bench/handwriting.py`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import nats
 from faststream import Context
 from faststream.nats import NatsRouter
 
-from bench import applications, load, ocr, privacy, scan_intake
+from bench import applications, handwriting, load, ocr, privacy, scan_intake
 from events.catalog import event_spec
 from events.envelope import new_event_id, publish_event
 from infra.bus import durable_subscriber, make_broker
@@ -208,6 +209,7 @@ async def main() -> None:
         await applications.run(line, root / "applications", free_port(), free_port())
         await scan_intake.run(line, root / "scan_intake", free_port())
     await ocr.run(line)
+    await handwriting.run()
     await load.run(line)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m training")
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--cache", type=Path, default=Path("var/train"))
     parser.add_argument("--out", type=Path, default=Path("infra/ocr/handchars.npz"))
     args = parser.parse_args()

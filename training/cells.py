@@ -55,7 +55,6 @@ def mnist_cell(rng: np.random.Generator, digit: NDArray[np.float32], pen: Pen, c
         (1, shear, -shear * canvas.height / 2, 0, 1, 0),
         Image.Resampling.BILINEAR,
     ).rotate(angle, Image.Resampling.BILINEAR)
-    canvas = _elastic(rng, canvas, size)
     # MNIST strokes are about 2.5/20 of the digit: thicken or thin towards the pen's width.
     target = float(rng.uniform(*pen.width)) * cell
     now = 2.5 / 20 * size
@@ -72,19 +71,6 @@ def mnist_cell(rng: np.random.Generator, digit: NDArray[np.float32], pen: Pen, c
     x = int(rng.uniform(0.2, 0.8) * (cell - ink.shape[1]))
     out[y : y + ink.shape[0], x : x + ink.shape[1]] = ink
     return 255 - out
-
-
-def _elastic(rng: np.random.Generator, image: Image.Image, size: float) -> Image.Image:
-    """A smooth random warp of the whole digit (Simard et al.'s elastic distortion)."""
-    from scipy.ndimage import gaussian_filter, map_coordinates
-
-    ink = np.asarray(image, dtype=np.float32)
-    sigma, alpha = 0.12 * size, float(rng.uniform(0.0, 0.6)) * size
-    dy = gaussian_filter(rng.uniform(-1, 1, ink.shape), sigma) * alpha
-    dx = gaussian_filter(rng.uniform(-1, 1, ink.shape), sigma) * alpha
-    ys, xs = np.meshgrid(np.arange(ink.shape[0]), np.arange(ink.shape[1]), indexing="ij")
-    warped = map_coordinates(ink, [ys + dy, xs + dx], order=1, mode="constant")
-    return Image.fromarray(np.clip(warped, 0, 255).astype(np.uint8))
 
 
 def scan_look(rng: np.random.Generator, cell: Gray, look: ScanLook) -> Gray:

@@ -10,9 +10,9 @@ from numpy.typing import NDArray
 from infra.ocr.handchars import SIZE, normalise_cell
 from training import cells, glyphs, mnist
 
-KANA_PER_CLASS = 250
+KANA_PER_CLASS = 300
 KANJIVG_DIGITS_PER_CLASS = 100
-MNIST_COPIES = 3
+MNIST_COPIES = 2
 BLANKS = 1000
 
 

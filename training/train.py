@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from torch import nn
 
 CHANNELS = (16, 32, 64)
-HIDDEN = 256
+HIDDEN = 192
 
 
 class CellNet(nn.Module):

@@ -31,7 +31,7 @@ DIGITS = frozenset("0123456789")
 def normalise_cell(gray: NDArray[np.uint8]) -> Floats | None:
     """The model's input for one cell crop (0 black .. 255 white), or None if it holds no ink.
 
-    The frame is a square as large as the cell's longer side, centred on the ink: the
+    The frame is a square as large as the cell's shorter side, centred on the ink: the
     character keeps its size relative to the cell (a small ッ stays small) but not its place,
     which residents vary more than the size.
     """
@@ -41,7 +41,9 @@ def normalise_cell(gray: NDArray[np.uint8]) -> Floats | None:
     cols = np.flatnonzero(ink.max(axis=0) >= 0.5)
     if rows.size == 0 or cols.size == 0:
         return None
-    side = max(gray.shape)
+    # The cell's shorter side, unless the ink is larger: in a cell taller than wide (7 x 9 mm)
+    # a digit then fills the frame as it fills a square cell in training.
+    side = max(min(gray.shape), int(rows[-1] - rows[0]) + 3, int(cols[-1] - cols[0]) + 3)
     centre_y = (rows[0] + rows[-1] + 1) / 2
     centre_x = (cols[0] + cols[-1] + 1) / 2
     top, left = round(centre_y - side / 2), round(centre_x - side / 2)
@@ -55,27 +57,35 @@ def normalise_cell(gray: NDArray[np.uint8]) -> Floats | None:
     return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
 
 
-def _conv3x3(x: Floats, weight: Floats, bias: Floats) -> Floats:
-    """'Same' 3x3 convolution, batch (N, C, H, W) -> (N, K, H, W), ReLU applied."""
-    n, c, h, w = x.shape
-    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
-    windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(2, 3))
-    columns = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * h * w, c * 9)
-    out = columns @ weight.reshape(weight.shape[0], -1).T + bias
-    result: Floats = np.maximum(out, 0.0).reshape(n, h, w, -1).transpose(0, 3, 1, 2)
+def _conv3x3(x: Floats, matrix: Floats, bias: Floats) -> Floats:
+    """'Same' 3x3 convolution with ReLU on channels-last batches: (N, H, W, C) -> (N, H, W, K).
+
+    im2col as nine shifted copies side by side (contiguous runs of C, so the copy is cheap),
+    then one matrix product with the weights laid out (ky, kx, C) x K.
+    """
+    n, h, w, c = x.shape
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    shifted = [padded[:, dy : dy + h, dx : dx + w, :] for dy in range(3) for dx in range(3)]
+    columns = np.concatenate(shifted, axis=3).reshape(n * h * w, 9 * c)
+    out = columns @ matrix
+    out += bias
+    np.maximum(out, 0.0, out=out)
+    result: Floats = out.reshape(n, h, w, -1)
     return result
 
 
 def _pool2(x: Floats) -> Floats:
-    n, c, h, w = x.shape
-    pooled: Floats = x.reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5))
+    """2x2 max-pooling, as the maximum of four strided views (a reshape-and-reduce is slow)."""
+    pooled: Floats = np.maximum(
+        np.maximum(x[:, ::2, ::2], x[:, 1::2, ::2]), np.maximum(x[:, ::2, 1::2], x[:, 1::2, 1::2])
+    )
     return pooled
 
 
 @dataclass(frozen=True)
 class CharModel:
     classes: tuple[str, ...]
-    convs: tuple[tuple[Floats, Floats], ...]  # (weight K x C x 3 x 3, bias K), each then pooled
+    convs: tuple[tuple[Floats, Floats], ...]  # (weights (3*3*C) x K, bias K), each then pooled
     hidden: tuple[Floats, Floats]
     output: tuple[Floats, Floats]
 
@@ -85,10 +95,10 @@ class CharModel:
         `allowed` limits the answer to the characters a field kind can hold (and blank):
         in a digits field ロ is not a candidate for 0, nor ー for 1.
         """
-        x = cells.reshape(-1, 1, SIZE, SIZE).astype(np.float32)
+        x = cells.reshape(-1, SIZE, SIZE, 1).astype(np.float32)
         for weight, bias in self.convs:
             x = _pool2(_conv3x3(x, weight, bias))
-        flat = x.reshape(x.shape[0], -1)
+        flat = x.transpose(0, 3, 1, 2).reshape(x.shape[0], -1)  # torch's (C, H, W) order
         hidden = np.maximum(flat @ self.hidden[0].T + self.hidden[1], 0.0)
         logits = hidden @ self.output[0].T + self.output[1]
         if allowed is not None:
@@ -100,12 +110,21 @@ class CharModel:
         return probs
 
 
+def _as_matrix(weight: Floats) -> Floats:
+    """Torch's (K, C, 3, 3) convolution weights as the (ky, kx, C) x K matrix `_conv3x3` uses."""
+    kernels = weight.shape[0]
+    matrix: Floats = np.ascontiguousarray(weight.transpose(2, 3, 1, 0).reshape(-1, kernels))
+    return matrix
+
+
 def load(path: Path = WEIGHTS) -> CharModel:
     with np.load(path, allow_pickle=False) as data:
         arrays = {key: data[key].astype(np.float32) for key in data.files if key != "classes"}
         classes = tuple(str(c) for c in data["classes"])
     count = sum(1 for key in arrays if key.startswith("conv") and key.endswith(".weight"))
-    convs = tuple((arrays[f"conv{i}.weight"], arrays[f"conv{i}.bias"]) for i in range(count))
+    convs = tuple(
+        (_as_matrix(arrays[f"conv{i}.weight"]), arrays[f"conv{i}.bias"]) for i in range(count)
+    )
     return CharModel(
         classes=classes,
         convs=convs,

@@ -8,10 +8,12 @@ staff must look is `handlers/ocr/hand.py`'s, in the parent.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from infra.ocr import handchars, imaging, ink, marks
 
@@ -19,8 +21,12 @@ Box = tuple[float, float, float, float]
 CropFn = Callable[[Box, float], imaging.Gray]  # (box_mm, inset_mm) -> the region as scanned
 
 DPI = 300
-CELL_INSET_MM = 0.8
-CHECKBOX_INSET_MM = 1.2
+PX_PER_MM = DPI / 25.4
+CHECKBOX_INSET_MM = 0.6  # a hand mark runs close to the border: cut only the border itself
+COMB_MARGIN_MM = 1.0  # the comb is cut this much larger all round, to hold its printed lines
+LINE_SEARCH_MM = 1.2  # how far from where the template puts it a printed line is looked for
+LINE_FILL = 0.8  # a column (row) this full of ink across the whole comb is a printed line
+CELL_CLEARANCE_MM = 0.35  # kept clear inside a found line: its blur and the pen's overlap
 
 
 @dataclass(frozen=True)
@@ -43,14 +49,52 @@ def allowed_characters(kind: str) -> frozenset[str] | None:
     return None
 
 
-def cell_boxes(box_mm: Box, cells: int) -> list[Box]:
-    x, y, width, height = box_mm
-    step = width / cells
-    return [(x + i * step, y, step, height) for i in range(cells)]
-
-
 def _cleaned(region: imaging.Gray) -> imaging.Gray:
     return imaging.despeckle(imaging.clear_border_lines(region))
+
+
+def _lines(fill: NDArray[np.float64], expected: list[float], search: int) -> list[tuple[int, int]]:
+    """Where each printed line lies (first, last pixel), near where the template puts it.
+
+    The template's position is kept when no line is found there (a comb printed without
+    dividers, or a faint one); a found line's whole width is taken, so no sliver of it stays.
+    """
+    found = []
+    for position in expected:
+        centre = round(position)
+        low, high = max(centre - search, 0), min(centre + search + 1, fill.size)
+        window = fill[low:high]
+        if window.size == 0 or window.max() < LINE_FILL:
+            found.append((centre, centre))
+            continue
+        peak = low + int(window.argmax())
+        first, last = peak, peak
+        while first > low and fill[first - 1] >= LINE_FILL / 2:
+            first -= 1
+        while last < high - 1 and fill[last + 1] >= LINE_FILL / 2:
+            last += 1
+        found.append((first, last))
+    return found
+
+
+def comb_cells(comb: imaging.Gray, cells: int, threshold: int) -> list[imaging.Gray]:
+    """The inside of each cell of a comb cut `COMB_MARGIN_MM` larger than its box, found by
+    its printed lines (so a scan aligned half a millimetre off leaves no divider in a cell)."""
+    mask = comb < threshold
+    height, width = mask.shape
+    margin = COMB_MARGIN_MM * PX_PER_MM
+    search, clear = round(LINE_SEARCH_MM * PX_PER_MM), round(CELL_CLEARANCE_MM * PX_PER_MM)
+    step = (width - 2 * margin) / cells
+    middle_rows = mask[height // 4 : height - height // 4]
+    columns = _lines(
+        middle_rows.mean(axis=0), [margin + i * step for i in range(cells + 1)], search
+    )
+    middle_cols = mask[:, round(margin + step / 4) : round(width - margin - step / 4)]
+    (_, top), (bottom, _) = _lines(middle_cols.mean(axis=1), [margin, height - margin], search)
+    return [
+        comb[top + clear : bottom - clear, left + clear : right - clear]
+        for (_, left), (right, _) in itertools.pairwise(columns)
+    ]
 
 
 def read_cells(
@@ -59,9 +103,9 @@ def read_cells(
     """Each cell of a comb: blank by ink, otherwise the model's reading (one batch per field)."""
     inputs, slots = [], []
     guesses: list[CellGuess] = [CellGuess(ink=False)] * cells
-    for index, cell in enumerate(cell_boxes(box_mm, cells)):
-        region = crop(cell, CELL_INSET_MM)
-        if not ink.measure(region, DPI, threshold).written:
+    comb = crop(box_mm, -COMB_MARGIN_MM)
+    for index, region in enumerate(comb_cells(comb, cells, threshold)):
+        if region.size == 0 or not ink.measure(region, DPI, threshold).written:
             continue
         normal = handchars.normalise_cell(_cleaned(region))
         if normal is not None:

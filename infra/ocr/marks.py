@@ -16,7 +16,8 @@ from numpy.typing import NDArray
 
 from infra.ocr import imaging
 
-EDGE_BAND_MM = 0.7  # next to the printed border or the area's edge: alignment slack, grazing
+EDGE_BAND_MM = 0.7  # next to the area's edge: alignment slack, a neighbour's circle grazing
+BOX_EDGE_BAND_MM = 0.35  # inside a checkbox's cut border: what is left of the printed line
 # An option's printed label sits in the middle of its area, at most LABEL_HEIGHT_MM tall, with
 # LABEL_MARGIN_MM clear left and right: a circle, tick or cross reaches beyond that.
 LABEL_HEIGHT_MM = 5.0
@@ -46,7 +47,7 @@ def _spread(mask: NDArray[np.bool_], px_per_mm: float) -> float:
 def box_mark(crop: imaging.Gray, px_per_mm: float, threshold: int = imaging.INK_THRESHOLD) -> Mark:
     """The mark inside a printed checkbox (`crop`: its interior, border already cut off)."""
     mask = imaging.ink(crop, threshold)
-    band = round(EDGE_BAND_MM * px_per_mm)
+    band = round(BOX_EDGE_BAND_MM * px_per_mm)
     inner = mask[band : mask.shape[0] - band, band : mask.shape[1] - band]
     area = float(inner.sum()) / px_per_mm**2
     return Mark(area, _spread(inner, px_per_mm), 4 if area > 0 else 0)

@@ -19,6 +19,7 @@ from infra.ocr.worker import default_tessdata, init_worker
 T = TypeVar("T")
 
 DEFAULT_LANGUAGES = "jpn"
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 PAGE_TIME_LIMIT = 120.0  # seconds for one task (a page takes a few seconds on one core)
@@ -84,6 +85,10 @@ def process_pool(
     Spawned, not forked: a fork of a process running an event loop and threads is unsafe.
     """
     count = workers or os.cpu_count() or 1
+    # One BLAS thread per worker, read by numpy when a spawned worker imports it: the pool is
+    # the parallelism (the hand model's products ran 4x slower with a thread per core).
+    for variable in BLAS_THREAD_VARIABLES:
+        os.environ.setdefault(variable, "1")
 
     def make() -> Executor:
         return ProcessPoolExecutor(

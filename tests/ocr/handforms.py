@@ -103,13 +103,16 @@ def draw_mark(
     box_mm: tuple[float, float, float, float],
     rng: random.Random,
     pen_mm: tuple[float, float] = (0.3, 0.7),
+    inside: bool = False,
 ) -> None:
-    """A hand mark in (or around) an area given in mm: what a resident might do to it."""
+    """A hand mark in (or around) an area given in mm: what a resident might do to it.
+    `inside`: a printed box, whose circle is drawn within it rather than around it."""
     x, y, w, h = box_mm
     width = max(mm(rng.uniform(*pen_mm)), 2)
     cx, cy = x + w / 2 + rng.uniform(-0.8, 0.8), y + h / 2 + rng.uniform(-0.6, 0.6)
     if kind == "circle":  # a loop around the label, often not closed or overshooting
-        rx, ry = w / 2 * rng.uniform(0.82, 0.98), h / 2 * rng.uniform(0.8, 0.98)
+        spread = (0.5, 0.75) if inside else (0.8, 0.98)
+        rx, ry = w / 2 * rng.uniform(*spread), h / 2 * rng.uniform(*spread)
         start = rng.uniform(0, 2 * math.pi)
         sweep = rng.uniform(1.9, 2.15) * math.pi
         tilt = rng.uniform(-0.2, 0.2)
@@ -242,7 +245,7 @@ def fill(
     draw = ImageDraw.Draw(page)
     for spec in template.fields:
         if spec.kind == "checkbox" and spec.name in marks:
-            draw_mark(draw, marks[spec.name], spec.box_mm, rng)
+            draw_mark(draw, marks[spec.name], spec.box_mm, rng, inside=True)
         for option in spec.options:
             key = f"{spec.name}/{option.value}"
             if key in marks:

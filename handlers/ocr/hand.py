@@ -112,6 +112,15 @@ def comb_text(kind: str, cells: tuple[CellGuess, ...]) -> str:
     return text
 
 
+def has_gap(cells: tuple[CellGuess, ...]) -> bool:
+    """An empty cell between written ones: in a number that is a digit lost (too faint, or
+    read as blank), not a space the resident meant."""
+    written = [i for i, guess in enumerate(cells) if guess.ink and guess.first]
+    return bool(written) and any(
+        not (cells[i].ink and cells[i].first) for i in range(written[0], written[-1])
+    )
+
+
 def comb_value(
     spec: FormField, cells: tuple[CellGuess, ...], aligned: bool, today: date, empty: FieldValueType
 ) -> FieldValue:
@@ -125,7 +134,7 @@ def comb_value(
         return _trusted(empty, 100.0, aligned)
     confidence = round(100.0 * min(g.first_p for g in cells if g.ink), 1)
     parsed = normalise(spec.kind, comb_text(spec.kind, cells), today=today)
-    if not parsed.trusted:
+    if not parsed.trusted or (spec.kind != "katakana" and has_gap(cells)):
         return _review(parsed.value, "implausible", confidence)
     if unsure:
         return _review(parsed.value, "low_confidence", confidence)

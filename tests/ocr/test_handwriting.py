@@ -18,7 +18,7 @@ import pytest
 from pydantic import ValidationError
 
 from handlers.ocr.corrections import CorrectionError, checked_corrections
-from handlers.ocr.hand import comb_text
+from handlers.ocr.hand import comb_text, has_gap
 from handlers.ocr.pipeline import read_scan
 from handlers.shared.uploads import Limits
 from infra.ocr.engine import OcrEngine
@@ -199,6 +199,14 @@ def test_the_example_template_describes_every_new_key() -> None:
 def test_comb_text_skips_empty_cells(kind: str, cells: str, text: str) -> None:
     guesses = tuple(CellGuess(ink=c != " ", first=c.strip()) for c in cells)
     assert comb_text(kind, guesses) == text
+
+
+@pytest.mark.parametrize(
+    ("cells", "gap"), [("1 2", True), ("12 ", False), ("  12", False), ("1  2", True), ("", False)]
+)
+def test_a_number_with_an_empty_cell_inside_has_a_gap(cells: str, gap: bool) -> None:
+    guesses = tuple(CellGuess(ink=c != " ", first=c.strip()) for c in cells)
+    assert has_gap(guesses) is gap
 
 
 def test_a_choice_correction_must_be_a_printed_option() -> None:

@@ -15,6 +15,7 @@ import httpx
 from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
 
+from handlers.ocr.cli import handed_in_lines
 from infra.store import (
     STORE_FULL_LINE,
     StoreUsage,
@@ -136,3 +137,13 @@ def test_the_default_limit_counts_what_the_store_holds(tmp_path: Path) -> None:
     empty = default_store_limit(tmp_path)
     (tmp_path / "held").write_bytes(b"x" * 4096)
     assert default_store_limit(tmp_path) >= empty  # the file's room moved from free to held
+
+
+def test_handed_in_lines_say_which_files_went_in_and_which_not() -> None:
+    files = (Path("a.png"), Path("b.png"), Path("c.png"))
+    assert handed_in_lines(files, ["id-a"], as_json=False) == [
+        "a.png: 受付済み / handed in id-a",
+        "b.png: 未受付 / not handed in",
+        "c.png: 未受付 / not handed in",
+    ]
+    assert handed_in_lines(files[:1], [], as_json=True) == ['{"file": "a.png", "handed_in": false}']

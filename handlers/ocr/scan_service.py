@@ -55,6 +55,7 @@ from handlers.ocr.uploads import (
 from handlers.shared.uploads import CONTENT_TYPES, SNIFF_BYTES, Limits, Rejection, precheck
 from infra.pi_store import PersonalDataStore
 from infra.runtime import Runtime
+from infra.store import STORE_FULL_LINE, announce_refusal, is_store_full
 from schemas.events import DocumentScanned
 from schemas.scan_intake import MAX_CHUNK_BYTES, ScanSubmitHeaders, ScanSubmitReply
 from schemas.settings import OcrSettings
@@ -66,6 +67,9 @@ log = logging.getLogger("madoguchi.scan_intake")
 SERVICE_NAME = "madoguchi-scan-intake"
 PROTOCOL_VERSION = "1.0.0"
 BUSY_RETRY_SECONDS = 2.0
+# A full store does not empty in seconds: the scanner asks again less often.
+STORE_FULL = Rejection("store_full", STORE_FULL_LINE)
+STORE_FULL_RETRY_SECONDS = 30.0
 HANDLING_AT_ONCE = 32  # messages being answered at once, over all orgs
 
 
@@ -174,6 +178,9 @@ class ScanIntake:
         except Exception as exc:  # the client starts again; never our exception's text
             log.warning("scan intake failed (%s)", type(exc).__name__)
             reply = retry_reply(SERVICE_ERROR, BUSY_RETRY_SECONDS)
+            if is_store_full(exc):  # the scanner waits longer; /healthz hears of it
+                await announce_refusal(self.client)
+                reply = retry_reply(STORE_FULL, STORE_FULL_RETRY_SECONDS)
         with contextlib.suppress(Exception):  # no reply subject, or the bus went away
             await request.respond(reply.wire())
 

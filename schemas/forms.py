@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 FieldKind = Literal["text", "katakana", "digits", "integer", "date", "checkbox"]
 # Templates add `choice` (printed options, one or more marked by hand); procedures do not.
-FormFieldKind = FieldKind | Literal["choice"]
+FormFieldKind = Literal[FieldKind, "choice"]  # one Literal: a bad kind is one problem
 CELL_KINDS = frozenset({"digits", "integer", "katakana", "date"})
 MAX_CELLS = 40
 TEMPLATE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"

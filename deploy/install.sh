@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs madoguchi from this offline bundle into PREFIX (a new virtual environment), with no
 # network: every wheel comes from ./wheels and must match its SHA-256 in requirements.txt.
-#   ./install.sh /opt/madoguchi/0.5.0        (PYTHON=python3.12 ./install.sh ... for another one)
+#   ./install.sh /opt/madoguchi/0.6.0        (PYTHON=python3.12 ./install.sh ... for another one)
 set -eu
 if [ $# -ne 1 ]; then
     echo "usage: $0 PREFIX" >&2

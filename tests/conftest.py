@@ -60,9 +60,7 @@ class NatsFixture:
         )
 
 
-@pytest.fixture(scope="session")
-async def nats_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[NatsFixture]:
-    data_dir = tmp_path_factory.mktemp("data")
+async def provisioned_server(data_dir: Path) -> AsyncIterator[NatsFixture]:
     server = EmbeddedNatsServer(data_dir, free_port())
     await server.start()
     nc = await nats.connect(server.url, user="operator", password=server.passwords["operator"])
@@ -70,6 +68,21 @@ async def nats_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
     await nc.close()
     yield NatsFixture(server, data_dir)
     await server.stop()
+
+
+@pytest.fixture(scope="session")
+async def nats_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[NatsFixture]:
+    async for fixture in provisioned_server(tmp_path_factory.mktemp("data")):
+        yield fixture
+
+
+@pytest.fixture(scope="module")
+async def own_bus(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[NatsFixture]:
+    """A provisioned bus of one module's own. A module that overrides `nats_server` with it
+    counts dead letters exactly: on the shared bus the app's consumers, once another module
+    started them, handle (and may dead-letter) the same events too."""
+    async for fixture in provisioned_server(tmp_path_factory.mktemp("own-bus")):
+        yield fixture
 
 
 @pytest.fixture

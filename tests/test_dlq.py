@@ -20,6 +20,13 @@ from tests.conftest import NatsFixture
 from tests.support import eventually, madoguchi, subject_counts
 from tests.test_reliability import scanned
 
+
+@pytest.fixture(scope="module")
+def nats_server(own_bus: NatsFixture) -> NatsFixture:
+    """This module counts dead letters: it works on a bus of its own (see `own_bus`)."""
+    return own_bus
+
+
 ORG = "org-dlq"
 PATTERN = f"document.scanned.{ORG}"
 DURABLE = "t-dlq"

@@ -22,6 +22,13 @@ from schemas.events import DocumentScanned
 from tests.conftest import NatsFixture
 from tests.support import completed_for
 
+
+@pytest.fixture(scope="module")
+def nats_server(own_bus: NatsFixture) -> NatsFixture:
+    """This module counts dead letters: it works on a bus of its own (see `own_bus`)."""
+    return own_bus
+
+
 POLICY = RetryPolicy(backoff=(0.3, 0.6, 1.2), ack_wait=30.0)
 
 

@@ -18,6 +18,14 @@ from schemas.events import DocumentScanned
 from tests.conftest import NatsFixture
 from tests.support import subject_counts
 
+
+@pytest.fixture(scope="module")
+def nats_server(own_bus: NatsFixture) -> NatsFixture:
+    """The drain app's consumer starts at the stream's first event: on the shared bus it would
+    wait on every scan earlier modules published. This module works on a bus of its own."""
+    return own_bus
+
+
 REPO = Path(__file__).resolve().parent.parent
 
 

@@ -65,7 +65,8 @@ async def test_a_single_server_counts_as_one(
 
 async def test_dev_cluster_replicates_everything_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    port, cluster_port = free_ports(3), free_ports(3)
+    port = free_ports(6)  # one range for both: two separate picks may overlap
+    cluster_port = port + 3
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -141,7 +142,8 @@ async def test_dev_cluster_refuses_bad_ports_with_a_reason(tmp_path: Path) -> No
 
 @pytest.fixture
 async def cluster(tmp_path: Path) -> AsyncIterator[NatsCluster]:
-    cluster = NatsCluster(tmp_path / "data", 3, free_ports(3), free_ports(3))
+    first = free_ports(6)  # client and cluster ports from one range: they never overlap
+    cluster = NatsCluster(tmp_path / "data", 3, first, first + 3)
     await cluster.start()
     yield cluster
     await cluster.stop()

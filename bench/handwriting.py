@@ -11,6 +11,10 @@
   character each (the engine the pipeline would otherwise use), in the same run.
 
 `python -m bench.handwriting` runs this part alone; `make bench` runs it with the rest.
+`--dev` measures the same on the development draw (the MNIST development split, katakana with
+`DEV_PEN`, between the training and held-out ranges, other seeds): settings are chosen there,
+so the held-out draw is measured once, for what is shipped. `--tune` shows the cell thresholds'
+trade-off on tuning data.
 """
 
 from __future__ import annotations
@@ -70,20 +74,35 @@ def _jpeg(gray: NDArray[np.uint8], rng: random.Random) -> NDArray[np.uint8]:
 # --- writers of held-out characters ------------------------------------------------------
 
 
-def kana_writer() -> handforms.CellWriter:
-    """Katakana drawn with the held-out pen (every setting outside the training ranges)."""
-    np_rng = np.random.default_rng(SEED)
+@dataclass(frozen=True)
+class Draw:
+    """Which data a run reads: the held-out draw (`make bench`), or the development draw
+    where settings are chosen (`--dev`), with its own MNIST split, pens and seed."""
+
+    name: str
+    split: mnist.Split
+    pen: glyphs.Pen
+    seed: int
+
+
+HELD_OUT = Draw("held-out", "held_out", glyphs.BENCH_PEN, SEED)
+DEVELOPMENT = Draw("development", "dev", glyphs.DEV_PEN, 4242)  # neither training's nor SEED
+
+
+def kana_writer(draw: Draw) -> handforms.CellWriter:
+    """Katakana drawn with the draw's pen (held out: every setting outside the training ranges)."""
+    np_rng = np.random.default_rng(draw.seed)
 
     def write(char: str, cell: int, rng: random.Random) -> NDArray[np.uint8]:
-        return glyphs.write(char, np_rng, glyphs.BENCH_PEN, cell, held_out=True)
+        return glyphs.write(char, np_rng, draw.pen, cell, held_out=True)
 
     return write
 
 
 def digit_and_kana_writer(
-    images: NDArray[np.float32], labels: NDArray[np.int64]
+    images: NDArray[np.float32], labels: NDArray[np.int64], draw: Draw
 ) -> handforms.CellWriter:
-    digits, kana = handforms.mnist_writer(images, labels), kana_writer()
+    digits, kana = handforms.mnist_writer(images, labels), kana_writer(draw)
 
     def write(char: str, cell: int, rng: random.Random) -> NDArray[np.uint8]:
         return digits(char, cell, rng) if char.isdigit() else kana(char, cell, rng)
@@ -102,11 +121,11 @@ class CellScore:
 
 
 def _cells(
-    images: NDArray[np.float32], labels: NDArray[np.int64]
+    images: NDArray[np.float32], labels: NDArray[np.int64], draw: Draw
 ) -> tuple[list[NDArray[np.uint8]], list[str]]:
-    rng = random.Random(SEED)
+    rng = random.Random(draw.seed)
     digit_writer = handforms.mnist_writer(images, labels)
-    kana = kana_writer()
+    kana = kana_writer(draw)
     grays, truth = [], []
     for label in labels:
         grays.append(digit_writer(str(int(label)), rng.randint(70, 110), rng))
@@ -124,11 +143,10 @@ def score_cells(grays: list[NDArray[np.uint8]], truth: list[str]) -> CellScore:
     score = CellScore()
     for kind in ("digits", "katakana"):
         picked = [i for i, t in enumerate(truth) if t.isdigit() == (kind == "digits")]
-        normal = [handchars.normalise_cell(grays[i]) for i in picked]
-        batch = np.stack([n if n is not None else np.zeros((32, 32), np.float32) for n in normal])
-        found = model.probabilities(batch, allowed_characters(kind)).argmax(axis=1)
-        for i, index in zip(picked, found, strict=True):
-            read = model.classes[index]
+        probabilities, inked = model.read([grays[i] for i in picked], allowed_characters(kind))
+        found = dict(zip(inked, probabilities.argmax(axis=1), strict=True))
+        for n, i in enumerate(picked):
+            read = model.classes[found[n]] if n in found else handchars.BLANK
             score.total[kind] += 1
             if read == truth[i]:
                 score.right[kind] += 1
@@ -155,11 +173,11 @@ def _random_kana(rng: random.Random, length: int) -> str:
     )
 
 
-def form_cases(count: int, labels: NDArray[np.int64]) -> list[FormCase]:
-    """What each form holds; its digits are drawn from the held-out labels' frequencies."""
-    rng = random.Random(SEED)
+def form_cases(count: int, labels: NDArray[np.int64], seed: int) -> list[FormCase]:
+    """What each form holds; its digits are drawn from the split's labels' frequencies."""
+    rng = random.Random(seed)
     digit_stream = iter(
-        str(int(label)) for label in np.random.default_rng(SEED).permutation(labels)
+        str(int(label)) for label in np.random.default_rng(seed).permutation(labels)
     )
 
     def digits(n: int) -> str:
@@ -235,16 +253,17 @@ class FieldScore:
     wrong_unflagged: Counter[str] = field(default_factory=Counter)
     total: Counter[str] = field(default_factory=Counter)
     examples: list[str] = field(default_factory=list)
+    wrong: list[str] = field(default_factory=list)  # every wrong field, flagged or not
 
 
 async def score_forms(
-    cases: list[FormCase], writer: handforms.CellWriter, template: Any
+    cases: list[FormCase], writer: handforms.CellWriter, template: Any, seed: int
 ) -> FieldScore:
     engine = OcrEngine(serial_pool())
     score = FieldScore()
     try:
         for n, case in enumerate(cases):
-            page = handforms.fill(template, case.texts, case.marks, writer, SEED + n)
+            page = handforms.fill(template, case.texts, case.marks, writer, seed + n)
             buffer = io.BytesIO()
             page.save(buffer, "PNG", dpi=(300, 300))
             result, _ = await read_scan(
@@ -257,6 +276,10 @@ async def score_forms(
                 right = got.value == expected and (expected is not None or got.needs_review)
                 score.exact[kind] += right
                 score.flagged[kind] += got.needs_review
+                if not right:
+                    score.wrong.append(
+                        f"{name}: {expected!r} read {got.value!r} ({got.review_reason})"
+                    )
                 if not right and not got.needs_review:
                     score.wrong_unflagged[kind] += 1
                     score.examples.append(f"{name}: {expected!r} read {got.value!r}")
@@ -268,35 +291,44 @@ async def score_forms(
 # --- speed -------------------------------------------------------------------------------
 
 
-def _time_cells(grays: list[NDArray[np.uint8]]) -> tuple[float, float]:
-    """In a fresh process with one BLAS thread, as an OCR worker: (model, Tesseract) ms/cell."""
+ROUNDS = 3  # timed rounds of each, alternating: the fastest counts (the cores are shared)
+
+
+def _time_cells(grays: list[NDArray[np.uint8]]) -> tuple[float, float, float]:
+    """In a fresh process with one BLAS thread, as an OCR worker: ms per cell for the model as
+    shipped, the model reading each cell once, and Tesseract, each the fastest of `ROUNDS`
+    rounds taken in turn, so a burst of other work on the shared cores does not fall on one."""
     import tesserocr
 
     from infra.ocr.worker import default_tessdata
 
     model = handchars.model()
     model.probabilities(np.zeros((10, 32, 32), np.float32))  # warm
-    started = time.perf_counter()
-    for start in range(0, len(grays), 10):  # one field of ten cells at a time
-        batch = [handchars.normalise_cell(g) for g in grays[start : start + 10]]
-        model.probabilities(np.stack([b for b in batch if b is not None]))
-    ours = (time.perf_counter() - started) * 1000 / len(grays)
     api = tesserocr.PyTessBaseAPI(
         path=default_tessdata(), lang="eng", psm=tesserocr.PSM.SINGLE_CHAR
     )
+    ours: dict[bool, list[float]] = {True: [], False: []}
+    engine = []
     try:
-        started = time.perf_counter()
-        for gray in grays[:100]:
-            api.SetImage(Image.fromarray(gray))
-            api.GetUTF8Text()
-        engine = (time.perf_counter() - started) * 1000 / 100
+        for _ in range(ROUNDS):
+            for reread in (True, False):
+                started = time.perf_counter()
+                for start in range(0, len(grays), 10):  # one field of ten cells at a time
+                    model.read(grays[start : start + 10], reread_thick=reread)
+                ours[reread].append((time.perf_counter() - started) * 1000 / len(grays))
+            started = time.perf_counter()
+            for gray in grays[:100]:
+                api.SetImage(Image.fromarray(gray))
+                api.GetUTF8Text()
+            engine.append((time.perf_counter() - started) * 1000 / 100)
     finally:
         api.End()
-    return ours, engine
+    return min(ours[True]), min(ours[False]), min(engine)
 
 
-def speed(grays: list[NDArray[np.uint8]]) -> tuple[float, float]:
-    """(ms per cell with the model, ms per cell with Tesseract single-character), on one core."""
+def speed(grays: list[NDArray[np.uint8]]) -> tuple[float, float, float]:
+    """ms per cell on one core: the model as shipped, the model reading each cell once,
+    Tesseract single-character."""
     for variable in BLAS_THREAD_VARIABLES:
         os.environ[variable] = "1"  # read by numpy as the spawned process imports it
     context = multiprocessing.get_context("spawn")
@@ -304,13 +336,13 @@ def speed(grays: list[NDArray[np.uint8]]) -> tuple[float, float]:
         return one.submit(_time_cells, grays[:300]).result()
 
 
-async def run() -> None:
+async def run(draw: Draw = HELD_OUT) -> None:
     print(
-        f"handwriting (held out): MNIST held-out split, katakana with held-out pens, "
+        f"handwriting ({draw.name}): MNIST {draw.split} split, katakana with {draw.name} pens, "
         f"{FORMS} forms of tegaki-v1 read by the pipeline"
     )
-    images, labels = mnist.digits(CACHE, held_out=True)
-    grays, truth = _cells(images, labels)
+    images, labels = mnist.digits(CACHE, draw.split)
+    grays, truth = _cells(images, labels, draw)
     cells = score_cells(grays, truth)
     for kind, target_name in (
         ("digits", "digits per character"),
@@ -319,7 +351,7 @@ async def run() -> None:
         rate = cells.right[kind] / cells.total[kind]
         target = TARGETS[target_name]
         target_line(
-            f"held-out {target_name} ({cells.total[kind]})",
+            f"{draw.name} {target_name} ({cells.total[kind]})",
             100 * rate,
             "%",
             f">= {100 * target:.0f} %",
@@ -331,8 +363,10 @@ async def run() -> None:
     )
 
     template = handforms.load_template()
-    cases = form_cases(FORMS, labels)
-    forms = await score_forms(cases, digit_and_kana_writer(images, labels), template)
+    cases = form_cases(FORMS, labels, draw.seed)
+    forms = await score_forms(
+        cases, digit_and_kana_writer(images, labels, draw), template, draw.seed
+    )
     all_fields = sum(forms.total.values())
     for kind in ("digit comb", "katakana comb", "choice", "tick"):
         total = forms.total[kind]
@@ -342,14 +376,14 @@ async def run() -> None:
             f"wrong and not flagged {forms.wrong_unflagged[kind]}"
         )
     comb = forms.exact["digit comb"] / forms.total["digit comb"]
-    target_line("held-out digit comb fields exact", 100 * comb, "%", ">= 95 %", comb >= 0.95)
+    target_line(f"{draw.name} digit comb fields exact", 100 * comb, "%", ">= 95 %", comb >= 0.95)
     marks = (forms.exact["choice"] + forms.exact["tick"]) / (
         forms.total["choice"] + forms.total["tick"]
     )
-    target_line("held-out choices and ticks right", 100 * marks, "%", ">= 99 %", marks >= 0.99)
+    target_line(f"{draw.name} choices and ticks right", 100 * marks, "%", ">= 99 %", marks >= 0.99)
     wrong = sum(forms.wrong_unflagged.values()) / all_fields
     target_line(
-        f"held-out wrong and not flagged ({all_fields} fields)",
+        f"{draw.name} wrong and not flagged ({all_fields} fields)",
         100 * wrong,
         "%",
         "<= 0.5 %",
@@ -357,8 +391,15 @@ async def run() -> None:
     )
     for example in forms.examples[:8]:
         print("   wrong, not flagged:", example)
-    ours, engine = speed(grays)
+    if draw is DEVELOPMENT:  # never listed for the held-out draw: nothing is chosen on it
+        for example in forms.wrong:
+            print("   wrong:", example)
+    ours, once, engine = speed(grays)
     target_line("hand model per cell (one core)", ours, "ms", "<= 2 ms", ours <= TARGET_MS_PER_CELL)
+    print(
+        f"{'  the model reading each cell once':<44} {once:>10.2f} ms"
+        f"       ratio model/once {ours / once:.3f}"
+    )
     print(
         f"{'  Tesseract single character, same cells':<44} {engine:>10.2f} ms"
         f"       ratio model/Tesseract {ours / engine:.3f}"
@@ -366,13 +407,14 @@ async def run() -> None:
 
 
 def tune() -> None:
-    """The cell thresholds' trade-off on tuning data (training pens, fresh seed; MNIST digits of
-    the training split): where CELL_SURE and CELL_MARGIN were chosen. Not a held-out figure."""
-    images, labels = mnist.digits(CACHE, held_out=False)
+    """The cell thresholds' trade-off on tuning data (kana with the training pens, fresh seed;
+    MNIST digits of the development split, never trained on): where CELL_SURE and CELL_MARGIN
+    were chosen. Not a held-out figure."""
+    images, labels = mnist.digits(CACHE, "dev")
     rng, np_rng = random.Random(7), np.random.default_rng(7)
-    digit_writer = handforms.mnist_writer(images[::8], labels[::8])
+    digit_writer = handforms.mnist_writer(images, labels)
     grays, truth = [], []
-    for label in labels[::8]:
+    for label in labels:
         grays.append(digit_writer(str(int(label)), rng.randint(70, 110), rng))
         truth.append(str(int(label)))
     for char in glyphs.CLASSES:
@@ -383,15 +425,22 @@ def tune() -> None:
     model = handchars.model()
     for kind in ("digits", "katakana"):
         picked = [i for i, t in enumerate(truth) if t.isdigit() == (kind == "digits")]
-        batch = np.stack([handchars.normalise_cell(grays[i]) for i in picked])  # type: ignore[misc]
-        probs = model.probabilities(batch, allowed_characters(kind))
+        probs, _ = model.read([grays[i] for i in picked], allowed_characters(kind))
         order = np.sort(probs, axis=1)
         first, second = order[:, -1], order[:, -2]
         right = np.array(
             [model.classes[j] == truth[i] for i, j in zip(picked, probs.argmax(1), strict=True)]
         )
         print(f"tuning data, {kind}: {len(picked)} cells, accuracy {right.mean():.4f}")
-        for sure, margin in ((0.5, 0.0), (0.8, 0.6), (0.9, 0.8), (0.95, 0.9), (0.98, 0.95)):
+        for sure, margin in (
+            (0.5, 0.0),
+            (0.8, 0.6),
+            (0.9, 0.8),
+            (0.95, 0.9),
+            (0.97, 0.94),
+            (0.98, 0.96),
+            (0.99, 0.98),
+        ):
             trusted = (first >= sure) & (first - second >= margin)
             print(
                 f"  sure {sure:.2f} margin {margin:.2f}: flagged {1 - trusted.mean():.4f}, "
@@ -405,4 +454,4 @@ if __name__ == "__main__":
     if "--tune" in sys.argv:
         tune()
     else:
-        asyncio.run(run())
+        asyncio.run(run(DEVELOPMENT if "--dev" in sys.argv else HELD_OUT))

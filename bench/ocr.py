@@ -6,13 +6,30 @@ measured in the same run, on a corpus generated here (`tests/ocr/corpus.py`, see
 - throughput: pipeline pages/s (`process_pool()` + `OcrEngine` + `read_scan` on one
   multi-page PDF) ÷ raw tesserocr pages/s on the same pages, pre-decoded, one
   PyTessBaseAPI(jpn) per process, as many processes as cores.
-- template mode: seconds per form read with its template ÷ the same forms read as pages.
+- template mode: seconds per form read with its template ÷ the same forms read as pages
+  (best of ROUNDS alternating rounds each).
 - memory: a worker's peak RSS on a 100-page PDF beside a 10-page one (flat = no growth).
 - the REPORT set (`tests/ocr/report_corpus.py`, never fitted on): fields exact, wrong and not
   flagged and flagged on BENCH_OCR_REPORT_FORMS forms of another layout in IPAexMincho at
   200/300/400 dpi in four formats, skewed both ways, light and dark; page CER on
   BENCH_OCR_REPORT_PAGES pages beside plain tesserocr jpn; vertical CER on
   BENCH_OCR_VERTICAL_PAGES 縦書き pages beside plain tesserocr jpn_vert (the direction given).
+- tables: BENCH_OCR_TABLE_PAGES pages with a ruled table (`tests/ocr/table_corpus.py`) per set,
+  cells read right in their own row and column and page CER, beside plain tesserocr jpn on the
+  same pages: the tuning pages (IPAexGothic, where the table constants were fitted) and the
+  report pages (IPAexMincho, the report set's names, skew and exposure).
+- photos (uneven light): page CER on BENCH_OCR_PHOTO_PAGES phone photos (tinted paper, a
+  shadow, light falling off; JPEG in colour) beside plain tesserocr jpn given the same decoded
+  photo, on the tuning set's photos (`corpus.photo_page`, where the lighting constants were
+  fitted) and on the report set's (`report_corpus.report_photo_page`: another face, light and
+  tints). The fit itself: `python -m bench.ocr_photos`. Fields exact, wrong and not flagged
+  and flagged on BENCH_OCR_PHOTO_FORMS report forms photographed the same way (template mode).
+- 縦書き pages of two blocks (`tests/ocr/layout_corpus.py`, IPAexMincho, REPORT set): a
+  horizontal heading over a vertical body, and two vertical 段; CER beside plain tesserocr
+  jpn_vert (the direction given) on BENCH_OCR_BLOCK_PAGES pages of each.
+- the DEVELOPMENT set (`tests/ocr/dev_corpus.py`): BENCH_OCR_DEV_FORMS forms in four other
+  faces and a third layout, where the review rules were worked out (`python -m bench.ocr_dev`
+  lists every field it reads wrong); a figure on it is not held out either.
 Everything above the report set is the TUNING set: a regression guard, not a measurement.
 """
 
@@ -24,13 +41,13 @@ import multiprocessing
 import os
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from itertools import cycle, islice
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from PIL import Image
@@ -41,22 +58,33 @@ from handlers.shared.uploads import Limits
 from infra.ocr.engine import OcrEngine
 from infra.ocr.pool import DEFAULT_LANGUAGES, process_pool
 from infra.ocr.worker import DPI, default_tessdata, load_page
-from tests.ocr.corpus import filled_form, load_template, save_pdf, text_page
+from schemas.forms import FormTemplate
+from tests.ocr.corpus import MINCHO, filled_form, load_template, photo_page, save_pdf, text_page
+from tests.ocr.dev_corpus import DEV_SEED, DEV_TEMPLATE, dev_form
+from tests.ocr.layout_corpus import headed_vertical_page, two_block_vertical_page
 from tests.ocr.metrics import FieldScore, cer, score_fields, total_score
 from tests.ocr.report_corpus import (
     REPORT_TEMPLATE,
     report_form,
     report_page,
+    report_photo_form,
+    report_photo_page,
     report_vertical_page,
 )
+from tests.ocr.table_corpus import TablePage, cells_in_place, report_table_page, table_page
 
 PAGES = int(os.environ.get("BENCH_OCR_PAGES", "30"))
 FORMS = int(os.environ.get("BENCH_OCR_FORMS", "100"))
 REPORT_FORMS = int(os.environ.get("BENCH_OCR_REPORT_FORMS", "48"))
 REPORT_PAGES = int(os.environ.get("BENCH_OCR_REPORT_PAGES", "8"))
 VERTICAL_PAGES = int(os.environ.get("BENCH_OCR_VERTICAL_PAGES", "6"))
+TABLE_PAGES = int(os.environ.get("BENCH_OCR_TABLE_PAGES", "8"))
+PHOTO_PAGES = int(os.environ.get("BENCH_OCR_PHOTO_PAGES", "6"))
+PHOTO_FORMS = int(os.environ.get("BENCH_OCR_PHOTO_FORMS", "12"))
+BLOCK_PAGES = int(os.environ.get("BENCH_OCR_BLOCK_PAGES", "4"))
+DEV_FORMS = int(os.environ.get("BENCH_OCR_DEV_FORMS", "48"))
 RSS_PAGES = (10, 100)
-ROUNDS = 2  # throughput: raw and pipeline alternate, the best round of each counts
+ROUNDS = 2  # throughput and template mode: the modes alternate, the best round of each counts
 TODAY = date(2026, 11, 1)
 # The bench measures reading, not the intake policy: a 100-page corpus PDF is ~38 MB.
 BENCH_LIMITS = Limits(max_bytes=1 << 31, max_pages=999)
@@ -64,8 +92,8 @@ BENCH_LIMITS = Limits(max_bytes=1 << 31, max_pages=999)
 TARGET_CER = 0.005
 TARGET_EXACT = 0.995
 TARGET_WRONG_UNFLAGGED = 0.002
-TARGET_THROUGHPUT = 0.95
-TARGET_TEMPLATE_SPEEDUP = 7.0
+TARGET_THROUGHPUT = 0.9  # issue 12: pipeline pages/s >= 0.9x raw tesserocr
+TARGET_TEMPLATE_SPEEDUP = 3.0  # issue 12: template >= 3x faster than full page
 TARGET_RSS_MB = 400.0
 
 LineFn = Callable[[str, float, str, str, float], None]
@@ -257,8 +285,14 @@ async def run(print_line: LineFn) -> None:
             raw_cer = _mean([cer(t, r) for t, r in zip(corpus.truths, raw_texts, strict=True)])
 
             template = load_template()
-            per_form_template, results = await _forms_round(engine, corpus.forms, template)
-            per_form_page, _ = await _forms_round(engine, corpus.forms, None)
+            # Template and page rounds alternate and the best of each counts, as for
+            # throughput: on a shared machine one round of each swung the ratio 0.7-1.4.
+            per_form_template = per_form_page = float("inf")
+            for _ in range(ROUNDS):
+                seconds, results = await _forms_round(engine, corpus.forms, template)
+                per_form_template = min(per_form_template, seconds)
+                seconds, _ = await _forms_round(engine, corpus.forms, None)
+                per_form_page = min(per_form_page, seconds)
             score: FieldScore = total_score(
                 score_fields(expected, result)
                 for expected, result in zip(corpus.expected, results, strict=True)
@@ -294,14 +328,14 @@ async def run(print_line: LineFn) -> None:
     )
     target_line("TUNING set (fitted on): flagged", 100 * score.flagged_rate, "%")
     print_line(
-        "OCR pages/s, pipeline (target ratio ≥ 0.95)",
+        f"OCR pages/s, pipeline (target ratio ≥ {TARGET_THROUGHPUT})",
         pipeline_rate,
         "pages/s",
         "raw tesserocr jpn, all cores",
         raw_rate,
     )
     print_line(
-        "template mode ms/form (target ratio ≤ 0.14)",
+        f"template mode ms/form (target ratio ≤ {1 / TARGET_TEMPLATE_SPEEDUP:.2f})",
         1000 * per_form_template,
         "ms",
         "same forms read as pages",
@@ -335,7 +369,48 @@ async def run(print_line: LineFn) -> None:
     print(
         "ocr targets: " + "; ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in verdicts.items())
     )
+    await run_development(workers)
     await run_report(workers)
+    await run_tables(workers)
+    await run_photos(workers)
+    await run_blocks(workers)
+
+
+class MadeForm(Protocol):
+    @property
+    def data(self) -> bytes: ...
+    @property
+    def expected(self) -> Mapping[str, object]: ...
+
+
+async def _forms_score(
+    engine: OcrEngine, name: str, forms: Sequence[MadeForm], template: FormTemplate
+) -> FieldScore:
+    """Every form read with its template at once, scored against the values it was filled with."""
+    results = await asyncio.gather(
+        *(
+            read_scan(engine, f"{name}-{n}", form.data, template, BENCH_LIMITS, TODAY)
+            for n, form in enumerate(forms)
+        )
+    )
+    return total_score(
+        score_fields(form.expected, result)
+        for form, (result, _) in zip(forms, results, strict=True)
+    )
+
+
+async def run_development(workers: int) -> None:
+    """Fields on the development set: where the review rules were found, so not held out."""
+    forms = [dev_form(DEV_SEED + n) for n in range(DEV_FORMS)]
+    engine = OcrEngine(process_pool(workers))
+    try:
+        score = await _forms_score(engine, "dev", forms, DEV_TEMPLATE)
+    finally:
+        engine.close()
+    label = "DEVELOPMENT set (rules found on it)"
+    target_line(f"{label}: fields exact, {score.total}", 100 * score.exact_rate, "%")
+    target_line(f"{label}: wrong, not flagged", 100 * score.wrong_unflagged_rate, "%")
+    target_line(f"{label}: flagged", 100 * score.flagged_rate, "%")
 
 
 # --- the report set: never fitted on (tests/ocr/report_corpus.py) ----------------------------
@@ -375,16 +450,7 @@ async def run_report(workers: int) -> None:
     verticals = [report_vertical_page(30_000 + n) for n in range(VERTICAL_PAGES)]
     engine = OcrEngine(process_pool(workers))
     try:
-        results = await asyncio.gather(
-            *(
-                read_scan(engine, f"report-{n}", f.data, REPORT_TEMPLATE, BENCH_LIMITS, TODAY)
-                for n, f in enumerate(forms)
-            )
-        )
-        score = total_score(
-            score_fields(form.expected, result)
-            for form, (result, _) in zip(forms, results, strict=True)
-        )
+        score = await _forms_score(engine, "report", forms, REPORT_TEMPLATE)
         page_cer = await _pages_cer(engine, pages)
         vertical_cer = await _pages_cer(engine, verticals)
     finally:
@@ -435,3 +501,138 @@ async def run_report(workers: int) -> None:
 
 def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else 0.0
+
+
+# --- ruled tables (tests/ocr/table_corpus.py) -----------------------------------------------
+
+
+async def _page_texts(engine: OcrEngine, images: Sequence[Image.Image]) -> list[str]:
+    async def one(n: int, image: Image.Image) -> str:
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG", dpi=(DPI, DPI))
+        result, _ = await read_scan(
+            engine, f"table-page-{n}", buffer.getvalue(), None, BENCH_LIMITS, TODAY
+        )
+        return "\n".join(page.text for page in result.pages)
+
+    return list(await asyncio.gather(*(one(n, image) for n, image in enumerate(images))))
+
+
+async def run_tables(workers: int) -> None:
+    """Tables read row by row: cells in place and page CER, pipeline beside plain tesserocr."""
+    sets: dict[str, list[TablePage]] = {
+        "TUNING set (fitted on)": [table_page(40_000 + n, 3 + n % 4) for n in range(TABLE_PAGES)],
+        "REPORT set (never fitted on)": [report_table_page(50_000 + n) for n in range(TABLE_PAGES)],
+    }
+    engine = OcrEngine(process_pool(workers))
+    try:
+        texts = {
+            label: await _page_texts(engine, [page.image for page in pages])
+            for label, pages in sets.items()
+        }
+    finally:
+        engine.close()
+    for label, pages in sets.items():
+        raw = _raw_texts([page.image for page in pages], "jpn")
+        mine = texts[label]
+        print(
+            f"{label}: tables, cells right in their row and column "
+            f"{_in_place(pages, mine):.1f} % vs plain tesserocr jpn {_in_place(pages, raw):.1f} %;"
+            f" page CER {_tables_cer(pages, mine):.2f} % vs {_tables_cer(pages, raw):.2f} % "
+            f"({len(pages)} pages, {sum(len(row) for p in pages for row in p.cells)} cells)"
+        )
+
+
+def _in_place(pages: Sequence[TablePage], readings: Sequence[str]) -> float:
+    placed = sum(cells_in_place(p.cells, t) for p, t in zip(pages, readings, strict=True))
+    return 100 * placed / sum(len(row) for page in pages for row in page.cells)
+
+
+def _tables_cer(pages: Sequence[TablePage], readings: Sequence[str]) -> float:
+    return 100 * _mean([cer(p.truth, t) for p, t in zip(pages, readings, strict=True)])
+
+
+# --- photos from a phone: uneven light and tinted paper --------------------------------------
+
+
+def _jpeg(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=92, dpi=(DPI, DPI))
+    return buffer.getvalue()
+
+
+async def _photos_cer(
+    engine: OcrEngine, photos: Sequence[tuple[bytes, str]]
+) -> tuple[float, float]:
+    """(pipeline, plain tesserocr jpn) mean page CER on the same JPEG photos."""
+    results = await asyncio.gather(
+        *(
+            read_scan(engine, f"photo-{n}", data, None, BENCH_LIMITS, TODAY)
+            for n, (data, _) in enumerate(photos)
+        )
+    )
+    pipeline = [
+        cer(truth, "\n".join(page.text for page in result.pages))
+        for (_, truth), (result, _) in zip(photos, results, strict=True)
+    ]
+    decoded = [Image.open(io.BytesIO(data)) for data, _ in photos]
+    raw = [
+        cer(truth, text)
+        for (_, truth), text in zip(photos, _raw_texts(decoded, "jpn"), strict=True)
+    ]
+    return _mean(pipeline), _mean(raw)
+
+
+async def run_photos(workers: int) -> None:
+    """Page CER on phone photos, tuning and report sets apart, each beside plain tesserocr;
+    fields of photographed report forms read with their template."""
+    tuning = [photo_page(40_000 + n) for n in range(PHOTO_PAGES)]
+    report = [report_photo_page(60_000 + n) for n in range(PHOTO_PAGES)]
+    forms = [report_photo_form(70_000 + n) for n in range(PHOTO_FORMS)]
+    engine = OcrEngine(process_pool(workers))
+    try:
+        tuning_cer = await _photos_cer(engine, [(_jpeg(p.image), p.truth) for p in tuning])
+        report_cer = await _photos_cer(engine, [(_jpeg(image), truth) for image, truth in report])
+        score = await _forms_score(engine, "photo-form", forms, REPORT_TEMPLATE)
+    finally:
+        engine.close()
+    for label, (pipeline, raw) in (
+        ("TUNING set (fitted on)", tuning_cer),
+        ("REPORT set (never fitted on)", report_cer),
+    ):
+        print(
+            f"{label}: photos (uneven light) CER {100 * pipeline:.2f} % vs plain tesserocr "
+            f"jpn {100 * raw:.2f} % ({PHOTO_PAGES} pages, "
+            f"{'met' if pipeline <= raw else 'MISSED'})"
+        )
+    print(
+        f"REPORT set (never fitted on): photographed forms, {score.total} fields: exact "
+        f"{100 * score.exact_rate:.2f} %, wrong and not flagged "
+        f"{100 * score.wrong_unflagged_rate:.2f} %, flagged {100 * score.flagged_rate:.2f} %"
+    )
+
+
+async def run_blocks(workers: int) -> None:
+    """縦書き pages of two blocks, read block by block, beside plain tesserocr jpn_vert."""
+    pages = [
+        make(60_000 + n, MINCHO)
+        for make in (headed_vertical_page, two_block_vertical_page)
+        for n in range(BLOCK_PAGES)
+    ]
+    engine = OcrEngine(process_pool(workers))
+    try:
+        texts = await _page_texts(engine, [page.image for page in pages])
+    finally:
+        engine.close()
+    raw = _raw_texts([page.image for page in pages], "jpn_vert")
+    for name, part in (
+        ("heading over a body", slice(0, BLOCK_PAGES)),
+        ("two 段", slice(BLOCK_PAGES, None)),
+    ):
+        mine = _mean([cer(p.truth, t) for p, t in zip(pages[part], texts[part], strict=True)])
+        plain = _mean([cer(p.truth, t) for p, t in zip(pages[part], raw[part], strict=True)])
+        print(
+            f"REPORT set (never fitted on; its layouts as tuned): 縦書き, {name}: "
+            f"CER {100 * mine:.2f} % vs plain tesserocr jpn_vert {100 * plain:.2f} % "
+            f"({BLOCK_PAGES} pages)"
+        )

@@ -11,13 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import nats
-from faststream.nats import NatsRouter
 
 from events.catalog import AUDIT
 from handlers.audit.bus import router as audit_router
+from handlers.compose import ServeOptions, serve
+from handlers.room import Room, Services
 from infra.crypto import KeyRing, seal, wrap
 from infra.nats_server import EmbeddedNatsServer
-from infra.runtime import Runtime, ServeOptions, serve
 from schemas.settings import Settings
 
 Line = Callable[[str, float, str, str, float], None]
@@ -48,13 +48,13 @@ async def audit_rates(root: Path, port: int) -> tuple[float, float]:
     js = client.jetstream()
     stop, ready = asyncio.Event(), asyncio.Event()
 
-    async def on_ready(runtime: Runtime) -> None:
+    async def on_ready(services: Services) -> None:
         ready.set()
 
     options = ServeOptions(
         data_dir=root, settings=Settings(), nats_urls=[server.url], http_port=None
     )
-    running = asyncio.create_task(serve(options, [NatsRouter()], on_ready=on_ready, stop=stop))
+    running = asyncio.create_task(serve(options, [], on_ready=on_ready, stop=stop))
     await ready.wait()
     started = time.perf_counter()
     for n in range(AUDIT_EVENTS):
@@ -67,7 +67,9 @@ async def audit_rates(root: Path, port: int) -> tuple[float, float]:
     # Now the chain writer alone works through the backlog: its rate is the chain's.
     stop, ready = asyncio.Event(), asyncio.Event()
     started = time.perf_counter()
-    running = asyncio.create_task(serve(options, [audit_router], on_ready=on_ready, stop=stop))
+    running = asyncio.create_task(
+        serve(options, [Room("audit", routers=[audit_router])], on_ready=on_ready, stop=stop)
+    )
     while (await js.stream_info(AUDIT.name)).state.messages < AUDIT_EVENTS:  # noqa: ASYNC110
         await asyncio.sleep(0.05)  # polling the server: there is no event to wait on
     chained = AUDIT_EVENTS / (time.perf_counter() - started)

@@ -28,11 +28,8 @@ SHIPPED_DIRS = ("examples", "deploy/systemd")
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def pinned_requirements(wheels: Iterable[tuple[str, str]]) -> str:

@@ -6,12 +6,10 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
 
 import click
-from faststream.nats import NatsRouter
 from prometheus_client import start_http_server
 
 from events.asyncapi import render as render_asyncapi
@@ -28,11 +26,13 @@ from handlers import (
     privacy,
 )
 from handlers.cli_support import cli_settings
-from handlers.room import Room
+from handlers.compose import ServeOptions, serve
+from handlers.room import Room, Services
 from infra.accounts import ensure_admin
+from infra.config import SettingsError
 from infra.logs import configure as configure_logs
 from infra.nats_cluster import run_dev_cluster
-from infra.runtime import BackgroundTask, Runtime, ServeOptions, serve
+from infra.nats_server import NatsServerError
 
 ROOMS: tuple[Room, ...] = (
     ops.room,
@@ -52,14 +52,6 @@ EMBEDDED_ZONES_NOTE = (
     "no [zones] configured: this machine (loopback) counts as an SJ terminal, other addresses"
     " have no zone"
 )
-
-
-def routers_of(rooms: Sequence[Room]) -> list[NatsRouter]:
-    return [router for room in rooms for router in room.routers]
-
-
-def tasks_of(rooms: Sequence[Room]) -> list[BackgroundTask]:
-    return [task for room in rooms for task in room.tasks]
 
 
 def asyncapi_document() -> str:
@@ -88,12 +80,11 @@ def cli(ctx: click.Context, data: Path, config_file: Path | None) -> None:
     ctx.obj = {"data": data, "config": config_file}
 
 
-async def _announce(runtime: Runtime, http_port: int | None) -> None:
-    assert runtime.accounts is not None
-    admin_password = await ensure_admin(runtime.accounts)
-    lines = [f"madoguchi {VERSION} is up", f"  bus:      {', '.join(runtime.nats_urls)}"]
+async def _announce(services: Services, http_port: int | None) -> None:
+    admin_password = await ensure_admin(services.accounts)
+    lines = [f"madoguchi {VERSION} is up", f"  bus:      {', '.join(services.nats_urls)}"]
     if http_port is not None:
-        scheme = "https" if runtime.settings.tls.enabled else "http"
+        scheme = "https" if services.settings.tls.enabled else "http"
         base = f"{scheme}://127.0.0.1:{http_port}"
         lines += [
             f"  portal:   {base}/",
@@ -101,7 +92,7 @@ async def _announce(runtime: Runtime, http_port: int | None) -> None:
             f"  health:   {base}/healthz",
             f"  metrics:  {base}/metrics",
         ]
-    if runtime.settings.zones is None:
+    if services.settings.zones is None:
         lines += ["", f"  zones:    {EMBEDDED_ZONES_NOTE}"]
     if admin_password is not None:
         lines += [
@@ -138,12 +129,11 @@ def up(
         http_port=http_port,
         agent_port=agent_port,
     )
-    routes = [route for room in ROOMS for route in room.routes]
 
-    async def ready(runtime: Runtime) -> None:
-        await _announce(runtime, http_port)
+    async def ready(services: Services) -> None:
+        await _announce(services, http_port)
 
-    _run(serve(options, routers_of(ROOMS), routes, on_ready=ready, tasks=tasks_of(ROOMS)))
+    _run(serve(options, ROOMS, on_ready=ready))
 
 
 @cli.command()
@@ -180,13 +170,13 @@ def worker(
         http_port=None,
     )
 
-    async def ready(runtime: Runtime) -> None:
+    async def ready(services: Services) -> None:
         if metrics_port is not None:
             # Workers have no web app; their counters would be invisible without this.
             start_http_server(metrics_port, addr=metrics_host)
         click.echo(f"worker running {', '.join(r.name for r in rooms)} on {nats_url}")
 
-    _run(serve(options, routers_of(rooms), on_ready=ready, tasks=tasks_of(rooms)))
+    _run(serve(options, rooms, on_ready=ready))
 
 
 @cli.command("dev-cluster")
@@ -255,7 +245,9 @@ def _run(coro: object) -> None:
     configure_logs(logging.INFO)
     try:
         asyncio.run(coro)  # type: ignore[arg-type]
-    except OSError as exc:
+    except SettingsError as exc:
+        raise click.ClickException(f"settings: {exc}") from None
+    except (OSError, NatsServerError) as exc:
         raise click.ClickException(str(exc)) from None
 
 

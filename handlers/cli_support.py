@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from infra import accounts
 from infra.bus import connect_client
-from infra.config import SettingsError, load_settings
+from infra.config import SettingsError, first_problem, load_settings
 from infra.store import STORE_FULL_LINE, StoreFull, announce_refusal, is_store_full
 from schemas.settings import Settings
 
@@ -51,9 +51,7 @@ async def require_org(data: Path, org: str) -> None:
 
 def invalid_file(file: Path, exc: ValidationError) -> click.ClickException:
     """A JSON file that failed validation: its name, where, and the first problem, on one line."""
-    first = exc.errors(include_input=False, include_url=False)[0]
-    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    return click.ClickException(f"{file.name}: {where}: {first['msg']}")
+    return click.ClickException(f"{file.name}: {first_problem(exc)}")
 
 
 def cli_settings(obj: dict[str, Any]) -> Settings:

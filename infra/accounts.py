@@ -4,9 +4,16 @@ identity room."""
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
+import functools
+import os
 import secrets
+import weakref
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 import aiosqlite
 
@@ -43,6 +50,27 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# The web app shares one connection between requests. Each call below runs its statements as
+# one unit: a commit while another call's UPDATE … RETURNING was executed but not yet read
+# fails with "cannot commit transaction - SQL statements in progress", and a commit would
+# also take in another call's half-done writes.
+_units: weakref.WeakKeyDictionary[aiosqlite.Connection, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _one_unit(
+    work: Callable[Concatenate[aiosqlite.Connection, P], Awaitable[T]],
+) -> Callable[Concatenate[aiosqlite.Connection, P], Awaitable[T]]:
+    @functools.wraps(work)
+    async def alone(db: aiosqlite.Connection, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        async with _units.setdefault(db, asyncio.Lock()):
+            return await work(db, *args, **kwargs)
+
+    return alone
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -60,12 +88,28 @@ async def migrate(db: aiosqlite.Connection) -> int:
 async def open_accounts(path: Path) -> aiosqlite.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     db = await aiosqlite.connect(path)
-    await db.execute("PRAGMA foreign_keys = ON")
-    await db.execute("PRAGMA journal_mode = WAL")
-    await migrate(db)
+    try:
+        await db.execute("PRAGMA foreign_keys = ON")
+        await db.execute("PRAGMA journal_mode = WAL")
+        await _migrated_alone(db, path.with_name(path.name + ".lock"))
+    except BaseException:  # a start cut short too: its thread would keep the process alive
+        await db.close()
+        raise
     return db
 
 
+async def _migrated_alone(db: aiosqlite.Connection, lock_path: Path) -> None:
+    """Processes starting at once (workers beside `up`) migrate one after the other: the
+    second finds the schema made instead of making it again ("table already exists")."""
+    lock = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+        await migrate(db)
+    finally:
+        os.close(lock)  # and with it the lock
+
+
+@_one_unit
 async def ensure_admin(db: aiosqlite.Connection) -> str | None:
     """Create the first `admin` with a generated password; returns it, once, or None if present."""
     async with db.execute("SELECT 1 FROM users WHERE role = 'admin' LIMIT 1") as cursor:
@@ -112,6 +156,7 @@ _SELECT_USERS = (
 )
 
 
+@_one_unit
 async def add_org(db: aiosqlite.Connection, org: Org) -> None:
     try:
         await db.execute(
@@ -122,17 +167,20 @@ async def add_org(db: aiosqlite.Connection, org: Org) -> None:
     await db.commit()
 
 
+@_one_unit
 async def list_orgs(db: aiosqlite.Connection) -> list[Org]:
     async with db.execute("SELECT id, name FROM orgs ORDER BY id") as cursor:
         return [Org(id=str(row[0]), name=str(row[1])) for row in await cursor.fetchall()]
 
 
+@_one_unit
 async def get_org(db: aiosqlite.Connection, org_id: str) -> Org | None:
     async with db.execute("SELECT id, name FROM orgs WHERE id = ?", (org_id,)) as cursor:
         row = await cursor.fetchone()
     return Org(id=str(row[0]), name=str(row[1])) if row else None
 
 
+@_one_unit
 async def add_user(db: aiosqlite.Connection, user: User) -> None:
     try:
         await db.execute(
@@ -153,12 +201,14 @@ async def add_user(db: aiosqlite.Connection, user: User) -> None:
     await db.commit()
 
 
+@_one_unit
 async def get_user(db: aiosqlite.Connection, login: str) -> User | None:
     async with db.execute(_SELECT_USERS + " WHERE login = ?", (login,)) as c:
         row = await c.fetchone()
     return _user(row) if row else None
 
 
+@_one_unit
 async def list_users(db: aiosqlite.Connection, org: str) -> list[User]:
     query = _SELECT_USERS + " WHERE org = ? ORDER BY login"
     async with db.execute(query, (org,)) as cursor:
@@ -181,6 +231,7 @@ RETURNING failed_attempts, locked_until
 """
 
 
+@_one_unit
 async def count_failure(
     db: aiosqlite.Connection, login: str, now: datetime, threshold: int, lock_for: timedelta
 ) -> tuple[int, datetime | None]:
@@ -201,6 +252,7 @@ async def count_failure(
     return int(row[0]), datetime.fromisoformat(row[1]) if row[1] else None
 
 
+@_one_unit
 async def set_lock(db: aiosqlite.Connection, login: str, until: datetime | None) -> None:
     await db.execute(
         "UPDATE users SET locked_until = ?, failed_attempts = 0 WHERE login = ?",
@@ -209,6 +261,7 @@ async def set_lock(db: aiosqlite.Connection, login: str, until: datetime | None)
     await db.commit()
 
 
+@_one_unit
 async def record_success(db: aiosqlite.Connection, login: str) -> None:
     await db.execute(
         "UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE login = ?", (login,)
@@ -216,6 +269,7 @@ async def record_success(db: aiosqlite.Connection, login: str) -> None:
     await db.commit()
 
 
+@_one_unit
 async def previous_hashes(db: aiosqlite.Connection, login: str, count: int) -> list[str]:
     query = (
         "SELECT password_hash FROM password_history WHERE login = ?"
@@ -225,6 +279,7 @@ async def previous_hashes(db: aiosqlite.Connection, login: str, count: int) -> l
         return [str(row[0]) for row in await cursor.fetchall()]
 
 
+@_one_unit
 async def set_password(
     db: aiosqlite.Connection, login: str, new_hash: str, now: datetime, must_change: bool
 ) -> None:

@@ -14,12 +14,16 @@ class SettingsError(ValueError):
     """A settings file that cannot be used; the message is one line naming the key."""
 
 
-def describe_settings_error(error: ValidationError) -> str:
+def first_problem(error: ValidationError) -> str:
+    """The first problem of a settings or definition file, one line naming where: `key.sub:
+    message` (never the value: it may be a secret)."""
     first = error.errors(include_input=False, include_url=False)[0]
     key = ".".join(str(part) for part in first["loc"]) or "(top level)"
     message = first["msg"]
     if first["type"] == "extra_forbidden":
         message = "unknown key"
+    elif first["type"] == "value_error":  # our own validators' words, without "Value error, "
+        message = str(first.get("ctx", {}).get("error", message))
     return f"{key}: {message}"
 
 
@@ -35,4 +39,4 @@ def load_settings(path: Path | None) -> Settings:
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
-        raise SettingsError(f"{path}: {describe_settings_error(exc)}") from None
+        raise SettingsError(f"{path}: {first_problem(exc)}") from None

@@ -32,7 +32,6 @@ class ApiError(Exception):
         self.detail = detail
 
 
-NO_STORE = {"Cache-Control": "no-store"}
 KB = 1024
 MB = 1024 * KB
 JSON_CAP = 64 * KB  # a JSON call's body: sign-in, corrections, reviews, refunds
@@ -55,6 +54,8 @@ SECURITY_HEADERS = {
 
 M = TypeVar("M", bound=BaseModel)
 BUSY_MESSAGE = "混み合っています。しばらくしてからお試しください。"
+# Another write came between this call's read and its write (RecordChanged): look again.
+CONFLICT = ApiError(409, "conflict", "他の操作と重なりました。画面を読み込み直してください。")
 
 
 def too_large(cap: int) -> ApiError:

@@ -87,6 +87,12 @@ async def get_record(kv: KeyValue, key: str, model: type[M]) -> tuple[M, int] | 
     return model.model_validate_json(entry.value), entry.revision
 
 
+async def get_value(kv: KeyValue, key: str, model: type[M]) -> M | None:
+    """The record alone, or None: for reads that never write it back."""
+    found = await get_record(kv, key, model)
+    return found[0] if found else None
+
+
 async def list_records(kv: KeyValue, pattern: str, model: type[M]) -> list[tuple[str, M, int]]:
     """(key, record, revision) of every live key matching `pattern`, in key order: complete
     (a key deleted between the listing and its read is rightly absent) or ListingIncomplete."""

@@ -8,7 +8,6 @@ carries an idempotency key, so a retry after a timeout never charges or refunds 
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import re
 import ssl
 from dataclasses import dataclass
@@ -18,6 +17,8 @@ from urllib.parse import quote
 
 import httpx
 from pydantic import TypeAdapter, ValidationError
+
+from schemas.settings import is_loopback_host
 
 T = TypeVar("T")
 
@@ -77,28 +78,22 @@ class PaymentAgent(Protocol):
     async def aclose(self) -> None: ...
 
 
-LOOPBACK_NAMES = frozenset({"localhost"})
 _ERROR_CODE = re.compile(r"[a-z_]{1,40}")
 _PAYMENT = TypeAdapter(AgentPayment)
 _REFUND = TypeAdapter(AgentRefund)
 
 
-def parse_payment(data: Any) -> AgentPayment:
-    """The agent's payment object, from its API or a notice; PaymentAgentError if malformed."""
+def _parsed(adapter: TypeAdapter[T], data: Any) -> T:
     try:
-        return _PAYMENT.validate_python(data)
+        return adapter.validate_python(data)
     except ValidationError:
         # from None: pydantic's message quotes the input, which is the agent's body.
         raise PaymentAgentError("agent_error") from None
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def parse_payment(data: Any) -> AgentPayment:
+    """The agent's payment object, from its API or a notice; PaymentAgentError if malformed."""
+    return _parsed(_PAYMENT, data)
 
 
 def _tls_failure(exc: BaseException) -> bool:
@@ -142,18 +137,23 @@ class HttpPaymentAgent:
         url = httpx.URL(base_url)
         if url.scheme not in ("https", "http"):
             raise ValueError(f"payment agent URL must be https://, not {url.scheme or 'empty'}")
-        if url.scheme == "http" and not _is_loopback(url.host):
+        if url.scheme == "http" and not is_loopback_host(url.host):
             raise ValueError(
                 "payment agent URL must be https:// unless the agent is on loopback "
                 f"(got http://{url.host})"
             )
         # Only the named CA, when given: a city's private agent must not be impersonable by
         # any public CA's certificate.
-        context = (
-            ssl.create_default_context(cafile=str(ca_file))
-            if ca_file is not None
-            else ssl.create_default_context()
-        )
+        try:
+            context = (
+                ssl.create_default_context(cafile=str(ca_file))
+                if ca_file is not None
+                else ssl.create_default_context()
+            )
+        except ssl.SSLError:
+            raise ValueError(f"CA file {ca_file} is not a PEM certificate") from None
+        except OSError as exc:
+            raise ValueError(f"CA file {ca_file} does not load: {exc.strerror}") from None
         self._client = httpx.AsyncClient(
             base_url=str(url).rstrip("/"),
             headers={"Authorization": f"Bearer {api_key}"},
@@ -185,14 +185,6 @@ class HttpPaymentAgent:
         except ValueError:
             raise PaymentAgentError("agent_error", response.status_code) from None
 
-    @staticmethod
-    def _parse(adapter: TypeAdapter[T], data: Any) -> T:
-        try:
-            return adapter.validate_python(data)
-        except ValidationError:
-            # from None: pydantic's message quotes the input, which is the agent's body.
-            raise PaymentAgentError("agent_error") from None
-
     async def create_payment(
         self,
         *,
@@ -209,7 +201,7 @@ class HttpPaymentAgent:
             "return_url": return_url,
         }
         data = await self._call("POST", "/v1/payments", body=body, idempotency_key=idempotency_key)
-        return self._parse(_PAYMENT, data)
+        return parse_payment(data)
 
     async def get_payment(self, agent_payment_id: str) -> AgentPayment:
         data = await self._call("GET", f"/v1/payments/{_segment(agent_payment_id)}")
@@ -224,7 +216,7 @@ class HttpPaymentAgent:
             body={"amount": amount},
             idempotency_key=idempotency_key,
         )
-        return self._parse(_REFUND, data)
+        return _parsed(_REFUND, data)
 
     async def cancel(self, agent_payment_id: str, *, idempotency_key: str) -> AgentPayment:
         data = await self._call(
@@ -232,7 +224,7 @@ class HttpPaymentAgent:
             f"/v1/payments/{_segment(agent_payment_id)}/cancel",
             idempotency_key=idempotency_key,
         )
-        return self._parse(_PAYMENT, data)
+        return parse_payment(data)
 
     async def aclose(self) -> None:
         await self._client.aclose()

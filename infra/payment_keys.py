@@ -22,15 +22,22 @@ class AgentSecrets:
 
 
 def _kept(path: Path, make: str) -> str:
+    """The secret kept at `path`, made from `make` if there is none. Processes starting at once
+    (workers beside `up`) all get the same one: it appears whole (a hard link of a written
+    file) or not at all, so nobody reads it half-written."""
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first: use theirs
-        return path.read_text().strip()
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(make)
+    try:
+        os.link(draft, path)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_text().strip()
+    finally:
+        draft.unlink()
     return make
 
 

@@ -36,6 +36,11 @@ from infra.metrics import RECORDS_UNREADABLE
 # eight times (`make bench`, scan intake). Well below max_payload; old records keep theirs.
 OBJECT_CHUNK = 1024 * 1024
 
+# How long one object read may take before it counts as stalled (a 25 MB scan reads in well
+# under a second on the node's own server). It bounds nats-py's object get, which waits
+# without end for chunks that retention removed after it found the object's description.
+OBJECT_READ_TIMEOUT = 30.0
+
 _RECORD_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
@@ -128,7 +133,7 @@ class PersonalDataStore:
                 stored = await (await self._kv_bucket(kind.bucket)).get(key)
                 blob, revision = stored.value, stored.revision or 0
             else:
-                blob = (await (await self._object_store(kind.bucket)).get(key)).data
+                blob = await self._object_data(kind.bucket, key)
         except (KeyNotFoundError, ObjectNotFoundError, NotFoundError):
             raise RecordNotFound(f"no {kind.name} record {key}") from None
         if not entry.value or not blob:
@@ -138,6 +143,29 @@ class PersonalDataStore:
             return open_blob(data_key, blob, _aad(kind, key, "data")), revision
         except DecryptionError as exc:
             raise self._unreadable(kind, key, exc) from None
+
+    async def _object_data(self, bucket: BucketSpec, key: str) -> bytes:
+        """An object's bytes; RecordNotFound when retention (or a delete) took its chunks,
+        which go before its description (they were written first)."""
+        store = await self._object_store(bucket)
+        info = await store.get_info(key)
+        if not await self._chunks_complete(bucket, info.nuid, info.chunks):
+            raise RecordNotFound(f"no {bucket.name} object {key}")
+        try:
+            return (await asyncio.wait_for(store.get(key), OBJECT_READ_TIMEOUT)).data or b""
+        except TimeoutError:
+            # The chunks went between the check and the read, or the server stalled: only
+            # the first is "not found"; a stall stays an error, so the caller retries.
+            if not await self._chunks_complete(bucket, info.nuid, info.chunks):
+                raise RecordNotFound(f"no {bucket.name} object {key}") from None
+            raise
+
+    async def _chunks_complete(
+        self, bucket: BucketSpec, nuid: str | None, chunks: int | None
+    ) -> bool:
+        subject = f"$O.{bucket.name}.C.{nuid}"
+        stored = await self._js.stream_info(f"OBJ_{bucket.name}", subjects_filter=subject)
+        return sum((stored.state.subjects or {}).values()) >= (chunks or 0)
 
     async def replace(self, kind_name: str, record_id: str, data: bytes, revision: int) -> None:
         """A new version of a KV-kind record, only over `revision` (else RecordChanged):

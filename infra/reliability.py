@@ -38,6 +38,8 @@ DELIVERIES_HEADER = "Madoguchi-Deliveries"
 ORIGINAL_SUBJECT_HEADER = "Madoguchi-Original-Subject"
 ORIGINAL_STREAM_HEADER = "Madoguchi-Original-Stream"
 ORIGINAL_SEQUENCE_HEADER = "Madoguchi-Original-Sequence"
+ORIGINAL_MSG_ID_HEADER = "Madoguchi-Original-Msg-Id"
+CONSUMER_HEADER = "Madoguchi-Consumer"
 
 
 @dataclass(frozen=True)
@@ -122,14 +124,16 @@ class DeadLetterSink(Protocol):
 
 def dead_letter_headers(raw: Msg, error: str, delivered: int) -> dict[str, str]:
     meta = raw.metadata
-    # The original's own headers travel along, except the server's (Nats-*): the dead-letter
-    # stream dedupes on the original's id, so a message is dead-lettered at most once.
+    # The original's own headers travel along, except the server's (Nats-*). The dead-letter
+    # stream dedupes on the original's id and the consumer's name: a consumer dead-letters a
+    # message at most once, and two consumers that both gave up on it each keep their letter.
     original = {k: v for k, v in (raw.headers or {}).items() if not k.startswith("Nats-")}
-    original[MSG_ID_HEADER] = (raw.headers or {}).get(
-        MSG_ID_HEADER, f"{meta.stream}-{meta.sequence.stream}"
-    )
+    original_id = (raw.headers or {}).get(MSG_ID_HEADER, f"{meta.stream}-{meta.sequence.stream}")
+    original[MSG_ID_HEADER] = f"{original_id}/{meta.consumer}"
     return {
         **original,
+        ORIGINAL_MSG_ID_HEADER: original_id,
+        CONSUMER_HEADER: str(meta.consumer),
         ERROR_HEADER: error,
         DELIVERIES_HEADER: str(delivered),
         ORIGINAL_SUBJECT_HEADER: raw.subject,

@@ -228,11 +228,23 @@ def files_for(settings: TlsSettings, data_dir: Path) -> TlsFiles:
 
 
 def check_files(files: TlsFiles) -> None:
+    """The service's CA, certificate and key are there and load (else the bus server would
+    only say it exited); the message names the file."""
     missing = [str(p) for p in (files.ca_file, files.cert_file, files.key_file) if not p.exists()]
     if missing:
         raise FileNotFoundError(
             f"TLS is on but {', '.join(missing)} is missing: run `madoguchi tls init`"
         )
+    try:
+        context = ssl.create_default_context(cafile=str(files.ca_file))
+    except ssl.SSLError:
+        raise ValueError(f"{files.ca_file} is not a PEM CA certificate") from None
+    try:
+        context.load_cert_chain(str(files.cert_file), str(files.key_file))
+    except ssl.SSLError:
+        raise ValueError(
+            f"{files.cert_file} and {files.key_file} are not a PEM certificate and its key"
+        ) from None
 
 
 def save_client_config(nats_dir: Path, files: TlsFiles, mapped: bool) -> None:

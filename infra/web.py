@@ -27,7 +27,7 @@ from schemas.settings import WebSettings
 
 
 class _Server(uvicorn.Server):
-    # The runtime owns SIGINT/SIGTERM and stops the web server itself (should_exit).
+    # The composition root owns SIGINT/SIGTERM and stops the web server itself (should_exit).
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
@@ -38,7 +38,6 @@ async def _api_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(
         {"error": exc.code, "detail": exc.detail},
         status_code=exc.status,
-        headers={"Cache-Control": "no-store"},
     )
 
 
@@ -48,16 +47,15 @@ async def _bus_error(request: Request, exc: Exception) -> Response:
     if not is_store_full(exc):
         raise exc
     REFUSALS.note()
-    headers = {"Cache-Control": "no-store"}
     if request.url.path.startswith("/api/"):
         body = {"error": "store_full", "detail": STORE_FULL_LINE}
-        return JSONResponse(body, status_code=507, headers=headers)
+        return JSONResponse(body, status_code=507)
     page = (
         '<!doctype html><html lang="ja"><head><meta charset="utf-8">'
         f"<title>保存できませんでした</title></head><body><main><h1>保存できませんでした</h1>"
         f"<p>{STORE_FULL_LINE}</p></main></body></html>"
     )
-    return HTMLResponse(page, status_code=507, headers=headers)
+    return HTMLResponse(page, status_code=507)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -65,12 +63,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": exc.detail, "detail": None}, status_code=exc.status_code)
 
 
-def build_web_app(
-    routes: Sequence[BaseRoute], state: dict[str, Any], web: WebSettings | None = None
-) -> Starlette:
-    """The app: routes as data, shared resources on `app.state`, errors as contract JSON."""
+def build_web_app(routes: Sequence[BaseRoute], web: WebSettings | None = None) -> Starlette:
+    """The app: routes as data (each bound to what it uses), errors as contract JSON."""
     web = web or WebSettings()
-    app = Starlette(
+    return Starlette(
         routes=list(routes),
         middleware=[
             Middleware(SecurityHeaders),
@@ -82,9 +78,6 @@ def build_web_app(
             NatsApiError: _bus_error,
         },
     )
-    for key, value in state.items():
-        setattr(app.state, key, value)
-    return app
 
 
 class _GuardedH11(H11Protocol):
@@ -192,3 +185,15 @@ def web_server(
         **options,
     )
     return _Server(config)
+
+
+async def start_web(web: uvicorn.Server) -> asyncio.Task[None]:
+    """Serve in the background once listening. uvicorn offers no start event: poll its flag, and
+    surface why it failed if it did (port in use, ...)."""
+    task = asyncio.create_task(web.serve())
+    while not web.started:
+        if task.done():
+            task.result()  # raises the reason
+            raise RuntimeError("the web server stopped before it started")
+        await asyncio.sleep(0.02)
+    return task

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.events import ORG_PATTERN
+from schemas.events import OrgId
 
 Role = Literal["staff", "org_admin", "payment_operator", "auditor", "admin"]
 ROLES: tuple[Role, ...] = ("staff", "org_admin", "payment_operator", "auditor", "admin")
@@ -18,7 +18,7 @@ LOGIN_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,63}$"
 class Org(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str = Field(pattern=ORG_PATTERN)
+    id: OrgId
     name: str = Field(min_length=1, max_length=100)
 
 
@@ -26,7 +26,7 @@ class User(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     login: str = Field(pattern=LOGIN_PATTERN)
-    org: str = Field(pattern=ORG_PATTERN)
+    org: OrgId
     role: Role
     personal_info: bool
     password_hash: str = Field(repr=False)

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from schemas.events import ORG_PATTERN, RECORD_ID_PATTERN, PaymentMethod, utc_now
+from schemas.events import OrgId, PaymentMethod, RecordId, utc_now
 from schemas.forms import FIELD_NAME_PATTERN, TEMPLATE_ID_PATTERN, FieldKind
 
 AttachmentCategory = Literal["identity_document", "tax_receipt", "entitlement_document"]
@@ -134,7 +134,7 @@ class RegisteredProcedure(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    org: str = Field(pattern=ORG_PATTERN)
+    org: OrgId
     procedure: Procedure
 
 
@@ -161,8 +161,8 @@ class ApplicationState(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    application_id: str = Field(pattern=RECORD_ID_PATTERN)
-    org: str = Field(pattern=ORG_PATTERN)
+    application_id: RecordId
+    org: OrgId
     procedure_id: str
     status: ApplicationStatusName
     revision: int = Field(default=1, ge=1)  # 1 + the number of resubmissions
@@ -182,7 +182,7 @@ class ApplicationContent(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    application_id: str = Field(pattern=RECORD_ID_PATTERN)
+    application_id: RecordId
     answers: dict[str, AnswerValue]
     file_names: tuple[str, ...] = ()
     review_note: str | None = None  # the reason given when returned or rejected
@@ -200,9 +200,9 @@ class PaymentState(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    payment_id: str = Field(pattern=RECORD_ID_PATTERN)
-    org: str = Field(pattern=ORG_PATTERN)
-    application_id: str = Field(pattern=RECORD_ID_PATTERN)
+    payment_id: RecordId
+    org: OrgId
+    application_id: RecordId
     amount: int = Field(gt=0)
     method: PaymentMethod
     status: PaymentStatusName = "requested"

@@ -8,15 +8,17 @@ answers and file names stay in the personal-data store, never here.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 ORG_PATTERN = r"^[a-z0-9_-]{1,32}$"
 RECORD_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
-OrgId = str
-RecordId = str
+# An org's id and a record's id (document, application, payment, event), checked wherever
+# they are a field.
+OrgId = Annotated[str, Field(pattern=ORG_PATTERN)]
+RecordId = Annotated[str, Field(pattern=RECORD_ID_PATTERN)]
 
 
 def utc_now() -> datetime:
@@ -30,8 +32,8 @@ class Event(BaseModel):
 
     schema_version: ClassVar[int] = 1
 
-    event_id: str = Field(pattern=RECORD_ID_PATTERN)
-    org: OrgId = Field(pattern=ORG_PATTERN)
+    event_id: RecordId
+    org: OrgId
     occurred_at: datetime = Field(default_factory=utc_now)
 
 
@@ -41,7 +43,7 @@ ScanSource = Literal["cli", "http", "watch", "scanner"]
 
 
 class DocumentScanned(Event):
-    document_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    document_id: RecordId
     template_id: str | None = None
     personal_info: bool
     content_type: str
@@ -50,13 +52,13 @@ class DocumentScanned(Event):
 
 
 class DocumentRejected(Event):
-    document_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    document_id: RecordId
     reason_code: str
     reason: str  # a clerk-readable sentence, written by us, never containing document content
 
 
 class OcrCompleted(Event):
-    document_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    document_id: RecordId
     template_id: str | None = None
     pages: int = Field(ge=0)
     fields: int = Field(ge=0)
@@ -65,13 +67,13 @@ class OcrCompleted(Event):
 
 
 class OcrFailed(Event):
-    document_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    document_id: RecordId
     reason_code: str
     reason: str
 
 
 class OcrVerified(Event):
-    document_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    document_id: RecordId
     fields_changed: list[str]  # field names from the template, never values
     actor_id: str
 
@@ -80,36 +82,36 @@ class OcrVerified(Event):
 
 
 class ApplicationSubmitted(Event):
-    application_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    application_id: RecordId
     procedure_id: str
     attachments: int = Field(ge=0)
 
 
 class ApplicationResubmitted(Event):
-    application_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    application_id: RecordId
     revision: int = Field(ge=2)
     attachments: int = Field(ge=0)
 
 
 class ApplicationAccepted(Event):
-    application_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    application_id: RecordId
     fee: int | None = Field(default=None, ge=0)
     actor_id: str
 
 
 class ApplicationReturned(Event):
-    application_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    application_id: RecordId
     actor_id: str  # the reason text is personal data: it stays in the store
 
 
 class ApplicationRejected(Event):
-    application_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    application_id: RecordId
     actor_id: str
 
 
 class ApplicationPaid(Event):
-    application_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
-    payment_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    application_id: RecordId
+    payment_id: RecordId
 
 
 # --- payments -----------------------------------------------------------------------------
@@ -118,33 +120,33 @@ PaymentMethod = Literal["card", "wallet"]
 
 
 class PaymentRequested(Event):
-    payment_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
-    application_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    payment_id: RecordId
+    application_id: RecordId
     amount: int = Field(ge=0)
     method: PaymentMethod
 
 
 class PaymentSettled(Event):
-    payment_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
-    application_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    payment_id: RecordId
+    application_id: RecordId
     amount: int = Field(ge=0)
 
 
 class PaymentFailed(Event):
-    payment_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
-    application_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    payment_id: RecordId
+    application_id: RecordId
     reason_code: str
 
 
 class PaymentCanceled(Event):
-    payment_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
-    application_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    payment_id: RecordId
+    application_id: RecordId
     actor_id: str
 
 
 class PaymentRefunded(Event):
-    payment_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
-    application_id: RecordId = Field(pattern=RECORD_ID_PATTERN)
+    payment_id: RecordId
+    application_id: RecordId
     amount: int = Field(gt=0)
     actor_id: str
 

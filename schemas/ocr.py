@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.events import ORG_PATTERN, RECORD_ID_PATTERN, utc_now
+from schemas.events import OrgId, RecordId, utc_now
 
 DocumentStatusName = Literal["queued", "completed", "rejected", "failed"]
 FieldValueType = str | int | bool | list[str] | None  # a list: a choice with `multiple`
@@ -55,7 +55,7 @@ class DocumentResult(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    document_id: str = Field(pattern=RECORD_ID_PATTERN)
+    document_id: RecordId
     status: DocumentStatusName
     reason: str | None = None
     template_id: str | None = None
@@ -81,8 +81,8 @@ class DocumentStatus(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    document_id: str = Field(pattern=RECORD_ID_PATTERN)
-    org: str = Field(pattern=ORG_PATTERN)
+    document_id: RecordId
+    org: OrgId
     status: DocumentStatusName
     template_id: str | None = None
     personal_info: bool = False
@@ -104,7 +104,7 @@ class ReadingProgress(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    document_id: str = Field(pattern=RECORD_ID_PATTERN)
-    org: str = Field(pattern=ORG_PATTERN)
+    document_id: RecordId
+    org: OrgId
     pages_read: int = Field(ge=0)
     pages_total: int = Field(ge=0)

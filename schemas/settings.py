@@ -6,11 +6,19 @@ Every key is optional; an unknown key or a bad value stops start-up with the key
 from __future__ import annotations
 
 import re
-from ipaddress import IPv4Network, IPv6Network
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -31,7 +39,25 @@ def parse_duration(value: object) -> float:
     return seconds
 
 
+def _at_least_a_second(seconds: float) -> float:
+    # The bus refuses a stream max age under 100 ms; anything under a second is a typo.
+    if seconds < 1:
+        raise ValueError("a retention must be at least 1s")
+    return seconds
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether a URL's host is this machine (localhost, 127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+Retention = Annotated[Duration, AfterValidator(_at_least_a_second)]
 Network = IPv4Network | IPv6Network
 
 
@@ -53,10 +79,10 @@ EMBEDDED_ZONES = ZoneSettings(SJ=[IPv4Network("127.0.0.0/8"), IPv6Network("::1/1
 
 
 class RetentionSettings(_Section):
-    ocr: Duration = parse_duration("5d")
-    applications: Duration = parse_duration("90d")
-    attachments: Duration = parse_duration("90d")
-    audit: Duration = parse_duration("400d")
+    ocr: Retention = parse_duration("5d")
+    applications: Retention = parse_duration("90d")
+    attachments: Retention = parse_duration("90d")
+    audit: Retention = parse_duration("400d")
 
 
 class PasswordSettings(_Section):
@@ -74,6 +100,18 @@ class PaymentAgentSettings(_Section):
     webhook_secret: str | None = None  # default: generated under <data>/payment_agent
     reconcile_after: Duration = parse_duration("2m")  # re-ask the agent about payments this old
     reconcile_within: Duration = parse_duration("1d")  # ... for this long after they started
+
+    @field_validator("url")
+    @classmethod
+    def _tls_unless_loopback(cls, value: str | None) -> str | None:
+        # Not the value in the message: a URL may carry credentials.
+        if (
+            value is not None
+            and value.startswith("http://")
+            and not is_loopback_host(urlsplit(value).hostname or "")
+        ):
+            raise ValueError("must be https:// unless the agent runs on this machine")
+        return value
 
     @field_validator("webhook_secret")
     @classmethod

@@ -31,6 +31,9 @@ TEST_SETTINGS = Settings.model_validate(
         "payment_agent": {"reconcile_after": "1s"},
     }
 )
+# A sign-in runs scrypt: on a loaded 2-core machine it can take longer than httpx's default
+# 5 s, which would fail the test for the machine's sake, not the product's.
+CLIENT_TIMEOUT = httpx.Timeout(60.0)
 
 
 def free_port() -> int:
@@ -116,7 +119,9 @@ class AppFixture:
     def client(self, zone: str | None) -> httpx.AsyncClient:
         """An HTTP client whose requests come from the given zone's terminal address."""
         transport = httpx.AsyncHTTPTransport(local_address=ZONE_ADDRESSES[zone])
-        return httpx.AsyncClient(base_url=self.http_url, transport=transport)
+        return httpx.AsyncClient(
+            base_url=self.http_url, transport=transport, timeout=CLIENT_TIMEOUT
+        )
 
 
 @pytest.fixture(scope="session")
@@ -124,8 +129,9 @@ async def app(nats_server: NatsFixture) -> AsyncIterator[AppFixture]:
     """The whole madoguchi process (every room, the web app) on the session's server."""
     import asyncio
 
-    from handlers.app import ROOMS, routers_of, tasks_of
-    from infra.runtime import Runtime, ServeOptions, serve
+    from handlers.app import ROOMS
+    from handlers.compose import ServeOptions, serve
+    from handlers.room import Services
 
     http_port, agent_port = free_port(), free_port()
     options = ServeOptions(
@@ -138,13 +144,10 @@ async def app(nats_server: NatsFixture) -> AsyncIterator[AppFixture]:
     )
     ready, stop = asyncio.Event(), asyncio.Event()
 
-    async def on_ready(runtime: Runtime) -> None:
+    async def on_ready(services: Services) -> None:
         ready.set()
 
-    routes = [route for room in ROOMS for route in room.routes]
-    task = asyncio.create_task(
-        serve(options, routers_of(ROOMS), routes, on_ready, stop, tasks=tasks_of(ROOMS))
-    )
+    task = asyncio.create_task(serve(options, ROOMS, on_ready, stop))
     await asyncio.wait_for(ready.wait(), timeout=60)
     yield AppFixture(nats_server, http_port, agent_port)
     stop.set()

@@ -111,6 +111,15 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def is_ocr_process(pid: int) -> bool:
+    """A worker process of the OCR pool (spawned: `... spawn_main(...)`)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return False
+    return b"spawn_main" in command
+
+
 def rss_bytes(pid: int) -> int:
     for entry in Path(f"/proc/{pid}/status").read_text().splitlines():
         if entry.startswith("VmRSS:"):
@@ -165,8 +174,9 @@ class Worker:
         return self
 
     def has_read(self) -> bool:
-        """True once it read a scan: its OCR processes start on the first one."""
-        return bool(children(self.pid))
+        """True once it read a scan: its OCR processes start on the first one. (Other
+        children, such as multiprocessing's resource tracker, start with the pool.)"""
+        return any(is_ocr_process(child) for child in children(self.pid))
 
     async def crash(self) -> None:
         """SIGKILL to the worker and its OCR processes: no clean-up, no nak, no goodbye."""

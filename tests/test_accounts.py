@@ -1,9 +1,22 @@
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from infra.accounts import MIGRATIONS, ensure_admin, migrate, open_accounts
+from infra.accounts import (
+    MIGRATIONS,
+    add_org,
+    add_user,
+    count_failure,
+    ensure_admin,
+    get_user,
+    list_users,
+    migrate,
+    open_accounts,
+)
 from infra.passwords import hash_password, verify_password
+from schemas.accounts import Org, User
 
 
 async def test_first_admin_is_created_once_with_a_generated_password(tmp_path: Path) -> None:
@@ -43,3 +56,43 @@ async def test_scrypt_hashes_use_owasp_parameters_and_salt() -> None:
     scheme, n, r, p, *_ = first.split("$")
     assert (scheme, int(n), int(r), int(p)) == ("scrypt", 2**17, 8, 1)
     assert not await verify_password("correct horse", "garbage")
+
+
+async def test_concurrent_calls_on_one_connection_all_complete_and_all_count(
+    tmp_path: Path,
+) -> None:
+    """The web app shares one connection: a commit while another call's statement is still
+    stepping failed ("cannot commit transaction - SQL statements in progress") under load."""
+    db = await open_accounts(tmp_path / "accounts.sqlite3")
+    try:
+        await add_org(db, Org(id="race", name="競合"))
+        now = datetime.now(UTC)
+        await add_user(
+            db,
+            User(
+                login="race-user",
+                org="race",
+                role="staff",
+                personal_info=False,
+                password_hash=await hash_password("x" * 16),
+                password_changed_at=now,
+                must_change_password=False,
+            ),
+        )
+        rounds = 60
+
+        async def read_then_fail(reads: int) -> int:
+            # Callers at different points of their work: one's commit meets another's
+            # statement between its execution and its end.
+            for _ in range(reads):
+                assert await get_user(db, "race-user") is not None
+            count, _ = await count_failure(db, "race-user", now, 10**6, timedelta(minutes=15))
+            return count
+
+        counts = sorted(await asyncio.gather(*(read_then_fail(n % 4) for n in range(rounds))))
+        assert counts == list(range(1, rounds + 1))  # every failure counted once, in turn
+        user = await get_user(db, "race-user")
+        assert user is not None and user.failed_attempts == rounds
+        assert [u.login for u in await list_users(db, "race")] == ["race-user"]
+    finally:
+        await db.close()

@@ -22,7 +22,7 @@ from events.catalog import BUCKETS, STREAMS
 from events.envelope import new_event_id
 from events.permissions import inbox_prefix, nats_user
 from infra.nats_cluster import NatsCluster
-from infra.nats_server import load_or_create_passwords
+from infra.nats_server import NatsServerError, load_or_create_passwords
 from infra.pi_store import open_pi_store
 from infra.provisioning import cluster_size, provision_all, replicas_for
 from schemas.events import DocumentScanned
@@ -142,17 +142,28 @@ async def test_dev_cluster_refuses_bad_ports_with_a_reason(tmp_path: Path) -> No
 
 @pytest.fixture
 async def cluster(tmp_path: Path) -> AsyncIterator[NatsCluster]:
-    first = free_ports(6)  # client and cluster ports from one range: they never overlap
-    cluster = NatsCluster(tmp_path / "data", 3, first, first + 3)
-    await cluster.start()
+    # Client and cluster ports from one range: they never overlap. Another program may still take
+    # one between the check and the start (seen with two suites on one machine): then new ports,
+    # at most three tries, each start cleaning up after itself.
+    for attempt in range(3):
+        first = free_ports(6)
+        cluster = NatsCluster(tmp_path / f"data{attempt}", 3, first, first + 3)
+        try:
+            await cluster.start()
+            break
+        except NatsServerError:
+            if attempt == 2:
+                raise
     yield cluster
     await cluster.stop()
 
 
 async def publish_until_acked(js: JetStreamContext, event: DocumentScanned) -> None:
     """What a careful producer does: publish, and on no answer publish the same id again (the
-    stream keeps one copy) until the stream acknowledges it."""
-    while True:
+    stream keeps one copy) until the stream acknowledges it; a cluster that never answers
+    again fails the test after a minute instead of hanging it."""
+
+    async def acked() -> bool:
         try:
             await js.publish(
                 f"document.scanned.{event.org}",
@@ -160,9 +171,11 @@ async def publish_until_acked(js: JetStreamContext, event: DocumentScanned) -> N
                 headers={"Nats-Msg-Id": event.event_id},
                 timeout=2.0,
             )
-            return
         except nats.errors.Error:
-            await asyncio.sleep(0.1)
+            return False
+        return True
+
+    await eventually(acked, timeout=60, every=0.1)
 
 
 def scanned() -> DocumentScanned:
@@ -240,14 +253,18 @@ async def completed_at_least(js: JetStreamContext, count: int) -> bool:
 
 
 async def submit_until_accepted(js: JetStreamContext, data_dir: Path, seed: int) -> str:
-    """A scanner that tries again (with the same document id) while the cluster fails over."""
+    """A scanner that tries again (with the same document id) while the cluster fails over,
+    for at most a minute."""
     document_id = new_event_id()
-    while True:
+
+    async def accepted() -> str | None:
         try:
             await submit_pages(js, data_dir, ORG, 1, seed=seed, document_ids=[document_id])
-            return document_id
         except nats.errors.Error:
-            await asyncio.sleep(0.2)
+            return None
+        return document_id
+
+    return await eventually(accepted, timeout=60, every=0.2)
 
 
 @pytest.mark.chaos

@@ -50,9 +50,17 @@ async def clerk(app: AppFixture) -> str:
     return "metrics-clerk"
 
 
+async def reader_idle(js: JetStreamContext) -> bool:
+    info = await js.consumer_info("DOCUMENTS", "ocr")
+    return info.num_pending == 0 and info.num_ack_pending == 0
+
+
 async def test_metrics_count_what_happened(
     app: AppFixture, clerk: str, js: JetStreamContext
 ) -> None:
+    # Scans other tests handed in are read by the same process: counted from an idle reader,
+    # the OCR counters grow by this test's one page only.
+    await eventually(lambda: reader_idle(js), timeout=300, every=0.5)
     async with app.client("SA") as client:
         before = await scrape(client)
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from nats.js import JetStreamContext
 
@@ -54,3 +56,17 @@ async def test_bad_kind_and_bad_id_are_refused(js: JetStreamContext, keyring: Ke
             await store.put("ocr_result", bad, b"")
     with pytest.raises(RecordNotFound):
         await store.get("ocr_result", "never-written")
+
+
+async def test_a_scan_whose_chunks_expired_under_the_read_is_not_found_not_a_hang(
+    js: JetStreamContext, keyring: KeyRing
+) -> None:
+    """Retention removes a scan's chunks before its description (they were written first):
+    a read in between finds the description and must not wait forever for the chunks."""
+    store = PersonalDataStore(js, keyring)
+    record_id = new_event_id()
+    await store.put("scan", record_id, b"%PDF-1.7 pretend scan" * 1000)
+    info = await (await js.object_store("pi_scans")).get_info(record_id)
+    await js.purge_stream("OBJ_pi_scans", subject=f"$O.pi_scans.C.{info.nuid}")
+    with pytest.raises(RecordNotFound):
+        await asyncio.wait_for(store.get("scan", record_id), timeout=30)

@@ -52,6 +52,8 @@ async def running(data: Path, log: Path, config: Path | None = None) -> AsyncIte
             str(free_port()),
             "--http-port",
             str(free_port()),
+            "--agent-port",  # never the default 8001, which another program may hold
+            str(free_port()),
             stdout=sink,
             stderr=sink,
         )

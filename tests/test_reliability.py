@@ -16,11 +16,12 @@ from pydantic import ValidationError
 from events.catalog import event_spec
 from events.envelope import new_event_id, publish_event
 from events.tracing import current_trace, parse_traceparent
+from handlers.ops.dlq import dead_letters
 from infra.bus import durable_subscriber, make_broker
 from infra.reliability import DeadLetter, Retry, RetryPolicy, decide, describe_error
 from schemas.events import DocumentScanned
 from tests.conftest import NatsFixture
-from tests.support import completed_for
+from tests.support import completed_for, eventually, subject_counts
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +136,9 @@ async def test_failing_handler_retries_with_growing_delay_then_dead_letters(
     assert letter.headers["Madoguchi-Deliveries"] == "4"
     assert "RuntimeError" in letter.headers["Madoguchi-Error"]
     assert letter.headers["Madoguchi-Original-Subject"] == "document.scanned.org-a"
-    assert letter.headers["Nats-Msg-Id"] == event.event_id
+    assert letter.headers["Madoguchi-Original-Msg-Id"] == event.event_id
+    assert letter.headers["Madoguchi-Consumer"] == "t-backoff"
+    assert letter.headers["Nats-Msg-Id"] == f"{event.event_id}/t-backoff"
     assert DocumentScanned.model_validate_json(letter.data) == event
     times = [t for doc_id, t in harness.seen if doc_id == event.document_id]
     assert len(times) == POLICY.max_deliveries
@@ -164,6 +167,30 @@ async def test_invalid_payload_goes_straight_to_dead_letter(harness_factory, js,
     assert letters[1].data == b"not json at all"
     assert harness.seen == []
     await dead.unsubscribe()
+
+
+async def test_two_consumers_that_give_up_on_one_event_each_keep_a_letter(
+    harness_factory, js: JetStreamContext
+) -> None:  # type: ignore[no-untyped-def]
+    async def fine(doc: DocumentScanned, broker: NatsBroker) -> None:
+        return None
+
+    for durable in ("t-first", "t-second"):
+        await harness_factory(fine, durable=durable)
+    await js.publish("document.scanned.org-c", b"not json", headers={"Nats-Msg-Id": "bad-3"})
+
+    async def both() -> bool:
+        counts = await subject_counts(js, "DEADLETTER", "deadletter.document.scanned.org-c")
+        return sum(counts.values()) >= 2
+
+    await eventually(both, timeout=20)
+    letters = [letter async for letter in dead_letters(js, "document.scanned.org-c")]
+    # neither was dropped as the other's duplicate
+    assert sorted((letter.headers or {})["Madoguchi-Consumer"] for letter in letters) == [
+        "t-first",
+        "t-second",
+    ]
+    assert {letter.data for letter in letters} == {b"not json"}
 
 
 async def test_poison_message_does_not_block_the_others(harness_factory, js) -> None:  # type: ignore[no-untyped-def]

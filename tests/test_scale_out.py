@@ -19,6 +19,7 @@ import nats
 import pytest
 from nats.aio.client import Client
 from nats.js import JetStreamContext
+from nats.js.api import ConsumerInfo
 
 from events.envelope import new_event_id
 from handlers.ocr import records
@@ -120,6 +121,17 @@ async def all_completed(bus: Bus, ids: list[str]) -> dict[str, Counter[str]]:
     return await outcomes(js, ORG)
 
 
+async def acks_settled(js: JetStreamContext) -> ConsumerInfo:
+    """The OCR consumer once no delivery awaits its ack: a worker acks after it publishes
+    `ocr.completed`, so the event can be seen a moment before the ack reaches the server."""
+
+    async def settled() -> ConsumerInfo | None:
+        info = await js.consumer_info("DOCUMENTS", OCR_DURABLE)
+        return info if info.num_ack_pending == 0 else None
+
+    return await eventually(settled, timeout=10)
+
+
 async def test_two_workers_share_the_work_and_each_document_is_read_once(
     bus: Bus, workers: list[Worker]
 ) -> None:
@@ -135,7 +147,7 @@ async def test_two_workers_share_the_work_and_each_document_is_read_once(
     # Each worker serves its own metrics: together they read every page, each some.
     pages = [await pages_read(worker) for worker in (first, second)]
     assert sum(pages) == len(ids) and min(pages) >= 1, pages
-    consumer = await js.consumer_info("DOCUMENTS", OCR_DURABLE)
+    consumer = await acks_settled(js)
     assert consumer.delivered.consumer_seq == len(ids)  # each delivered once, to one worker
     assert consumer.num_ack_pending == 0 and consumer.num_pending == 0
     for worker in (first, second):
@@ -166,7 +178,7 @@ async def test_a_worker_killed_mid_document_loses_it_to_another_exactly_once(
     assert survivor.has_read()
     status = await records.get_status(js, ORG, document_id)
     assert status is not None and status.status == "completed"
-    consumer = await js.consumer_info("DOCUMENTS", OCR_DURABLE)
+    consumer = await acks_settled(js)
     # Delivered twice (the second time after the ack wait), completed once.
     assert consumer.delivered.consumer_seq == 2
     assert consumer.num_ack_pending == 0

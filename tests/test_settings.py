@@ -107,3 +107,58 @@ def test_up_refuses_bad_settings_with_one_line(tmp_path: Path) -> None:
     assert len(lines) == 1, result.stderr
     assert "retention.ocr" in lines[0]
     assert not (tmp_path / "d" / "nats").exists()  # nothing was started
+
+
+def test_durations_below_a_second_are_refused_for_retention(tmp_path: Path) -> None:
+    path = tmp_path / "short.toml"
+    path.write_text('[retention]\nocr = "1ms"\n', encoding="utf-8")  # the bus refuses < 100 ms
+    with pytest.raises(SettingsError) as caught:
+        load_settings(path)
+    assert str(caught.value).endswith("retention.ocr: a retention must be at least 1s")
+
+
+@pytest.mark.parametrize(
+    ("toml", "line"),
+    [
+        # Checked with the settings file: the agent's API would travel in the clear.
+        (
+            '[payment_agent]\nurl = "http://clerk:hunter22@agent.example:8080/api"\n'
+            'api_key = "sk_live_do_not_print"\n',
+            "{tmp}/settings.toml: payment_agent.url: must be https:// unless the agent runs on"
+            " this machine",
+        ),
+        # Checked by the composition root, before anything starts.
+        (
+            '[payment_agent]\nurl = "https://agent.example"\nca_file = "{tmp}/missing-ca.pem"\n'
+            'api_key = "sk_live_do_not_print"\n',
+            "payment_agent: CA file {tmp}/missing-ca.pem does not load: No such file or directory",
+        ),
+        (
+            '[payment_agent]\nurl = "https://agent.example"\nca_file = "{tmp}/not-a-cert.pem"\n',
+            "payment_agent: CA file {tmp}/not-a-cert.pem is not a PEM certificate",
+        ),
+        (
+            '[tls]\nenabled = true\nca_file = "{tmp}/not-a-cert.pem"\n'
+            'cert_file = "{tmp}/not-a-cert.pem"\nkey_file = "{tmp}/not-a-cert.pem"\n',
+            "tls: {tmp}/not-a-cert.pem is not a PEM CA certificate",
+        ),
+    ],
+)
+def test_up_refuses_settings_it_cannot_use_with_one_line(
+    tmp_path: Path, toml: str, line: str
+) -> None:
+    (tmp_path / "not-a-cert.pem").write_text("-----BEGIN CERTIFICATE-----\nno\n", "utf-8")
+    path = tmp_path / "settings.toml"
+    path.write_text(toml.format(tmp=tmp_path), encoding="utf-8")
+    data = tmp_path / "d"
+    result = subprocess.run(
+        [sys.executable, "-m", "handlers", "--data", str(data), "--config", str(path), "up"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines() == [f"Error: settings: {line.format(tmp=tmp_path)}"]
+    assert "do_not_print" not in result.stderr and "hunter22" not in result.stderr
+    assert not (data / "nats").exists()  # no bus server was started

@@ -6,6 +6,7 @@ import asyncio
 import json
 import re
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -133,6 +134,8 @@ async def test_healthz_is_503_when_the_bus_is_gone(tmp_path: Path) -> None:
         server.url,
         "--http-port",
         str(http_port),
+        "--agent-port",
+        str(free_port()),
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
@@ -193,3 +196,54 @@ async def test_asyncapi_document_is_current(tmp_path: Path) -> None:
     channels = json.loads(fresh)["channels"]
     for subject in ["document.scanned", "ocr.completed", "payment.refunded", "deadletter"]:
         assert any(subject in name for name in channels), subject
+
+
+@pytest.mark.parametrize("option", ["--http-port", "--nats-port"])
+async def test_up_refuses_a_port_another_program_holds_with_one_line(
+    tmp_path: Path, option: str
+) -> None:
+    # Before, a held --http-port left `up` running without a web app, and a held --nats-port
+    # had it talk to the other program: neither exited.
+    held = socket.create_server(("127.0.0.1", 0))
+    port = held.getsockname()[1]
+    ports = {  # every port free but the held one (never the default agent port, 8001)
+        "--http-port": str(free_port()),
+        "--nats-port": str(free_port()),
+        "--agent-port": str(free_port()),
+        option: str(port),
+    }
+    try:
+        code, _, err = await run_cli(
+            "--data", str(tmp_path / "d"), "up", *(x for pair in ports.items() for x in pair)
+        )
+    finally:
+        held.close()
+    assert code == 1
+    assert err.splitlines() == [f"Error: {option} {port}: Address already in use"]
+    assert not (tmp_path / "d" / "nats").exists()  # nothing was started
+
+
+@pytest.mark.parametrize(
+    ("command", "example", "change", "line"),
+    [
+        ("template", "juminhyo-v1.json", {"surprise": 1}, "surprise: unknown key"),
+        (
+            "procedure",
+            "koseki-tohon.json",
+            {"attachment_kinds": ["nope"]},
+            "(top level): unknown attachment kind 'nope'",
+        ),
+    ],
+)
+async def test_a_bad_definition_file_is_refused_in_one_line_naming_where(
+    tmp_path: Path, command: str, example: str, change: dict[str, object], line: str
+) -> None:
+    examples = Path(__file__).parent.parent / "examples"
+    definition = json.loads((examples / example).read_text(encoding="utf-8")) | change
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(definition, ensure_ascii=False), encoding="utf-8")
+    code, _, err = await run_cli(
+        "--data", str(tmp_path / "d"), command, "add", str(path), "--org", "x"
+    )
+    assert code == 1
+    assert err.splitlines() == [f"Error: bad.json: {line}"]

@@ -6,6 +6,7 @@ so the training data and the run-time input are normalised by one piece of code.
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ class ScanLook:
     noise: float = 6.0
     specks: int = 3
     border_remnant: float = 0.3  # chance of a sliver of the printed cell border at an edge
+    jpeg: float = 0.5  # chance of JPEG compression, quality 50-90
 
 
 TRAIN_LOOK = ScanLook()
@@ -74,7 +76,7 @@ def mnist_cell(rng: np.random.Generator, digit: NDArray[np.float32], pen: Pen, c
 
 
 def scan_look(rng: np.random.Generator, cell: Gray, look: ScanLook) -> Gray:
-    """Paper tone, lighter ink, blur, noise, specks and a border sliver, as a scan gives them."""
+    """Paper tone, lighter ink, blur, noise, specks, a border sliver and JPEG, as scans have."""
     height, width = cell.shape
     paper = float(rng.uniform(*look.paper))
     ink = float(rng.uniform(*look.ink))
@@ -98,7 +100,12 @@ def scan_look(rng: np.random.Generator, cell: Gray, look: ScanLook) -> Gray:
         ImageFilter.GaussianBlur(float(rng.uniform(*look.blur)))
     )
     noisy = np.asarray(blurred, dtype=np.float32) + rng.normal(0, look.noise, (height, width))
-    return np.clip(noisy, 0, 255).astype(np.uint8)
+    scanned = np.clip(noisy, 0, 255).astype(np.uint8)
+    if rng.random() < look.jpeg:
+        buffer = io.BytesIO()
+        Image.fromarray(scanned).save(buffer, "JPEG", quality=int(rng.integers(50, 91)))
+        scanned = np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("L"))
+    return scanned
 
 
 def blank_cell(rng: np.random.Generator, cell: int) -> Gray:

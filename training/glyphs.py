@@ -89,6 +89,22 @@ BENCH_PEN = Pen(
     small_size=(0.32, 0.48),
 )
 
+# Development: every range between the training range and the held-out one (where the two
+# meet, their common edge), drawn with other seeds than either. What `make bench`'s choices
+# (test-time settings, epochs) are made on, so the held-out pens are measured once, at the end.
+DEV_PEN = Pen(
+    slant=(0.25, 0.28),
+    rotation=(8.0, 9.0),
+    squash=(0.83, 0.85),
+    stroke_shift=(4.0, 4.0),
+    wobble=(1.5, 1.6),
+    elastic=(5.0, 5.0),
+    width=(0.085, 0.088),
+    thin_width=(0.033, 0.035),
+    size=(0.60, 0.90),
+    small_size=(0.32, 0.48),
+)
+
 
 def _pick(rng: np.random.Generator, span: tuple[float, float], signed: bool = False) -> float:
     value = float(rng.uniform(*span))

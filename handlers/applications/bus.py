@@ -27,8 +27,8 @@ router = NatsRouter()
 )
 async def fee_paid(
     settled: PaymentSettled,
-    js: JetStreamContext = Context("runtime.js"),
-    broker: NatsBroker = Context("runtime.broker"),
+    js: JetStreamContext = Context("js"),
+    broker: NatsBroker = Context("broker"),
 ) -> None:
     found = await records.load_state(js, settled.application_id)
     if found is None:

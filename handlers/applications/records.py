@@ -15,13 +15,13 @@ from infra.kv import (
     RecordChanged,
     find_key,
     get_record,
+    get_value,
     list_records,
     open_kv,
     put_record,
     retry_on_change,
 )
 from infra.pi_store import PersonalDataStore, RecordNotFound
-from infra.runtime import Runtime
 from schemas.applications import ApplicationContent, ApplicationState, RegisteredProcedure
 
 log = logging.getLogger("madoguchi.applications")
@@ -59,8 +59,7 @@ async def save_procedure(js: JetStreamContext, registered: RegisteredProcedure) 
 
 async def load_procedure(js: JetStreamContext, procedure_id: str) -> RegisteredProcedure | None:
     kv = await open_kv(js, CONFIG.name)
-    found = await get_record(kv, _procedure_key(procedure_id), RegisteredProcedure)
-    return found[0] if found else None
+    return await get_value(kv, _procedure_key(procedure_id), RegisteredProcedure)
 
 
 async def list_procedures(
@@ -99,10 +98,10 @@ async def move_legacy_keys(js: JetStreamContext) -> int:
     return moved
 
 
-async def keep_keys_current(runtime: Runtime) -> None:
+async def keep_keys_current(js: JetStreamContext) -> None:
     """At start: move statuses kept under their pre-0.6 keys; then nothing more to do (a
     background task that returns is started again, so this one waits)."""
-    if moved := await move_legacy_keys(runtime.js):
+    if moved := await move_legacy_keys(js):
         log.info("applications keyed by their org", extra={"applications": moved})
     await asyncio.Event().wait()
 

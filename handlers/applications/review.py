@@ -10,8 +10,8 @@ from typing import Literal
 
 from events.envelope import Publisher, new_event_id
 from handlers.applications import records
+from handlers.applications.desk import ApplicationDesk
 from handlers.applications.lifecycle import next_status
-from infra.runtime import Runtime
 from schemas.applications import ApplicationState
 from schemas.events import ApplicationAccepted, ApplicationRejected, ApplicationReturned, utc_now
 
@@ -27,7 +27,7 @@ Decision = Literal["accept", "return", "reject"]
 
 
 async def review_application(
-    runtime: Runtime,
+    desk: ApplicationDesk,
     state: ApplicationState,
     revision: int,
     decision: Decision,
@@ -38,13 +38,13 @@ async def review_application(
 ) -> ApplicationState:
     status = next_status(state.status, decision, fee)
     if reason is not None:
-        content = await records.load_content(runtime.pi_store, state.application_id)
+        content = await records.load_content(desk.store, state.application_id)
         if content is not None:
             noted = content.model_copy(update={"review_note": reason})
-            await records.save_content(runtime.pi_store, noted)
+            await records.save_content(desk.store, noted)
     fee = fee or None
     updated = state.model_copy(update={"status": status, "fee": fee, "updated_at": utc_now()})
-    await records.save_state(runtime.js, updated, revision)
+    await records.save_state(desk.js, updated, revision)
     common = {"event_id": new_event_id(), "org": state.org, "actor_id": actor}
     if decision == "accept":
         event: ApplicationAccepted | ApplicationReturned | ApplicationRejected = (
@@ -54,5 +54,5 @@ async def review_application(
         event = ApplicationReturned(application_id=state.application_id, **common)
     else:
         event = ApplicationRejected(application_id=state.application_id, **common)
-    await REVIEWED(runtime.broker, event)
+    await REVIEWED(desk.broker, event)
     return updated

@@ -17,9 +17,9 @@ from handlers.applications import records
 from handlers.applications.access_codes import hash_code, new_code
 from handlers.applications.answers import check_answers
 from handlers.applications.attachments import LIMITS, file_problem, kind_problems
+from handlers.applications.desk import ApplicationDesk
 from handlers.applications.lifecycle import next_status
 from handlers.shared.uploads import CONTENT_TYPES, SNIFF_BYTES, Rejection, check, precheck
-from infra.runtime import Runtime
 from schemas.applications import (
     AnswerValue,
     ApplicationContent,
@@ -48,20 +48,20 @@ class ApplicationInvalid(Exception):
         self.problems = problems
 
 
-async def _check_files(runtime: Runtime, uploads: Sequence[Upload]) -> dict[str, str]:
+async def _check_files(desk: ApplicationDesk, uploads: Sequence[Upload]) -> dict[str, str]:
     problems: dict[str, str] = {}
     for number, upload in enumerate(uploads, start=1):
         kind = precheck(len(upload.data), upload.data[:SNIFF_BYTES], LIMITS)
         if not isinstance(kind, Rejection):
-            async with runtime.ocr.staged(upload.data) as path:
-                kind = check(await runtime.ocr.probe(path, kind), LIMITS) or kind
+            async with desk.ocr.staged(upload.data) as path:
+                kind = check(await desk.ocr.probe(path, kind), LIMITS) or kind
         if isinstance(kind, Rejection):
             problems[f"attachment_{number}"] = file_problem(kind)
     return problems
 
 
 async def _checked(
-    runtime: Runtime,
+    desk: ApplicationDesk,
     registered: RegisteredProcedure,
     answers: Mapping[str, object],
     uploads: Sequence[Upload] | None,
@@ -70,7 +70,7 @@ async def _checked(
     if uploads is not None:
         problems |= kind_problems(registered.procedure, [upload.kind for upload in uploads])
         if not problems:  # probing costs a worker's time: only for an otherwise good form
-            problems |= await _check_files(runtime, uploads)
+            problems |= await _check_files(desk, uploads)
     if problems:
         raise ApplicationInvalid(problems)
     return values
@@ -93,25 +93,25 @@ def _sniffed(data: bytes) -> str:
 
 
 async def _store_files(
-    runtime: Runtime, application_id: str, revision: int, uploads: Sequence[Upload]
+    desk: ApplicationDesk, application_id: str, revision: int, uploads: Sequence[Upload]
 ) -> None:
     # Independent records: written side by side, each a few round trips to the bus.
     await asyncio.gather(
         *(
-            records.save_attachment(runtime.pi_store, application_id, revision, number, upload.data)
+            records.save_attachment(desk.store, application_id, revision, number, upload.data)
             for number, upload in enumerate(uploads, start=1)
         )
     )
 
 
 async def submit_application(
-    runtime: Runtime,
+    desk: ApplicationDesk,
     registered: RegisteredProcedure,
     answers: Mapping[str, object],
     uploads: Sequence[Upload],
 ) -> tuple[ApplicationState, str]:
     """The stored application and its access code (the only time the code exists in clear)."""
-    values = await _checked(runtime, registered, answers, uploads)
+    values = await _checked(desk, registered, answers, uploads)
     application_id, code = new_event_id()[:20], new_code()
     content = ApplicationContent(
         application_id=application_id,
@@ -120,8 +120,8 @@ async def submit_application(
     )
     # Everything personal is stored before the status record that points at it exists.
     await asyncio.gather(
-        _store_files(runtime, application_id, 1, uploads),
-        records.save_content(runtime.pi_store, content),
+        _store_files(desk, application_id, 1, uploads),
+        records.save_content(desk.store, content),
     )
     state = ApplicationState(
         application_id=application_id,
@@ -131,9 +131,9 @@ async def submit_application(
         attachments=_infos(uploads),
         access_code_hash=hash_code(code),
     )
-    await records.save_state(runtime.js, state, 0)
+    await records.save_state(desk.js, state, 0)
     await SUBMITTED(
-        runtime.broker,
+        desk.broker,
         ApplicationSubmitted(
             event_id=new_event_id(),
             org=state.org,
@@ -146,7 +146,7 @@ async def submit_application(
 
 
 async def resubmit_application(
-    runtime: Runtime,
+    desk: ApplicationDesk,
     registered: RegisteredProcedure,
     state: ApplicationState,
     revision: int,
@@ -155,32 +155,32 @@ async def resubmit_application(
 ) -> ApplicationState:
     """A returned application, corrected; `uploads` None keeps the files already attached."""
     status = next_status(state.status, "resubmit")
-    values = await _checked(runtime, registered, answers, uploads)
+    values = await _checked(desk, registered, answers, uploads)
     number = state.revision + 1
-    content = await records.load_content(runtime.pi_store, state.application_id)
+    content = await records.load_content(desk.store, state.application_id)
     file_names = content.file_names if content else ()
     changes: dict[str, object] = {"status": status, "revision": number, "updated_at": utc_now()}
     if uploads is not None:
-        await _store_files(runtime, state.application_id, number, uploads)
+        await _store_files(desk, state.application_id, number, uploads)
         file_names = tuple(upload.file_name for upload in uploads)
         changes |= {"attachments": _infos(uploads), "attachments_revision": number}
     await records.save_content(
-        runtime.pi_store,
+        desk.store,
         ApplicationContent(
             application_id=state.application_id, answers=values, file_names=file_names
         ),
     )
     updated = state.model_copy(update=changes)
-    await records.save_state(runtime.js, updated, revision)
+    await records.save_state(desk.js, updated, revision)
     if uploads is not None:
         await records.forget_attachments(
-            runtime.pi_store,
+            desk.store,
             state.application_id,
             state.attachments_revision,
             len(state.attachments),
         )
     await RESUBMITTED(
-        runtime.broker,
+        desk.broker,
         ApplicationResubmitted(
             event_id=new_event_id(),
             org=state.org,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
+from functools import partial
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -18,6 +19,7 @@ from starlette.routing import Route
 from handlers.applications import records
 from handlers.applications.access import resident_application
 from handlers.applications.checkout import begin_payment
+from handlers.applications.desk import ApplicationDesk
 from handlers.applications.forms import read_application_form
 from handlers.applications.lifecycle import TransitionRefused
 from handlers.applications.review import Decision, review_application
@@ -27,19 +29,17 @@ from handlers.applications.submit import (
     submit_application,
 )
 from handlers.identity.authz import Action, Resource
-from handlers.identity.guard import authorize, current_session, record_access, runtime_of
+from handlers.identity.guard import Guard
 from handlers.payments import records as payment_records
 from handlers.payments.answers import refusals_answered as payment_refusals_answered
-from infra.http import read_object
+from infra.http import CONFLICT, read_object
 from infra.kv import RecordChanged
 from infra.web import ApiError
 from schemas.accounts import Principal
 from schemas.applications import ApplicationState, RegisteredProcedure, is_identity_document
-from schemas.events import PersonalDataRead
 from schemas.forms import TEMPLATE_ID_PATTERN
 
 NOT_FOUND = ApiError(404, "not_found", "申請が見つかりません。保存期間を過ぎた可能性があります。")
-CONFLICT = ApiError(409, "conflict", "他の操作と重なりました。画面を読み込み直してください。")
 UNKNOWN_PROCEDURE = ApiError(400, "unknown_procedure", "この手続は受け付けていません。")
 PROCEDURE_ID = re.compile(TEMPLATE_ID_PATTERN)
 EXTENSIONS = {
@@ -48,6 +48,9 @@ EXTENSIONS = {
     "image/png": ".png",
     "image/tiff": ".tif",
 }
+
+
+REVIEW_PATHS: dict[str, Decision] = {"accept": "accept", "return": "return", "reject": "reject"}
 
 
 def invalid(exc: ApplicationInvalid) -> ApiError:
@@ -67,40 +70,27 @@ def refusals_answered() -> Iterator[None]:
         raise CONFLICT from None
 
 
-async def audit_answers_read(request: Request, who: Principal, application_id: str) -> None:
-    await record_access(
-        request,
-        PersonalDataRead,
-        who.org,
-        who.login,
-        resource_id=application_id,
-        action="application.read",
-    )
-
-
-async def _procedure(request: Request, procedure_id: str) -> RegisteredProcedure:
+async def _procedure(desk: ApplicationDesk, procedure_id: str) -> RegisteredProcedure:
     if not PROCEDURE_ID.match(procedure_id):  # missing, or no id at all: never a key lookup
         raise UNKNOWN_PROCEDURE
-    registered = await records.load_procedure(runtime_of(request).js, procedure_id)
+    registered = await records.load_procedure(desk.js, procedure_id)
     if registered is None:
         raise UNKNOWN_PROCEDURE
     return registered
 
 
-async def apply(request: Request) -> Response:
+async def apply(request: Request, desk: ApplicationDesk) -> Response:
     plain, answers, uploads = await read_application_form(request)
-    registered = await _procedure(request, plain.get("procedure", ""))
+    registered = await _procedure(desk, plain.get("procedure", ""))
     try:
-        state, code = await submit_application(
-            runtime_of(request), registered, answers, uploads or []
-        )
+        state, code = await submit_application(desk, registered, answers, uploads or [])
     except ApplicationInvalid as exc:
         raise invalid(exc) from None
     body = {"application_id": state.application_id, "access_code": code}
     return JSONResponse(body, status_code=201)
 
 
-async def resident_view(state: ApplicationState, request: Request) -> dict[str, object]:
+async def resident_view(state: ApplicationState, desk: ApplicationDesk) -> dict[str, object]:
     """What the resident sees: the status, the fee and the payment (never staff details)."""
     view: dict[str, object] = {
         "application_id": state.application_id,
@@ -109,41 +99,40 @@ async def resident_view(state: ApplicationState, request: Request) -> dict[str, 
         "fee": state.fee,
         "payment": None,
     }
-    runtime = runtime_of(request)
     if state.payment_id is not None:
-        found = await payment_records.load_payment(runtime.js, state.payment_id)
+        found = await payment_records.load_payment(desk.js, state.payment_id)
         if found is not None:
             view["payment"] = {"status": found[0].status, "amount": found[0].amount}
     if state.status in ("returned", "rejected"):  # the resident's own note from staff
-        content = await records.load_content(runtime.pi_store, state.application_id)
+        content = await records.load_content(desk.store, state.application_id)
         view["review_note"] = content.review_note if content else None
     return view
 
 
 async def _staff_application(
-    request: Request, action: Action, *, personal_info: bool
+    request: Request, action: Action, desk: ApplicationDesk, guard: Guard, *, personal_info: bool
 ) -> tuple[Principal, ApplicationState, int]:
-    found = await records.load_state(runtime_of(request).js, request.path_params["application_id"])
+    found = await records.load_state(desk.js, request.path_params["application_id"])
     if found is None:
-        await authorize(request, "application.read")  # signed-in staff only learn "not found"
+        await guard.authorize(request, "application.read")  # signed-in staff only learn "not found"
         raise NOT_FOUND
     state, revision = found
     resource = Resource(org=state.org, personal_info=personal_info)
-    return await authorize(request, action, resource), state, revision
+    return await guard.authorize(request, action, resource), state, revision
 
 
-async def get_application(request: Request) -> Response:
+async def get_application(request: Request, desk: ApplicationDesk, guard: Guard) -> Response:
     code = request.query_params.get("access_code")
     if code is not None:
-        state, _ = await resident_application(
-            runtime_of(request), request.path_params["application_id"], code
-        )
-        return JSONResponse(await resident_view(state, request))
-    who, state, _ = await _staff_application(request, "application.read", personal_info=True)
-    content = await records.load_content(runtime_of(request).pi_store, state.application_id)
+        state, _ = await resident_application(desk.js, request.path_params["application_id"], code)
+        return JSONResponse(await resident_view(state, desk))
+    who, state, _ = await _staff_application(
+        request, "application.read", desk, guard, personal_info=True
+    )
+    content = await records.load_content(desk.store, state.application_id)
     if content is None:
         raise NOT_FOUND
-    await audit_answers_read(request, who, state.application_id)
+    await guard.record_pi_read(request, who, state.application_id, "application.read")
     detail = state.model_dump(
         mode="json", exclude={"access_code_hash", "code_failures", "code_locked_until"}
     )
@@ -155,39 +144,32 @@ async def get_application(request: Request) -> Response:
     return JSONResponse(detail)
 
 
-async def list_applications(request: Request) -> Response:
-    who = await authorize(request, "application.read")
-    states = await records.list_states(runtime_of(request).js, who.org)
+async def list_applications(request: Request, desk: ApplicationDesk, guard: Guard) -> Response:
+    who = await guard.authorize(request, "application.read")
+    states = await records.list_states(desk.js, who.org)
     hidden = {"access_code_hash", "code_failures", "code_locked_until"}
     return JSONResponse([s.model_dump(mode="json", exclude=hidden) for s in states])
 
 
-async def open_attachment(request: Request) -> Response:
-    await current_session(request)  # who asks first: an anonymous caller learns nothing
-    found = await records.load_state(runtime_of(request).js, request.path_params["application_id"])
+async def open_attachment(request: Request, desk: ApplicationDesk, guard: Guard) -> Response:
+    await guard.session(request)  # who asks first: an anonymous caller learns nothing
+    found = await records.load_state(desk.js, request.path_params["application_id"])
     number = int(request.path_params["number"])
     if found is None or not 1 <= number <= len(found[0].attachments):
-        await authorize(request, "attachment.open", personal_info=True)
+        await guard.authorize(request, "attachment.open", personal_info=True)
         raise NOT_FOUND
     state, _ = found
     info = state.attachments[number - 1]
     resource = Resource(
         org=state.org, personal_info=True, identity_document=is_identity_document(info.kind)
     )
-    who = await authorize(request, "attachment.open", resource)
+    who = await guard.authorize(request, "attachment.open", resource)
     data = await records.load_attachment(
-        runtime_of(request).pi_store, state.application_id, state.attachments_revision, number
+        desk.store, state.application_id, state.attachments_revision, number
     )
     if data is None:
         raise NOT_FOUND
-    await record_access(
-        request,
-        PersonalDataRead,
-        who.org,
-        who.login,
-        resource_id=f"{state.application_id}/{number}",
-        action="attachment.open",
-    )
+    await guard.record_pi_read(request, who, f"{state.application_id}/{number}", "attachment.open")
     # A download of a fixed type, never rendered by the browser (a PDF may also be HTML);
     # never the resident's own file name (it may hold theirs).
     name = f"attachment-{number}{EXTENSIONS.get(info.content_type, '')}"
@@ -216,65 +198,72 @@ def _reason(body: dict[str, object]) -> str:
     return reason.strip()
 
 
-def review(decision: Decision) -> Callable[[Request], Awaitable[Response]]:
-    async def endpoint(request: Request) -> Response:
-        who, state, revision = await _staff_application(
-            request, "application.review", personal_info=True
-        )
-        body = await read_object(request)
-        runtime = runtime_of(request)
-        fee = reason = None
-        if decision == "accept":
-            fee = _fee(body, await records.load_procedure(runtime.js, state.procedure_id))
-        else:
-            reason = _reason(body)
-        with refusals_answered():
-            updated = await review_application(
-                runtime, state, revision, decision, who.login, fee=fee, reason=reason
-            )
-        return JSONResponse({"application_id": updated.application_id, "status": updated.status})
-
-    return endpoint
-
-
-async def resubmit(request: Request) -> Response:
-    plain, answers, uploads = await read_application_form(request)
-    runtime = runtime_of(request)
-    state, revision = await resident_application(
-        runtime, request.path_params["application_id"], plain.get("access_code", "")
+async def review(
+    request: Request, decision: Decision, desk: ApplicationDesk, guard: Guard
+) -> Response:
+    who, state, revision = await _staff_application(
+        request, "application.review", desk, guard, personal_info=True
     )
-    registered = await _procedure(request, state.procedure_id)
+    body = await read_object(request)
+    fee = reason = None
+    if decision == "accept":
+        fee = _fee(body, await records.load_procedure(desk.js, state.procedure_id))
+    else:
+        reason = _reason(body)
     with refusals_answered():
-        updated = await resubmit_application(runtime, registered, state, revision, answers, uploads)
-    return JSONResponse(await resident_view(updated, request))
+        updated = await review_application(
+            desk, state, revision, decision, who.login, fee=fee, reason=reason
+        )
+    return JSONResponse({"application_id": updated.application_id, "status": updated.status})
 
 
-async def pay(request: Request) -> Response:
+async def resubmit(request: Request, desk: ApplicationDesk) -> Response:
+    plain, answers, uploads = await read_application_form(request)
+    state, revision = await resident_application(
+        desk.js, request.path_params["application_id"], plain.get("access_code", "")
+    )
+    registered = await _procedure(desk, state.procedure_id)
+    with refusals_answered():
+        updated = await resubmit_application(desk, registered, state, revision, answers, uploads)
+    return JSONResponse(await resident_view(updated, desk))
+
+
+async def pay(request: Request, desk: ApplicationDesk) -> Response:
     body = await read_object(request)
     method = body.get("method")
     if method not in ("card", "wallet"):
         raise ApiError(400, "invalid_method", "支払い方法は card か wallet です。")
-    runtime = runtime_of(request)
     state, revision = await resident_application(
-        runtime, request.path_params["application_id"], str(body.get("access_code") or "")
+        desk.js, request.path_params["application_id"], str(body.get("access_code") or "")
     )
     with refusals_answered(), payment_refusals_answered():
-        payment = await begin_payment(runtime, state, revision, method, str(request.base_url))
+        payment = await begin_payment(desk, state, revision, method, str(request.base_url))
     return JSONResponse({"payment_id": payment.payment_id, "redirect_url": payment.redirect_url})
 
 
-routes = [
-    Route("/api/applications", apply, methods=["POST"]),
-    Route("/api/applications", list_applications, methods=["GET"]),
-    Route("/api/applications/{application_id}", get_application, methods=["GET"]),
-    Route("/api/applications/{application_id}/resubmit", resubmit, methods=["POST"]),
-    Route("/api/applications/{application_id}/payment", pay, methods=["POST"]),
-    Route(
-        "/api/applications/{application_id}/attachments/{number:int}",
-        open_attachment,
-        methods=["GET"],
-    ),
-    Route("/api/applications/{application_id}/accept", review("accept"), methods=["POST"]),
-    Route("/api/applications/{application_id}/return", review("return"), methods=["POST"]),
-    Route("/api/applications/{application_id}/reject", review("reject"), methods=["POST"]),
-]
+def routes(desk: ApplicationDesk, guard: Guard) -> list[Route]:
+    one = "/api/applications/{application_id}"
+    return [
+        Route("/api/applications", partial(apply, desk=desk), methods=["POST"]),
+        Route(
+            "/api/applications",
+            partial(list_applications, desk=desk, guard=guard),
+            methods=["GET"],
+        ),
+        Route(one, partial(get_application, desk=desk, guard=guard), methods=["GET"]),
+        Route(f"{one}/resubmit", partial(resubmit, desk=desk), methods=["POST"]),
+        Route(f"{one}/payment", partial(pay, desk=desk), methods=["POST"]),
+        Route(
+            f"{one}/attachments/{{number:int}}",
+            partial(open_attachment, desk=desk, guard=guard),
+            methods=["GET"],
+        ),
+        *(
+            Route(
+                f"{one}/{path}",
+                partial(review, decision=decision, desk=desk, guard=guard),
+                methods=["POST"],
+            )
+            for path, decision in REVIEW_PATHS.items()
+        ),
+    ]

@@ -52,6 +52,13 @@ def _valid_trace(header: str | None) -> str | None:
     return trace.header() if trace else None
 
 
+async def exact_bytes(msg: NatsMessage) -> bytes:
+    """The chain's decoder: none. A body that is not what its content type claims (a
+    client's garbled JSON, bytes that are not UTF-8) is chained as it is; decoding it would
+    fail and hold up the whole chain (one message in flight) until it was dead-lettered."""
+    return msg.body
+
+
 @router.subscriber(
     ">",
     stream=JStream(AUDIT_FEED.name, declare=False),
@@ -60,15 +67,16 @@ def _valid_trace(header: str | None) -> str | None:
     config=ConsumerConfig(max_ack_pending=1, ack_wait=30.0, max_deliver=-1),
     ack_policy=AckPolicy.MANUAL,
     description="Chain every event into the audit record",
+    decoder=exact_bytes,
 )
 async def chain_event(
-    body: object,
+    body: bytes,
     msg: NatsMessage,
-    js: JetStreamContext = Context("runtime.js"),
-    settings: AuditSettings = Context("runtime.settings.audit"),
-    data_dir: Path = Context("runtime.data_dir"),
+    js: JetStreamContext = Context("js"),
+    settings: AuditSettings = Context("settings.audit"),
+    data_dir: Path = Context("data_dir"),
 ) -> None:
-    """`body` is whatever the event decodes to; the chain keeps its exact bytes (`msg.body`)."""
+    """`body` is the event's exact bytes, which the chain keeps."""
     stream, seq = source_of(msg)
     head, head_seq = await last_entry(js)
     if head is not None and (head.source_stream, head.source_seq) == (stream, seq):
@@ -80,7 +88,7 @@ async def chain_event(
         seq=seq,
         subject=msg.raw_message.subject,
         msg_id=headers.get("Nats-Msg-Id"),
-        payload=msg.body,
+        payload=body,
         now=datetime.now(UTC),
         traceparent=_valid_trace(headers.get(TRACEPARENT_HEADER)),
     )

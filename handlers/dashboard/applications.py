@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
+from nats.js import JetStreamContext
 from starlette.requests import Request
 from starlette.responses import Response
 
 from handlers.applications import records
 from handlers.applications.lifecycle import STATUS_LABELS
-from handlers.applications.web import audit_answers_read
-from handlers.dashboard.pages import allowed, missing, page, render, signed_in
+from handlers.dashboard.pages import Pages, page
 from handlers.identity.authz import MESSAGES, Resource, decide
-from handlers.identity.guard import runtime_of
+from infra.pi_store import PersonalDataStore
 from schemas.accounts import Principal, Zone
 from schemas.applications import ATTACHMENT_KINDS, ApplicationState, is_identity_document
 
 
 @page
-async def queue(request: Request) -> Response:
-    session, who = await allowed(request, "application.read")
-    states = await records.list_states(runtime_of(request).js, who.org)
+async def queue(request: Request, pages: Pages, js: JetStreamContext) -> Response:
+    session, who = await pages.allowed(request, "application.read")
+    states = await records.list_states(js, who.org)
     wanted = request.query_params.get("status") or None
     listed = [s for s in reversed(states) if wanted is None or s.status == wanted]
-    return render(
+    return pages.render(
         request,
         "applications.html",
         session,
@@ -56,30 +56,31 @@ def attachment_rows(
 
 
 @page
-async def detail(request: Request) -> Response:
-    session = await signed_in(request)
+async def detail(
+    request: Request, pages: Pages, js: JetStreamContext, store: PersonalDataStore
+) -> Response:
+    session = await pages.signed_in(request)
     who = session.principal
-    runtime = runtime_of(request)
-    found = await records.load_state(runtime.js, request.path_params["application_id"])
+    found = await records.load_state(js, request.path_params["application_id"])
     if found is None:
-        raise missing(request, session, "申請が見つかりません。")
+        raise pages.missing(request, session, "申請が見つかりません。")
     state, _ = found
     # Answers are personal data (SJ terminals); identity documents open on MN terminals only.
     # An MN terminal sees the attachments without the answers; a page with neither is refused.
     answers = decide(who, session.zone, "application.read", Resource(state.org, True))
     id_docs = decide(who, session.zone, "attachment.open", Resource(state.org, True, True))
     if not answers.allowed and not id_docs.allowed:
-        await allowed(request, "application.read", Resource(state.org, True))
+        await pages.allowed(request, "application.read", Resource(state.org, True))
     content = None
     if answers.allowed:
-        content = await records.load_content(runtime.pi_store, state.application_id)
-        await audit_answers_read(request, who, state.application_id)
-    registered = await records.load_procedure(runtime.js, state.procedure_id)
+        content = await records.load_content(store, state.application_id)
+        await pages.guard.record_pi_read(request, who, state.application_id, "application.read")
+    registered = await records.load_procedure(js, state.procedure_id)
     attachments = attachment_rows(state, who, session.zone)
     can_review = decide(
         who, session.zone, "application.review", Resource(org=state.org, personal_info=True)
     ).allowed
-    return render(
+    return pages.render(
         request,
         "application.html",
         session,

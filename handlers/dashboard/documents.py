@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+from nats.js import JetStreamContext
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from handlers.dashboard.pages import allowed, missing, page, render
-from handlers.identity.guard import current_session, record_access, runtime_of
+from handlers.dashboard.pages import Pages, page
 from handlers.ocr import records
-from handlers.ocr.pipeline import limits_from
-from handlers.shared.uploads import SNIFF_BYTES, Rejection, precheck
-from infra.pi_store import RecordNotFound
+from handlers.ocr.reads import GONE, read_result_as
+from handlers.shared.uploads import SNIFF_BYTES, Limits, Rejection, precheck
+from infra.ocr.engine import OcrEngine
+from infra.pi_store import PersonalDataStore, RecordNotFound
 from infra.web import ApiError
 from schemas.accounts import Session
-from schemas.events import PersonalDataRead
 from schemas.forms import FormTemplate
 from schemas.ocr import DocumentResult, DocumentStatus
+from schemas.settings import PasswordSettings
 
-GONE = "文書が見つかりません。保存期間（5日）を過ぎた可能性があります。"
 STATUS_LABELS = {"queued": "読取中", "completed": "完了", "rejected": "受付不可", "failed": "失敗"}
 HOME_BY_ROLE = {
     "staff": "/staff/documents",
@@ -27,26 +27,26 @@ HOME_BY_ROLE = {
 }
 
 
-async def sign_in_page(request: Request) -> Response:
-    min_length = runtime_of(request).settings.password.min_length
+async def sign_in_page(request: Request, pages: Pages, password: PasswordSettings) -> Response:
+    min_length = password.min_length
     try:
-        session = await current_session(request, password_change=True)
+        session = await pages.guard.session(request, password_change=True)
     except ApiError:
-        return render(request, "signin.html", None, min_length=min_length)
+        return pages.render(request, "signin.html", None, min_length=min_length)
     if session.password_change_only:
-        return render(request, "signin.html", session, expired=True, min_length=min_length)
+        return pages.render(request, "signin.html", session, expired=True, min_length=min_length)
     return RedirectResponse("/staff/home", status_code=303)
 
 
-async def home(request: Request) -> Response:
+async def home(request: Request, pages: Pages) -> Response:
     try:
-        session = await current_session(request)
+        session = await pages.guard.session(request)
     except ApiError:
         return RedirectResponse("/staff/", status_code=303)
     target = HOME_BY_ROLE.get(session.principal.role)
     if target is None:
         reason = "監査担当の方は、監査記録を madoguchi audit replay で確認してください。"
-        return render(request, "refused.html", session, 403, reason=reason)
+        return pages.render(request, "refused.html", session, 403, reason=reason)
     return RedirectResponse(target, status_code=303)
 
 
@@ -64,30 +64,30 @@ def _filtered(request: Request, statuses: list[DocumentStatus]) -> list[Document
 
 
 @page
-async def documents(request: Request) -> Response:
-    session, who = await allowed(request, "document.read")
-    runtime = runtime_of(request)
-    listed = _filtered(request, await records.list_statuses(runtime.js, who.org))
+async def documents(request: Request, pages: Pages, js: JetStreamContext) -> Response:
+    session, who = await pages.allowed(request, "document.read")
+    listed = _filtered(request, await records.list_statuses(js, who.org))
     name = "document_rows.html" if request.query_params.get("rows") == "1" else "documents.html"
-    return render(
+    return pages.render(
         request,
         name,
         session,
         documents=listed,
-        templates=await records.list_templates(runtime.js, who.org),
+        templates=await records.list_templates(js, who.org),
         labels=STATUS_LABELS,
         query=request.query_params,
     )
 
 
-async def _readable(request: Request) -> tuple[Session, DocumentStatus]:
+async def _readable(
+    request: Request, pages: Pages, js: JetStreamContext
+) -> tuple[Session, DocumentStatus]:
     """The caller's session and document, if they may verify it; the read is audited."""
-    session, who = await allowed(request, "document.read")
-    runtime = runtime_of(request)
-    status = await records.get_status(runtime.js, who.org, request.path_params["document_id"])
+    session, who = await pages.allowed(request, "document.read")
+    status = await records.get_status(js, who.org, request.path_params["document_id"])
     if status is None:
-        raise missing(request, session, GONE)
-    await allowed(request, "document.verify", personal_info=status.personal_info)
+        raise pages.missing(request, session, GONE)
+    await pages.allowed(request, "document.verify", personal_info=status.personal_info)
     return session, status
 
 
@@ -177,28 +177,20 @@ def preview_width(template: FormTemplate | None) -> int:
 
 
 @page
-async def verify(request: Request) -> Response:
-    session, status = await _readable(request)
-    runtime = runtime_of(request)
-    found = await records.read_result(runtime.pi_store, status.document_id)
-    if found is None:
-        raise missing(request, session, "読取結果が見つかりません。")
-    result, revision = found  # saved back with If-Match: a save in between is refused (409)
+async def verify(
+    request: Request, pages: Pages, js: JetStreamContext, store: PersonalDataStore
+) -> Response:
+    session, status = await _readable(request, pages, js)
     who = session.principal
-    if status.personal_info:
-        await record_access(
-            request,
-            PersonalDataRead,
-            who.org,
-            who.login,
-            resource_id=status.document_id,
-            action="document.verify",
-        )
+    found = await read_result_as(who, "document.verify", status, store, pages.guard, request)
+    if found is None:
+        raise pages.missing(request, session, "読取結果が見つかりません。")
+    result, revision = found  # saved back with If-Match: a save in between is refused (409)
     template: FormTemplate | None = None
     if status.template_id:
-        template = await records.load_template(runtime.js, who.org, status.template_id)
+        template = await records.load_template(js, who.org, status.template_id)
     fields = field_rows(template, result) if template else []
-    return render(
+    return pages.render(
         request,
         "document.html",
         session,
@@ -215,19 +207,26 @@ async def verify(request: Request) -> Response:
 
 
 @page
-async def page_image(request: Request) -> Response:
-    _, status = await _readable(request)
-    runtime = runtime_of(request)
+async def page_image(
+    request: Request,
+    pages: Pages,
+    js: JetStreamContext,
+    store: PersonalDataStore,
+    ocr: OcrEngine,
+    limits: Limits,
+) -> Response:
+    """`limits`: the upload limits the scan was taken under (its kind is sniffed again)."""
+    _, status = await _readable(request, pages, js)
     try:
-        scan = await runtime.pi_store.get(records.SCAN_KIND, status.document_id)
+        scan = await store.get(records.SCAN_KIND, status.document_id)
     except RecordNotFound:
-        return Response(status_code=404, headers={"Cache-Control": "no-store"})
-    kind = precheck(len(scan), scan[:SNIFF_BYTES], limits_from(runtime.settings.ocr))
+        return Response(status_code=404)
+    kind = precheck(len(scan), scan[:SNIFF_BYTES], limits)
     number = int(request.path_params["number"])
     if isinstance(kind, Rejection) or not 1 <= number <= max(status.pages, 1):
-        return Response(status_code=404, headers={"Cache-Control": "no-store"})
+        return Response(status_code=404)
     template = None
     if status.template_id:
-        template = await records.load_template(runtime.js, status.org, status.template_id)
-    png = await runtime.ocr.preview(scan, kind, number - 1, preview_width(template))
-    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
+        template = await records.load_template(js, status.org, status.template_id)
+    png = await ocr.preview(scan, kind, number - 1, preview_width(template))
+    return Response(png, media_type="image/png")  # no-store, as every answer (SecurityHeaders)

@@ -8,23 +8,24 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 
+from nats.aio.client import Client
 from nats.aio.msg import Msg
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from events.catalog import NOTICES
-from handlers.dashboard.pages import page, signed_in
-from handlers.identity.guard import runtime_of
+from handlers.dashboard.pages import Pages, page
 
 AGGREGATES = ("document", "ocr", "application", "payment")
 KEEPALIVE_SECONDS = 15.0
 
 
 @page
-async def live(request: Request) -> Response:
-    session = await signed_in(request)
+async def live(request: Request, pages: Pages, nc: Client) -> Response:
+    """`nc`: the process's bus connection, subscribed to the org's subjects while the page is
+    open."""
+    session = await pages.signed_in(request)
     org = session.principal.org
-    nc = runtime_of(request).broker.connection
     queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(maxsize=1000)
 
     async def heard(msg: Msg) -> None:

@@ -1,6 +1,6 @@
 """What every staff page shares: the templates, the signed-in check, the error page.
 
-Pages ask the same `authorize` as the API. A missing or expired session sends the browser to
+Pages ask the same guard as the API. A missing or expired session sends the browser to
 the sign-in page; a refusal is shown as a page with the reason. Every page is `no-store`.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from handlers.identity.authz import Action, Resource
-from handlers.identity.guard import authorize, current_session, runtime_of
+from handlers.identity.guard import Guard
 from handlers.shared.wareki import wareki_date, wareki_datetime
 from infra.web import ApiError
 from schemas.accounts import Principal, Session
@@ -42,61 +43,67 @@ class Refused(Exception):
         self.response = response
 
 
-def render(
-    request: Request, name: str, session: Session | None, code: int = 200, **context: Any
-) -> Response:
-    context |= {
-        "session": session,
-        "who": session.principal if session else None,
-        "role_labels": ROLE_LABELS,
-        "city_name": runtime_of(request).settings.portal.city_name,
-    }
-    return templates.TemplateResponse(request, name, context, status_code=code)
+@dataclass(frozen=True)
+class Pages:
+    """What every staff page does first and last: ask the guard, render a template."""
+
+    guard: Guard
+    city_name: str
+
+    def render(
+        self, request: Request, name: str, session: Session | None, code: int = 200, **context: Any
+    ) -> Response:
+        context |= {
+            "session": session,
+            "who": session.principal if session else None,
+            "role_labels": ROLE_LABELS,
+            "city_name": self.city_name,
+        }
+        return templates.TemplateResponse(request, name, context, status_code=code)
+
+    def missing(self, request: Request, session: Session, reason: str) -> Refused:
+        """A 404 page for a record that is not there (or no longer: retention ended it)."""
+        return Refused(self.render(request, "refused.html", session, 404, reason=reason))
+
+    async def signed_in(self, request: Request) -> Session:
+        try:
+            return await self.guard.session(request)
+        except ApiError as refused:
+            if refused.status == 401 or refused.code == "password_expired":
+                raise Refused(RedirectResponse("/staff/", status_code=303)) from None
+            raise Refused(
+                self.render(request, "refused.html", None, refused.status, reason=refused.detail)
+            ) from None
+
+    async def allowed(
+        self,
+        request: Request,
+        action: Action,
+        resource: Resource | None = None,
+        *,
+        personal_info: bool = False,
+    ) -> tuple[Session, Principal]:
+        session = await self.signed_in(request)
+        try:
+            who = await self.guard.authorize(request, action, resource, personal_info=personal_info)
+        except ApiError as refused:
+            raise Refused(
+                self.render(request, "refused.html", session, refused.status, reason=refused.detail)
+            ) from None
+        return session, who
 
 
-def missing(request: Request, session: Session, reason: str) -> Refused:
-    """A 404 page for a record that is not there (or no longer: retention ended it)."""
-    return Refused(render(request, "refused.html", session, 404, reason=reason))
-
-
-async def signed_in(request: Request) -> Session:
-    try:
-        return await current_session(request)
-    except ApiError as refused:
-        if refused.status == 401 or refused.code == "password_expired":
-            raise Refused(RedirectResponse("/staff/", status_code=303)) from None
-        raise Refused(
-            render(request, "refused.html", None, refused.status, reason=refused.detail)
-        ) from None
-
-
-async def allowed(
-    request: Request,
-    action: Action,
-    resource: Resource | None = None,
-    *,
-    personal_info: bool = False,
-) -> tuple[Session, Principal]:
-    session = await signed_in(request)
-    try:
-        who = await authorize(request, action, resource, personal_info=personal_info)
-    except ApiError as refused:
-        raise Refused(
-            render(request, "refused.html", session, refused.status, reason=refused.detail)
-        ) from None
-    return session, who
-
-
-Endpoint = Callable[[Request], Awaitable[Response]]
+Endpoint = Callable[..., Awaitable[Response]]
 
 
 def page(endpoint: Endpoint) -> Endpoint:
-    """A staff page: a refusal anywhere inside becomes the page (or redirect) it carries."""
+    """A staff page: a refusal anywhere inside becomes the page (or redirect) it carries. The
+    page's pieces (`pages`, stores, ...) are bound by keyword when its route is made."""
 
     @functools.wraps(endpoint)
-    async def guarded(request: Request) -> Response:
+    async def guarded(request: Request, **pieces: Any) -> Response:
         try:
-            return await endpoint(request)
+            return await endpoint(request, **pieces)
         except Refused as refused:
             return refused.response
 

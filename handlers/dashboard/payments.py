@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 
+from nats.js import JetStreamContext
 from nats.js.api import DeliverPolicy
 from starlette.requests import Request
 from starlette.responses import Response
 
 from events.catalog import PAYMENTS
-from handlers.applications.portal import PAYMENT_LABELS
-from handlers.dashboard.pages import allowed, missing, page, render
+from handlers.dashboard.pages import Pages, page
 from handlers.identity.authz import Resource
-from handlers.identity.guard import runtime_of
 from handlers.payments import records
-from infra.runtime import Runtime
+from handlers.payments.answers import PAYMENT_GONE
+from handlers.payments.lifecycle import PAYMENT_LABELS
 
 EVENT_LABELS = {
     "payment.requested": "支払い開始",
@@ -25,9 +25,9 @@ EVENT_LABELS = {
 }
 
 
-async def history(runtime: Runtime, org: str, payment_id: str) -> list[dict[str, object]]:
+async def history(js: JetStreamContext, org: str, payment_id: str) -> list[dict[str, object]]:
     """The payment's events, oldest first, read from its stream (ids and amounts only)."""
-    sub = await runtime.js.subscribe(
+    sub = await js.subscribe(
         f"payment.*.{org}",
         stream=PAYMENTS.name,
         ordered_consumer=True,
@@ -36,7 +36,7 @@ async def history(runtime: Runtime, org: str, payment_id: str) -> list[dict[str,
     found: list[dict[str, object]] = []
     try:
         pending = (
-            await runtime.js.stream_info(PAYMENTS.name, subjects_filter=f"payment.*.{org}")
+            await js.stream_info(PAYMENTS.name, subjects_filter=f"payment.*.{org}")
         ).state.messages
         for _ in range(pending):
             msg = await sub.next_msg(timeout=2)
@@ -52,23 +52,22 @@ async def history(runtime: Runtime, org: str, payment_id: str) -> list[dict[str,
 
 
 @page
-async def payments(request: Request) -> Response:
-    session, who = await allowed(request, "payment.read")
-    listed = list(reversed(await records.list_payments(runtime_of(request).js, who.org)))
-    return render(request, "payments.html", session, payments=listed, labels=PAYMENT_LABELS)
+async def payments(request: Request, pages: Pages, js: JetStreamContext) -> Response:
+    session, who = await pages.allowed(request, "payment.read")
+    listed = list(reversed(await records.list_payments(js, who.org)))
+    return pages.render(request, "payments.html", session, payments=listed, labels=PAYMENT_LABELS)
 
 
 @page
-async def payment(request: Request) -> Response:
-    session, _ = await allowed(request, "payment.read")
-    runtime = runtime_of(request)
-    found = await records.load_payment(runtime.js, request.path_params["payment_id"])
+async def payment(request: Request, pages: Pages, js: JetStreamContext) -> Response:
+    session, _ = await pages.allowed(request, "payment.read")
+    found = await records.load_payment(js, request.path_params["payment_id"])
     if found is None:
-        raise missing(request, session, "支払いが見つかりません。")
+        raise pages.missing(request, session, PAYMENT_GONE)
     record = found[0]
-    session, who = await allowed(request, "payment.read", Resource(org=record.org))
-    events = await history(runtime, who.org, record.payment_id)
-    return render(
+    session, who = await pages.allowed(request, "payment.read", Resource(org=record.org))
+    events = await history(js, who.org, record.payment_id)
+    return pages.render(
         request,
         "payment.html",
         session,

@@ -2,7 +2,7 @@
 
 Org admins list, create, lock and reset the accounts of their own organisation; admins do so
 for any organisation and create organisations. Each call parses its body, asks the one
-`decide` (through `authorize`) and the rules of `admin_rules`, writes the accounts DB and
+`decide` (through the guard) and the rules of `admin_rules`, writes the accounts DB and
 publishes an `access.account_changed` event: ids, role and what changed, never a password.
 
 Also here, for the template and procedure uploads of the other rooms: the organisation a
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from functools import partial
 from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -28,8 +29,9 @@ from handlers.identity.admin_rules import (
     validation_problems,
 )
 from handlers.identity.authz import Resource
-from handlers.identity.definitions import accounts_db, managed_org, unknown_org
-from handlers.identity.guard import authorize, current_session, record_access, runtime_of
+from handlers.identity.definitions import managed_org, unknown_org
+from handlers.identity.desk import AccountDesk
+from handlers.identity.guard import Guard
 from handlers.identity.policy import LOCKOUT, PROBLEM_MESSAGES, password_problems
 from handlers.identity.sessions import end_sessions
 from infra import accounts
@@ -96,10 +98,10 @@ async def _body(request: Request, model: type[M]) -> M:
         raise ApiError(400, "invalid_request", {"fields": fields, "messages": messages}) from None
 
 
-async def _checked_hash(request: Request, login: str, org: str, password: str) -> str:
+async def _checked_hash(desk: AccountDesk, login: str, org: str, password: str) -> str:
     """The password's hash, if the policy allows it (400 naming every problem otherwise)."""
-    found = await accounts.get_org(accounts_db(request), org)
-    min_length = runtime_of(request).settings.password.min_length
+    found = await accounts.get_org(desk.db, org)
+    min_length = desk.password.min_length
     problems = password_problems(
         password, min_length=min_length, context_words=[login, org, found.name if found else ""]
     )
@@ -109,21 +111,25 @@ async def _checked_hash(request: Request, login: str, org: str, password: str) -
     return await hash_password(password)
 
 
-async def _managed_account(request: Request) -> tuple[Principal, User]:
+async def _managed_account(
+    request: Request, desk: AccountDesk, guard: Guard
+) -> tuple[Principal, User]:
     """The account named in the path, if the caller may lock or reset it."""
-    user = await accounts.get_user(accounts_db(request), request.path_params["login"])
-    who = await authorize(request, "user.manage", Resource(org=user.org) if user else None)
+    user = await accounts.get_user(desk.db, request.path_params["login"])
+    who = await guard.authorize(request, "user.manage", Resource(org=user.org) if user else None)
     if user is None:
         raise ApiError(404, "not_found", "アカウントが見つかりません。")
     refusal = account_refusal(who, user.login, user.role)
     if refusal is not None:
-        raise await _refused(request, who, refusal, user.login)
+        raise await _refused(guard, request, who, refusal, user.login)
     return who, user
 
 
-async def _refused(request: Request, who: Principal, code: str, login: str) -> ApiError:
+async def _refused(
+    guard: Guard, request: Request, who: Principal, code: str, login: str
+) -> ApiError:
     """A refusal by the rules of `admin_rules`, audited like those of `decide`."""
-    await record_access(
+    await guard.record_access(
         request,
         AccessRefused,
         who.org,
@@ -135,23 +141,25 @@ async def _refused(request: Request, who: Principal, code: str, login: str) -> A
     return ApiError(403, code, REFUSALS[code])
 
 
-async def list_users(request: Request) -> Response:
-    _, org = await managed_org(request, "user.manage")
+async def list_users(request: Request, desk: AccountDesk, guard: Guard) -> Response:
+    _, org = await managed_org(request, "user.manage", guard, desk.db)
     now = datetime.now(UTC)
-    expiry_days = runtime_of(request).settings.password.expiry_days
-    listed = await accounts.list_users(accounts_db(request), org)
+    expiry_days = desk.password.expiry_days
+    listed = await accounts.list_users(desk.db, org)
     body = [AccountSummary.of(u, now, expiry_days).model_dump(mode="json") for u in listed]
     return JSONResponse(body)
 
 
-async def create_user(request: Request) -> Response:
-    await current_session(request)  # who asks, before the body is read
+async def create_user(request: Request, desk: AccountDesk, guard: Guard) -> Response:
+    await guard.session(request)  # who asks, before the body is read
     body = await _body(request, NewAccount)
-    who = await authorize(request, "user.manage", Resource(org=body.org) if body.org else None)
+    who = await guard.authorize(
+        request, "user.manage", Resource(org=body.org) if body.org else None
+    )
     org = body.org or who.org
     if body.role not in grantable_roles(who.role):
-        raise await _refused(request, who, "role_not_grantable", body.login)
-    db = accounts_db(request)
+        raise await _refused(guard, request, who, "role_not_grantable", body.login)
+    db = desk.db
     if await accounts.get_org(db, org) is None:
         raise ApiError(404, "no_org", unknown_org(org))
     user = User(
@@ -159,7 +167,7 @@ async def create_user(request: Request) -> Response:
         org=org,
         role=body.role,
         personal_info=body.personal_info,
-        password_hash=await _checked_hash(request, body.login, org, body.password),
+        password_hash=await _checked_hash(desk, body.login, org, body.password),
         password_changed_at=datetime.now(UTC),
         must_change_password=True,  # the person chooses their own at the first sign-in
     )
@@ -167,7 +175,7 @@ async def create_user(request: Request) -> Response:
         await accounts.add_user(db, user)
     except accounts.AccountExists:
         raise ApiError(409, "exists", "このログインIDは既に使われています。") from None
-    await record_access(
+    await guard.record_access(
         request,
         AccountChanged,
         org,
@@ -176,41 +184,37 @@ async def create_user(request: Request) -> Response:
         change="created",
         role=user.role,
     )
-    summary = AccountSummary.of(
-        user, datetime.now(UTC), runtime_of(request).settings.password.expiry_days
-    )
+    summary = AccountSummary.of(user, datetime.now(UTC), desk.password.expiry_days)
     return JSONResponse(summary.model_dump(mode="json"), status_code=201)
 
 
-async def lock(request: Request) -> Response:
-    who, user = await _managed_account(request)
-    await accounts.set_lock(accounts_db(request), user.login, datetime.now(UTC) + HELD)
-    await end_sessions(runtime_of(request).js, user.login)
-    await record_access(
+async def lock(request: Request, desk: AccountDesk, guard: Guard) -> Response:
+    who, user = await _managed_account(request, desk, guard)
+    await accounts.set_lock(desk.db, user.login, datetime.now(UTC) + HELD)
+    await end_sessions(desk.js, user.login)
+    await guard.record_access(
         request, AccountChanged, user.org, who.login, resource_id=user.login, change="locked"
     )
     return JSONResponse({"login": user.login, "locked": True})
 
 
-async def unlock(request: Request) -> Response:
+async def unlock(request: Request, desk: AccountDesk, guard: Guard) -> Response:
     """An org admin (or admin) lifts the lock of an account of their organisation."""
-    who, user = await _managed_account(request)
-    await accounts.set_lock(accounts_db(request), user.login, None)
-    await record_access(
+    who, user = await _managed_account(request, desk, guard)
+    await accounts.set_lock(desk.db, user.login, None)
+    await guard.record_access(
         request, AccountChanged, user.org, who.login, resource_id=user.login, change="unlocked"
     )
     return JSONResponse({"login": user.login, "locked": False})
 
 
-async def reset_password(request: Request) -> Response:
-    who, user = await _managed_account(request)
+async def reset_password(request: Request, desk: AccountDesk, guard: Guard) -> Response:
+    who, user = await _managed_account(request, desk, guard)
     body = await _body(request, PasswordReset)
-    hashed = await _checked_hash(request, user.login, user.org, body.password)
-    await accounts.set_password(
-        accounts_db(request), user.login, hashed, datetime.now(UTC), must_change=True
-    )
-    await end_sessions(runtime_of(request).js, user.login)
-    await record_access(
+    hashed = await _checked_hash(desk, user.login, user.org, body.password)
+    await accounts.set_password(desk.db, user.login, hashed, datetime.now(UTC), must_change=True)
+    await end_sessions(desk.js, user.login)
+    await guard.record_access(
         request,
         AccountChanged,
         user.org,
@@ -224,37 +228,44 @@ async def reset_password(request: Request) -> Response:
 # --- organisations --------------------------------------------------------------------------
 
 
-async def list_orgs(request: Request) -> Response:
-    await authorize(request, "org.manage")
-    listed = await accounts.list_orgs(accounts_db(request))
+async def list_orgs(request: Request, desk: AccountDesk, guard: Guard) -> Response:
+    await guard.authorize(request, "org.manage")
+    listed = await accounts.list_orgs(desk.db)
     return JSONResponse([org.model_dump() for org in listed])
 
 
-async def create_org(request: Request) -> Response:
+async def create_org(request: Request, desk: AccountDesk, guard: Guard) -> Response:
     """A new organisation; like `madoguchi org add`, its bus users are live at once."""
-    await current_session(request)  # who asks, before the body is read
+    await guard.session(request)  # who asks, before the body is read
     body = await _body(request, Org)
-    who = await authorize(request, "org.manage", Resource(org=body.id))
-    db = accounts_db(request)
+    who = await guard.authorize(request, "org.manage", Resource(org=body.id))
+    db = desk.db
     try:
         await accounts.add_org(db, body)
     except accounts.AccountExists:
         raise ApiError(409, "exists", "この所属IDは既に使われています。") from None
     async with _identities:
         orgs = [known.id for known in await accounts.list_orgs(db)]
-        live = await asyncio.to_thread(refresh_identities, runtime_of(request).data_dir, orgs)
-    await record_access(
+        live = await asyncio.to_thread(refresh_identities, desk.data_dir, orgs)
+    await guard.record_access(
         request, AccountChanged, body.id, who.login, resource_id=body.id, change="org_created"
     )
     return JSONResponse({**body.model_dump(), "bus_users_live": live}, status_code=201)
 
 
-routes = [
-    Route("/api/users", list_users, methods=["GET"]),
-    Route("/api/users", create_user, methods=["POST"]),
-    Route("/api/users/{login}/lock", lock, methods=["POST"]),
-    Route("/api/users/{login}/unlock", unlock, methods=["POST"]),
-    Route("/api/users/{login}/password", reset_password, methods=["POST"]),
-    Route("/api/orgs", list_orgs, methods=["GET"]),
-    Route("/api/orgs", create_org, methods=["POST"]),
-]
+def routes(desk: AccountDesk, guard: Guard) -> list[Route]:
+    return [
+        Route("/api/users", partial(list_users, desk=desk, guard=guard), methods=["GET"]),
+        Route("/api/users", partial(create_user, desk=desk, guard=guard), methods=["POST"]),
+        Route("/api/users/{login}/lock", partial(lock, desk=desk, guard=guard), methods=["POST"]),
+        Route(
+            "/api/users/{login}/unlock", partial(unlock, desk=desk, guard=guard), methods=["POST"]
+        ),
+        Route(
+            "/api/users/{login}/password",
+            partial(reset_password, desk=desk, guard=guard),
+            methods=["POST"],
+        ),
+        Route("/api/orgs", partial(list_orgs, desk=desk, guard=guard), methods=["GET"]),
+        Route("/api/orgs", partial(create_org, desk=desk, guard=guard), methods=["POST"]),
+    ]

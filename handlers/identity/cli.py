@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from handlers.cli_support import unknown_org_message
 from handlers.identity.policy import LOCKOUT, PROBLEM_MESSAGES, password_problems
 from infra import accounts
-from infra.config import SettingsError, load_settings
+from infra.config import SettingsError, first_problem, load_settings
 from infra.nats_server import refresh_identities
 from infra.passwords import hash_password
 from schemas.accounts import ROLES, Org, User
@@ -28,10 +28,7 @@ def _run(obj: dict[str, Any], work: Callable[[aiosqlite.Connection], Awaitable[N
         try:
             await work(db)
         except (accounts.AccountExists, ValidationError, ValueError) as exc:
-            message = str(exc)
-            if isinstance(exc, ValidationError):
-                first = exc.errors(include_input=False, include_url=False)[0]
-                message = f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
+            message = first_problem(exc) if isinstance(exc, ValidationError) else str(exc)
             raise click.ClickException(message) from None
         finally:
             await db.close()

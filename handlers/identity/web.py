@@ -8,20 +8,15 @@ password.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from handlers.identity.guard import (
-    EXPIRED,
-    SESSION_COOKIE,
-    current_session,
-    record_access,
-    request_zone,
-    runtime_of,
-)
+from handlers.identity.desk import AccountDesk
+from handlers.identity.guard import EXPIRED, SESSION_COOKIE, Guard
 from handlers.identity.policy import (
     LOCKOUT,
     PROBLEM_MESSAGES,
@@ -67,10 +62,10 @@ class PasswordChange(BaseModel):
 
 
 async def _audit(
-    request: Request, event: type[AccessEvent], user: User | None, **details: object
+    guard: Guard, request: Request, event: type[AccessEvent], user: User | None, **details: object
 ) -> None:
     org, actor = (user.org, user.login) if user else (SYSTEM_ORG, "unknown")
-    await record_access(request, event, org, actor, **details)
+    await guard.record_access(request, event, org, actor, **details)
 
 
 def _with_cookie(response: Response, request: Request, token: str) -> Response:
@@ -98,20 +93,18 @@ def _session_body(session: Session) -> dict[str, object]:
     }
 
 
-async def sign_in(request: Request) -> Response:
+async def sign_in(request: Request, desk: AccountDesk, guard: Guard) -> Response:
     body = await read_model(request, SignIn, SIGN_IN_CAP)
-    runtime = runtime_of(request)
-    assert runtime.accounts is not None
     address = request.client.host if request.client else ""
     now = datetime.now(UTC)
     if THROTTLE.refuse_address(address, now):
         raise TOO_MANY
-    user = await accounts.get_user(runtime.accounts, body.login)
-    threshold = runtime.settings.password.lockout_attempts
+    user = await accounts.get_user(desk.db, body.login)
+    threshold = desk.password.lockout_attempts
     held = locked(user.locked_until, now) if user else THROTTLE.phantom_locked(body.login, now)
     if held:
         # The same answer whatever the password (no oracle), and the try counts.
-        await _failed(request, user, body.login, threshold, now, "locked")
+        await _failed(desk, guard, request, user, body.login, threshold, now, "locked")
         raise ApiError(423, "locked", LOCKED)
     try:
         async with THROTTLE.hashing(address):
@@ -122,17 +115,19 @@ async def sign_in(request: Request) -> Response:
         raise TOO_MANY from None
     if user is None or not matches:
         THROTTLE.failed(address, now)
-        await _failed(request, user, body.login, threshold, now, "wrong_credentials")
+        await _failed(desk, guard, request, user, body.login, threshold, now, "wrong_credentials")
         raise ApiError(401, "wrong_credentials", WRONG)
-    await accounts.record_success(runtime.accounts, user.login)
+    await accounts.record_success(desk.db, user.login)
     expired = user.must_change_password or is_expired(
-        user.password_changed_at, now, runtime.settings.password.expiry_days
+        user.password_changed_at, now, desk.password.expiry_days
     )
     principal = Principal(
         login=user.login, org=user.org, role=user.role, personal_info=user.personal_info
     )
-    token, session = await open_session(runtime.js, principal, request_zone(request), expired)
-    await _audit(request, SignedIn, user, reason_code="password_expired" if expired else None)
+    token, session = await open_session(desk.js, principal, guard.zone(request), expired)
+    await _audit(
+        guard, request, SignedIn, user, reason_code="password_expired" if expired else None
+    )
     if expired:
         body_json = {
             "error": "password_expired",
@@ -144,53 +139,54 @@ async def sign_in(request: Request) -> Response:
 
 
 async def _failed(
-    request: Request, user: User | None, login: str, threshold: int, now: datetime, reason: str
+    desk: AccountDesk,
+    guard: Guard,
+    request: Request,
+    user: User | None,
+    login: str,
+    threshold: int,
+    now: datetime,
+    reason: str,
 ) -> None:
     """Count a failed sign-in (atomically: concurrent guesses all count) and audit it."""
-    runtime = runtime_of(request)
-    assert runtime.accounts is not None
     if user is None:
         THROTTLE.phantom_failed(login, threshold, now)
     else:
-        count, _ = await accounts.count_failure(
-            runtime.accounts, user.login, now, threshold, LOCKOUT
-        )
+        count, _ = await accounts.count_failure(desk.db, user.login, now, threshold, LOCKOUT)
         if count == threshold:
-            await _audit(request, AccountLocked, user)
+            await _audit(guard, request, AccountLocked, user)
     SIGN_IN_FAILURES.labels(reason).inc()
-    await _audit(request, SignInFailed, user, reason_code=reason)
+    await _audit(guard, request, SignInFailed, user, reason_code=reason)
 
 
-async def who_am_i(request: Request) -> Response:
-    return JSONResponse(_session_body(await current_session(request, password_change=True)))
+async def who_am_i(request: Request, guard: Guard) -> Response:
+    return JSONResponse(_session_body(await guard.session(request, password_change=True)))
 
 
-async def sign_out(request: Request) -> Response:
-    await current_session(request, password_change=True)
-    await close_session(runtime_of(request).js, request.cookies[SESSION_COOKIE])
+async def sign_out(request: Request, desk: AccountDesk, guard: Guard) -> Response:
+    await guard.session(request, password_change=True)
+    await close_session(desk.js, request.cookies[SESSION_COOKIE])
     response = JSONResponse({"signed_out": True})
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 
-async def change_password(request: Request) -> Response:
-    session = await current_session(request, password_change=True)
+async def change_password(request: Request, desk: AccountDesk, guard: Guard) -> Response:
+    session = await guard.session(request, password_change=True)
     body = await read_model(request, PasswordChange, SIGN_IN_CAP)
-    runtime = runtime_of(request)
-    assert runtime.accounts is not None
-    user = await accounts.get_user(runtime.accounts, session.principal.login)
+    user = await accounts.get_user(desk.db, session.principal.login)
     if user is None or not await verify_password(body.current, user.password_hash):
         raise ApiError(400, "wrong_current", "現在のパスワードが違います。")
-    org = await accounts.get_org(runtime.accounts, user.org)
+    org = await accounts.get_org(desk.db, user.org)
     problems = password_problems(
         body.new,
-        min_length=runtime.settings.password.min_length,
+        min_length=desk.password.min_length,
         context_words=[user.login, user.org, org.name if org else ""],
     )
     if not problems:
         previous = [
             user.password_hash,
-            *await accounts.previous_hashes(runtime.accounts, user.login, REUSE_DEPTH),
+            *await accounts.previous_hashes(desk.db, user.login, REUSE_DEPTH),
         ]
         for stored in previous:
             if await verify_password(body.new, stored):
@@ -198,24 +194,24 @@ async def change_password(request: Request) -> Response:
                 break
     if problems:
         messages = [
-            PROBLEM_MESSAGES[p].format(min_length=runtime.settings.password.min_length)
-            for p in problems
+            PROBLEM_MESSAGES[p].format(min_length=desk.password.min_length) for p in problems
         ]
         raise ApiError(400, "password_policy", {"problems": problems, "messages": messages})
     now = datetime.now(UTC)
     await accounts.set_password(
-        runtime.accounts, user.login, await hash_password(body.new), now, must_change=False
+        desk.db, user.login, await hash_password(body.new), now, must_change=False
     )
-    await _audit(request, PasswordChanged, user)
+    await _audit(guard, request, PasswordChanged, user)
     # Every session of the account ends (one may be an intruder's); this one goes on fresh.
-    await end_sessions(runtime.js, user.login)
-    token, fresh = await open_session(runtime.js, session.principal, session.zone, False)
+    await end_sessions(desk.js, user.login)
+    token, fresh = await open_session(desk.js, session.principal, session.zone, False)
     return _with_cookie(JSONResponse(_session_body(fresh)), request, token)
 
 
-routes = [
-    Route("/api/session", sign_in, methods=["POST"]),
-    Route("/api/session", who_am_i, methods=["GET"]),
-    Route("/api/session", sign_out, methods=["DELETE"]),
-    Route("/api/password", change_password, methods=["POST"]),
-]
+def routes(desk: AccountDesk, guard: Guard) -> list[Route]:
+    return [
+        Route("/api/session", partial(sign_in, desk=desk, guard=guard), methods=["POST"]),
+        Route("/api/session", partial(who_am_i, guard=guard), methods=["GET"]),
+        Route("/api/session", partial(sign_out, desk=desk, guard=guard), methods=["DELETE"]),
+        Route("/api/password", partial(change_password, desk=desk, guard=guard), methods=["POST"]),
+    ]

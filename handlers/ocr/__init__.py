@@ -1,16 +1,36 @@
-from handlers.ocr import admin_web
+from functools import partial
+
+from handlers.identity import staff_guard
+from handlers.ocr import admin_web, web
 from handlers.ocr.bus import router
 from handlers.ocr.cli import export, scan, template
 from handlers.ocr.expiry import follow_scan_expiry
+from handlers.ocr.pipeline import limits_from
 from handlers.ocr.scan_service import serve_scan_intake
 from handlers.ocr.watch import watch
-from handlers.ocr.web import routes
-from handlers.room import Room
+from handlers.room import Room, Services, Wired
 
-room = Room(
-    name="ocr",
-    routers=[router],
-    routes=[*routes, *admin_web.routes],
-    commands=[scan, template, export, watch],
-    tasks=[serve_scan_intake, follow_scan_expiry],
-)
+
+def wire(services: Services) -> Wired:
+    guard = staff_guard(services)
+    desk = web.DocumentDesk(
+        services.js, services.pi_store, services.broker, limits_from(services.settings.ocr)
+    )
+    return Wired(
+        routes=[
+            *web.routes(desk, guard),
+            *admin_web.routes(services.js, guard, services.accounts),
+        ],
+        tasks=[
+            partial(
+                serve_scan_intake,
+                services.broker.connection,
+                services.pi_store,
+                services.settings.ocr,
+            ),
+            partial(follow_scan_expiry, services.js, services.pi_store),
+        ],
+    )
+
+
+room = Room(name="ocr", routers=[router], commands=[scan, template, export, watch], wire=wire)

@@ -4,44 +4,46 @@ lies, so the dashboard can show them beside the upload form."""
 
 from __future__ import annotations
 
+from functools import partial
+
+import aiosqlite
+from nats.js import JetStreamContext
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from handlers.identity.definitions import managed_org, parsed_definition
-from handlers.identity.guard import record_access, runtime_of
+from handlers.identity.definitions import definition_saved, managed_org, parsed_definition
+from handlers.identity.guard import Guard
 from handlers.ocr import records
 from infra.http import DEFINITION_CAP, read_bytes
-from schemas.events import DefinitionSaved
 from schemas.forms import FormTemplate
 
 
-async def list_templates(request: Request) -> Response:
-    _, org = await managed_org(request, "template.manage")
-    found = await records.list_templates(runtime_of(request).js, org)
+async def list_templates(
+    request: Request, js: JetStreamContext, guard: Guard, accounts: aiosqlite.Connection
+) -> Response:
+    _, org = await managed_org(request, "template.manage", guard, accounts)
+    found = await records.list_templates(js, org)
     return JSONResponse([t.model_dump(mode="json") for t in found])
 
 
-async def save_template(request: Request) -> Response:
-    who, org = await managed_org(request, "template.manage")
+async def save_template(
+    request: Request, js: JetStreamContext, guard: Guard, accounts: aiosqlite.Connection
+) -> Response:
+    who, org = await managed_org(request, "template.manage", guard, accounts)
     form = parsed_definition(FormTemplate, await read_bytes(request, DEFINITION_CAP))
-    js = runtime_of(request).js
     replaced = await records.load_template(js, org, form.id) is not None
     await records.save_template(js, org, form)
-    await record_access(
-        request,
-        DefinitionSaved,
-        org,
-        who.login,
-        resource_id=form.id,
-        kind="template",
-        replaced=replaced,
+    return await definition_saved(
+        request, guard, who, org, "template", form.id, replaced, fields=len(form.fields)
     )
-    body = {"id": form.id, "org": org, "fields": len(form.fields), "replaced": replaced}
-    return JSONResponse(body, status_code=200 if replaced else 201)
 
 
-routes = [
-    Route("/api/templates", list_templates, methods=["GET"]),
-    Route("/api/templates", save_template, methods=["POST"]),
-]
+def routes(js: JetStreamContext, guard: Guard, accounts: aiosqlite.Connection) -> list[Route]:
+    """`js`: where templates are kept; `accounts`: the organisations they may belong to."""
+    listed = partial(list_templates, js=js, guard=guard, accounts=accounts)
+    saved = partial(save_template, js=js, guard=guard, accounts=accounts)
+    return [
+        Route("/api/templates", listed, methods=["GET"]),
+        Route("/api/templates", saved, methods=["POST"]),
+    ]

@@ -13,7 +13,7 @@ from datetime import date
 
 import nats.errors
 from faststream import Context
-from faststream.nats import JStream, NatsBroker, NatsRouter
+from faststream.nats import JStream, NatsBroker, NatsMessage, NatsRouter
 from nats.js import JetStreamContext
 
 from events.catalog import DEAD_LETTERS, OCR_PROGRESS, dead_letter_subject, event_spec
@@ -25,7 +25,7 @@ from infra.bus import durable_subscriber
 from infra.metrics import record_ocr_document
 from infra.ocr.engine import OcrEngine
 from infra.pi_store import PersonalDataStore, RecordNotFound
-from infra.reliability import Refused
+from infra.reliability import CONSUMER_HEADER, Refused
 from schemas.events import DocumentRejected, DocumentScanned, Event, OcrCompleted, OcrFailed
 from schemas.forms import FormTemplate
 from schemas.ocr import DocumentResult, DocumentStatus, ReadingProgress
@@ -148,14 +148,17 @@ async def _read(
     return result, refusal.code if refusal else None
 
 
-@durable_subscriber(router, event_spec(DocumentScanned), "ocr", description="Read a scan")
+READER = "ocr"  # the durable consumer that reads scans
+
+
+@durable_subscriber(router, event_spec(DocumentScanned), READER, description="Read a scan")
 async def read_document(
     doc: DocumentScanned,
-    js: JetStreamContext = Context("runtime.js"),
-    broker: NatsBroker = Context("runtime.broker"),
-    store: PersonalDataStore = Context("runtime.pi_store"),
-    engine: OcrEngine = Context("runtime.ocr"),
-    settings: OcrSettings = Context("runtime.settings.ocr"),
+    js: JetStreamContext = Context("js"),
+    broker: NatsBroker = Context("broker"),
+    store: PersonalDataStore = Context("pi_store"),
+    engine: OcrEngine = Context("ocr"),
+    settings: OcrSettings = Context("settings.ocr"),
 ) -> None:
     started = time.perf_counter()
     settled = await submitted_status(js, doc)
@@ -183,9 +186,16 @@ async def read_document(
 )
 async def gave_up(
     doc: DocumentScanned,
-    js: JetStreamContext = Context("runtime.js"),
-    broker: NatsBroker = Context("runtime.broker"),
+    msg: NatsMessage,
+    js: JetStreamContext = Context("js"),
+    broker: NatsBroker = Context("broker"),
 ) -> None:
+    # Only the reader's letter fails the scan: another consumer that gave up on the same
+    # event (the audit chain, say) says nothing about the reading. A letter written before
+    # letters named their consumer counts as the reader's.
+    consumer = (msg.raw_message.headers or {}).get(CONSUMER_HEADER, READER)
+    if consumer != READER:
+        return
     submitted = await submitted_status(js, doc)
     failed = DocumentResult(document_id=doc.document_id, status="failed", reason=GAVE_UP)
     status = status_of(doc, submitted, failed, GAVE_UP_CODE)

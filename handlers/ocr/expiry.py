@@ -18,7 +18,6 @@ from events.catalog import DOCUMENT_INDEX, KEYS_OCR
 from handlers.ocr.records import RESULT_KIND
 from infra.kv import get_record, keys_matching
 from infra.pi_store import PersonalDataStore
-from infra.runtime import Runtime
 from schemas.ocr import DocumentStatus
 
 log = logging.getLogger("madoguchi.expiry")
@@ -59,20 +58,20 @@ async def sweep_orphans(js: JetStreamContext, store: PersonalDataStore) -> int:
     return forgotten
 
 
-async def follow_scan_expiry(runtime: Runtime) -> None:
+async def follow_scan_expiry(js: JetStreamContext, store: PersonalDataStore) -> None:
     """Runs for the life of the process (any number of processes may: deleting is idempotent)."""
-    swept = await sweep_orphans(runtime.js, runtime.pi_store)
+    swept = await sweep_orphans(js, store)
     if swept:
         log.info(
             "documents whose scan had expired: derived records removed", extra={"documents": swept}
         )
-    kv = await runtime.js.key_value(KEYS_OCR.name)
+    kv = await js.key_value(KEYS_OCR.name)
     watcher = await kv.watch("scan.*")
     async for entry in watcher:
         if entry is None or entry.operation not in GONE:
             continue
         document_id = entry.key.split(".", 1)[1]
-        removed = await forget_document(runtime.js, runtime.pi_store, document_id)
+        removed = await forget_document(js, store, document_id)
         log.info(
             "document expired: derived records removed",
             extra={"document_id": document_id, "index_entries": removed},

@@ -13,8 +13,11 @@ from handlers.ocr.hand import hand_value, is_hand_field
 from handlers.ocr.marks import char_whitelist, checkbox_from_ink
 from handlers.ocr.plausible import (
     characters_dropped,
+    close_second_choice,
     confusable,
     no_letters,
+    split_name,
+    stray_marks,
     stray_punctuation,
 )
 from handlers.shared.normalise import normalise
@@ -104,7 +107,13 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
     text = value if spec.kind == "text" and isinstance(value, str) else None
     if text is not None and (no_letters(text) or stray_punctuation(text)):
         return "implausible"
+    if spec.kind in ("text", "katakana") and isinstance(value, str) and stray_marks(value):
+        return "implausible"
+    if spec.kind == "katakana" and isinstance(value, str) and split_name(value):
+        return "implausible"
     if spec.kind in ("text", "katakana") and confusable(reading.symbols):
+        return "confusable"
+    if close_second_choice(reading.symbols, reading.other_choices):
         return "confusable"
     return None
 

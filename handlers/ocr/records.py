@@ -7,7 +7,7 @@ from nats.js import JetStreamContext
 
 from events.catalog import CONFIG, DOCUMENT_INDEX
 from handlers.ocr.export import headers_for, table
-from infra.kv import get_record, list_records, open_kv, put_record
+from infra.kv import get_value, list_records, open_kv, put_record
 from infra.pi_store import PersonalDataStore, RecordNotFound
 from schemas.forms import FormTemplate
 from schemas.ocr import DocumentResult, DocumentStatus
@@ -27,8 +27,7 @@ async def save_template(js: JetStreamContext, org: str, template: FormTemplate) 
 
 async def load_template(js: JetStreamContext, org: str, template_id: str) -> FormTemplate | None:
     kv = await open_kv(js, CONFIG.name)
-    found = await get_record(kv, _template_key(org, template_id), FormTemplate)
-    return found[0] if found else None
+    return await get_value(kv, _template_key(org, template_id), FormTemplate)
 
 
 async def list_templates(js: JetStreamContext, org: str) -> list[FormTemplate]:
@@ -48,8 +47,7 @@ async def put_status(js: JetStreamContext, status: DocumentStatus) -> None:
 
 async def get_status(js: JetStreamContext, org: str, document_id: str) -> DocumentStatus | None:
     kv = await open_kv(js, DOCUMENT_INDEX.name)
-    found = await get_record(kv, _status_key(org, document_id), DocumentStatus)
-    return found[0] if found else None
+    return await get_value(kv, _status_key(org, document_id), DocumentStatus)
 
 
 async def list_statuses(js: JetStreamContext, org: str) -> list[DocumentStatus]:

@@ -54,7 +54,6 @@ from handlers.ocr.uploads import (
 )
 from handlers.shared.uploads import CONTENT_TYPES, SNIFF_BYTES, Limits, Rejection, precheck
 from infra.pi_store import PersonalDataStore
-from infra.runtime import Runtime
 from infra.store import STORE_FULL_LINE, announce_refusal, is_store_full
 from schemas.events import DocumentScanned
 from schemas.scan_intake import MAX_CHUNK_BYTES, ScanSubmitHeaders, ScanSubmitReply
@@ -275,12 +274,13 @@ class ScanIntake:
         return accepted_reply(submitted.document_id)
 
 
-async def serve_scan_intake(runtime: Runtime) -> None:
+async def serve_scan_intake(
+    connection: Client, store: PersonalDataStore, settings: OcrSettings
+) -> None:
     """The room's background task: the service on the process's own bus connection."""
-    settings = runtime.settings.ocr
     intake = ScanIntake(
-        runtime.broker.connection,
-        runtime.pi_store,
+        connection,
+        store,
         limits_from(settings),
         upload_limits(settings),
     )

@@ -1,14 +1,18 @@
 """The OCR room over HTTP: upload, list, read one, correct fields, export (staff only).
 
-Every route asks `authorize` first; documents are looked up under the caller's own org, so
+Every route asks the guard first; documents are looked up under the caller's own org, so
 another org's document id is simply not found.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
+from faststream.nats import NatsBroker
+from nats.js import JetStreamContext
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -16,26 +20,26 @@ from starlette.routing import Route
 
 from events.envelope import Publisher, new_event_id
 from handlers.identity.authz import Action
-from handlers.identity.guard import authorize, record_access, runtime_of
+from handlers.identity.guard import Guard
 from handlers.ocr import records
 from handlers.ocr.corrections import CorrectionError, checked_corrections
 from handlers.ocr.export import to_csv
-from handlers.ocr.pipeline import limits_from
+from handlers.ocr.reads import GONE, read_result_as
 from handlers.ocr.submit import submit_scan
+from handlers.shared.uploads import Limits
 from infra.http import KB, read_form, read_object
 from infra.kv import RecordChanged
+from infra.pi_store import PersonalDataStore
 from infra.web import ApiError
 from schemas.accounts import Principal
-from schemas.events import DataExported, OcrVerified, PersonalDataRead, utc_now
+from schemas.events import DataExported, OcrVerified, utc_now
 from schemas.ocr import DocumentResult, DocumentStatus
 
 # On a Shift_JIS export: how many characters it could not hold (written as "?").
 REPLACED_HEADER = "Madoguchi-Replaced-Characters"
 
 VERIFIED = Publisher("ocr", "web:correct_fields", OcrVerified)
-NOT_FOUND = ApiError(
-    404, "not_found", "文書が見つかりません。保存期間（5日）を過ぎた可能性があります。"
-)
+NOT_FOUND = ApiError(404, "not_found", GONE)
 # Two clerks saving the same document: the second is told, and loses nothing silently.
 CHANGED = ApiError(
     409,
@@ -45,14 +49,24 @@ CHANGED = ApiError(
 FORM_OVERHEAD = 64 * KB  # the form's other fields and part headers beside the scan
 
 
+@dataclass(frozen=True)
+class DocumentDesk:
+    """What the document routes work with: the index and templates (`js`), the PI store with
+    scans and results, the bus for verifications, the upload limits."""
+
+    js: JetStreamContext
+    store: PersonalDataStore
+    broker: NatsBroker
+    limits: Limits
+
+
 def _truthy(value: object) -> bool:
     return str(value or "").strip().lower() in ("1", "true", "on", "yes")
 
 
-async def upload(request: Request) -> Response:
-    runtime = runtime_of(request)
-    limits = limits_from(runtime.settings.ocr)
-    await authorize(request, "document.upload")  # before a byte of the body is read
+async def upload(request: Request, desk: DocumentDesk, guard: Guard) -> Response:
+    limits = desk.limits
+    await guard.authorize(request, "document.upload")  # before a byte of the body is read
     cap = limits.max_bytes + FORM_OVERHEAD
     async with read_form(request, cap, max_files=1, max_fields=10) as form:
         personal_info = _truthy(form.get("personal_info"))
@@ -61,12 +75,12 @@ async def upload(request: Request) -> Response:
         if not isinstance(file, UploadFile):
             raise ApiError(400, "file_missing", "ファイルを選んでください。")
         data = await file.read(limits.max_bytes + 1)  # one byte over is enough to refuse
-    who = await authorize(request, "document.upload", personal_info=personal_info)
-    if template_id and await records.load_template(runtime.js, who.org, template_id) is None:
+    who = await guard.authorize(request, "document.upload", personal_info=personal_info)
+    if template_id and await records.load_template(desk.js, who.org, template_id) is None:
         raise ApiError(400, "unknown_template", {"template": template_id})
     submitted = await submit_scan(
-        runtime.js,
-        runtime.pi_store,
+        desk.js,
+        desk.store,
         org=who.org,
         data=data,
         template_id=template_id,
@@ -77,37 +91,27 @@ async def upload(request: Request) -> Response:
     return JSONResponse({"document_id": submitted.document_id}, status_code=202)
 
 
-async def list_documents(request: Request) -> Response:
-    who = await authorize(request, "document.read")
-    statuses = await records.list_statuses(runtime_of(request).js, who.org)
+async def list_documents(request: Request, desk: DocumentDesk, guard: Guard) -> Response:
+    who = await guard.authorize(request, "document.read")
+    statuses = await records.list_statuses(desk.js, who.org)
     listing = [s.model_dump(mode="json", exclude={"reason_code"}) for s in statuses]
     return JSONResponse(listing)
 
 
 async def _document(
-    request: Request, action: Action
+    request: Request, action: Action, desk: DocumentDesk, guard: Guard
 ) -> tuple[Principal, DocumentStatus, DocumentResult, int]:
     """The caller's document and its result's revision, if they may take `action` on it;
     PI reads are audited."""
-    runtime = runtime_of(request)
-    session_org = (await authorize(request, "document.read")).org
-    status = await records.get_status(runtime.js, session_org, request.path_params["document_id"])
+    session_org = (await guard.authorize(request, "document.read")).org
+    status = await records.get_status(desk.js, session_org, request.path_params["document_id"])
     if status is None:
         raise NOT_FOUND
-    who = await authorize(request, action, personal_info=status.personal_info)
-    found = await records.read_result(runtime.pi_store, status.document_id)
+    who = await guard.authorize(request, action, personal_info=status.personal_info)
+    found = await read_result_as(who, action, status, desk.store, guard, request)
     if found is None:
         raise NOT_FOUND
     result, revision = found
-    if status.personal_info:
-        await record_access(
-            request,
-            PersonalDataRead,
-            who.org,
-            who.login,
-            resource_id=status.document_id,
-            action=action,
-        )
     return who, status, result, revision
 
 
@@ -127,20 +131,19 @@ def _expected_revision(request: Request, read: int) -> int:
     return int(given)
 
 
-async def get_document(request: Request) -> Response:
-    _, _, result, revision = await _document(request, "document.read")
+async def get_document(request: Request, desk: DocumentDesk, guard: Guard) -> Response:
+    _, _, result, revision = await _document(request, "document.read", desk, guard)
     return _shown(result, revision)
 
 
-async def correct_fields(request: Request) -> Response:
-    who, status, result, revision = await _document(request, "document.verify")
-    runtime = runtime_of(request)
+async def correct_fields(request: Request, desk: DocumentDesk, guard: Guard) -> Response:
+    who, status, result, revision = await _document(request, "document.verify", desk, guard)
     if _expected_revision(request, revision) != revision:
         raise CHANGED
     corrections = await read_object(request)
     if not corrections:
         raise ApiError(400, "invalid_request", "項目名と値の組を送ってください。")
-    template = await records.load_template(runtime.js, who.org, status.template_id or "")
+    template = await records.load_template(desk.js, who.org, status.template_id or "")
     if template is None:
         raise ApiError(400, "no_template", "様式のない文書には項目がありません。")
     try:
@@ -149,17 +152,17 @@ async def correct_fields(request: Request) -> Response:
         raise ApiError(400, "invalid_value", {"field": exc.field, "problem": exc.problem}) from None
     corrected = result.model_copy(update={"verified": {**result.verified, **checked}})
     try:
-        await records.replace_result(runtime.pi_store, corrected, revision)
+        await records.replace_result(desk.store, corrected, revision)
     except RecordChanged:
         raise CHANGED from None
     await records.put_status(
-        runtime.js,
+        desk.js,
         status.model_copy(
             update={"verified": True, "verified_by": who.login, "verified_at": utc_now()}
         ),
     )
     await VERIFIED(
-        runtime.broker,
+        desk.broker,
         OcrVerified(
             event_id=new_event_id(),
             org=who.org,
@@ -168,21 +171,20 @@ async def correct_fields(request: Request) -> Response:
             actor_id=who.login,
         ),
     )
-    read_back = await records.read_result(runtime.pi_store, status.document_id)
+    read_back = await records.read_result(desk.store, status.document_id)
     return _shown(corrected, read_back[1] if read_back else revision)
 
 
-async def export(request: Request) -> Response:
+async def export(request: Request, desk: DocumentDesk, guard: Guard) -> Response:
     fmt = request.query_params.get("format", "csv")
     encoding = request.query_params.get("encoding", "utf-8-sig")
     if fmt not in ("csv", "json") or encoding not in ("utf-8-sig", "cp932"):
         raise ApiError(
             400, "invalid_request", "format は csv/json、encoding は utf-8-sig/cp932 です。"
         )
-    who = await authorize(request, "document.export", personal_info=True)
-    runtime = runtime_of(request)
-    columns, headers, rows = await records.export_table(runtime.js, runtime.pi_store, who.org)
-    await record_access(request, DataExported, who.org, who.login, rows=len(rows))
+    who = await guard.authorize(request, "document.export", personal_info=True)
+    columns, headers, rows = await records.export_table(desk.js, desk.store, who.org)
+    await guard.record_access(request, DataExported, who.org, who.login, rows=len(rows))
     if fmt == "json":
         return JSONResponse(json.loads(json.dumps(rows, default=str)))
     data, replaced = to_csv(columns, headers, rows, encoding)
@@ -195,10 +197,19 @@ async def export(request: Request) -> Response:
     )
 
 
-routes = [
-    Route("/api/documents", upload, methods=["POST"]),
-    Route("/api/documents", list_documents, methods=["GET"]),
-    Route("/api/documents/{document_id}", get_document, methods=["GET"]),
-    Route("/api/documents/{document_id}/fields", correct_fields, methods=["PATCH"]),
-    Route("/api/export", export, methods=["GET"]),
-]
+def routes(desk: DocumentDesk, guard: Guard) -> list[Route]:
+    return [
+        Route("/api/documents", partial(upload, desk=desk, guard=guard), methods=["POST"]),
+        Route("/api/documents", partial(list_documents, desk=desk, guard=guard), methods=["GET"]),
+        Route(
+            "/api/documents/{document_id}",
+            partial(get_document, desk=desk, guard=guard),
+            methods=["GET"],
+        ),
+        Route(
+            "/api/documents/{document_id}/fields",
+            partial(correct_fields, desk=desk, guard=guard),
+            methods=["PATCH"],
+        ),
+        Route("/api/export", partial(export, desk=desk, guard=guard), methods=["GET"]),
+    ]

@@ -1,12 +1,16 @@
+from functools import partial
+
+from handlers.ops import web
 from handlers.ops.backup import backup, restore
 from handlers.ops.cli import creds, tls
 from handlers.ops.dlq import dlq
-from handlers.ops.web import follow_store_refusals, routes
-from handlers.room import Room
+from handlers.room import Room, Services, Wired
 
-room = Room(
-    name="ops",
-    routes=routes,
-    commands=[creds, tls, dlq, backup, restore],
-    tasks=[follow_store_refusals],
-)
+
+def wire(services: Services) -> Wired:
+    connection = services.broker.connection
+    bus = web.Bus(connection, services.js, services.store_limit)
+    return Wired(routes=web.routes(bus), tasks=[partial(web.follow_store_refusals, connection)])
+
+
+room = Room(name="ops", commands=[creds, tls, dlq, backup, restore], wire=wire)

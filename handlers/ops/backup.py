@@ -171,11 +171,8 @@ def dropped_on_restore(entry: dict[str, Any], state: dict[str, Any]) -> int:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def load_manifest(source: Path) -> dict[str, Any]:

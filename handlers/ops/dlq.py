@@ -25,8 +25,10 @@ from events.catalog import DEAD_LETTER_PREFIX, DEAD_LETTERS
 from events.envelope import MSG_ID_HEADER, caused_id
 from handlers.cli_support import run_with_bus
 from infra.reliability import (
+    CONSUMER_HEADER,
     DELIVERIES_HEADER,
     ERROR_HEADER,
+    ORIGINAL_MSG_ID_HEADER,
     ORIGINAL_SEQUENCE_HEADER,
     ORIGINAL_STREAM_HEADER,
     ORIGINAL_SUBJECT_HEADER,
@@ -40,6 +42,8 @@ DEAD_LETTER_HEADERS = frozenset(
         ORIGINAL_SUBJECT_HEADER,
         ORIGINAL_STREAM_HEADER,
         ORIGINAL_SEQUENCE_HEADER,
+        ORIGINAL_MSG_ID_HEADER,
+        CONSUMER_HEADER,
     }
 )
 _PATTERN = re.compile(r"^[A-Za-z0-9_*>-]+(\.[A-Za-z0-9_*>-]+)*$")
@@ -56,6 +60,7 @@ class DeadLetterInfo:
     error: str
     size_bytes: int
     stream: str | None  # the original stream
+    consumer: str | None  # the consumer that gave up on it
 
 
 def filter_subject(pattern: str | None) -> str:
@@ -89,6 +94,7 @@ def describe(letter: RawStreamMsg) -> DeadLetterInfo:
         error=str(headers.get(ERROR_HEADER, "")),
         size_bytes=len(letter.data or b""),
         stream=headers.get(ORIGINAL_STREAM_HEADER),
+        consumer=headers.get(CONSUMER_HEADER),
     )
 
 
@@ -107,7 +113,11 @@ def replay_headers(headers: Mapping[str, str], seq: int) -> dict[str, str]:
         for k, v in headers.items()
         if k not in DEAD_LETTER_HEADERS and not k.startswith("Nats-")
     }
-    original_id = headers.get(MSG_ID_HEADER) or f"{DEAD_LETTERS.name}-{seq}"
+    original_id = (
+        headers.get(ORIGINAL_MSG_ID_HEADER)
+        or headers.get(MSG_ID_HEADER)
+        or f"{DEAD_LETTERS.name}-{seq}"
+    )
     return {**kept, MSG_ID_HEADER: replay_id(original_id, seq)}
 
 

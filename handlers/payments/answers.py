@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterator
 
 from handlers.payments.lifecycle import MESSAGES, PaymentRefused
+from infra.http import CONFLICT
 from infra.kv import RecordChanged
 from infra.payment_agent import PaymentAgentError
 from infra.web import ApiError
@@ -15,7 +16,7 @@ from infra.web import ApiError
 log = logging.getLogger("madoguchi.payments")
 AGENT_DOWN_MESSAGE = "決済代行会社に接続できませんでした。時間をおいてお試しください。"
 AGENT_DOWN = ApiError(502, "payment_agent_unavailable", AGENT_DOWN_MESSAGE)
-CONFLICT = ApiError(409, "conflict", "他の操作と重なりました。画面を読み込み直してください。")
+PAYMENT_GONE = "支払いが見つかりません。"
 
 
 def agent_trouble(exc: PaymentAgentError) -> ApiError:

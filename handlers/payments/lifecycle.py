@@ -33,6 +33,16 @@ class PaymentRefused(Exception):
     #            "already_final"
 
 
+# Each state as residents and staff read it.
+PAYMENT_LABELS: dict[PaymentStatusName, str] = {
+    "requested": "お支払い手続中",
+    "settled": "お支払い済み",
+    "failed": "お支払いできませんでした",
+    "canceled": "取り消されました",
+    "partially_refunded": "一部返金済み",
+    "refunded": "返金済み",
+}
+
 MESSAGES = {
     "not_refundable": "支払いが完了していないため返金できません。",
     "amount_exceeds_remaining": "返金額が返金可能な残額を超えています。",

@@ -13,9 +13,9 @@ import logging
 
 from handlers.payments import records, service
 from infra.payment_agent import PaymentAgentError
-from infra.runtime import Runtime
 from schemas.applications import PaymentState
 from schemas.events import utc_now
+from schemas.settings import PaymentAgentSettings
 
 log = logging.getLogger("madoguchi.payments")
 MAX_PAUSE = 30.0
@@ -26,19 +26,18 @@ def due(payment: PaymentState, after: float, within: float, now_ts: float) -> bo
     return payment.status in ("requested", "failed") and after <= age <= within
 
 
-async def reconcile_once(runtime: Runtime) -> int:
+async def reconcile_once(desk: service.PaymentDesk, settings: PaymentAgentSettings) -> int:
     """One round; the number of payments whose state changed."""
-    settings = runtime.settings.payment_agent
     now_ts = utc_now().timestamp()
     changed = 0
-    for payment in await records.list_open_payments(runtime.js):
+    for payment in await records.list_open_payments(desk.js):
         if now_ts - payment.requested_at.timestamp() > settings.reconcile_within:
-            await records.close_open_mark(runtime.js, payment)
+            await records.close_open_mark(desk.js, payment)
             continue
         if not due(payment, settings.reconcile_after, settings.reconcile_within, now_ts):
             continue
         try:
-            updated = await service.refresh(runtime, payment)
+            updated = await service.refresh(desk, payment)
         except PaymentAgentError as exc:
             log.warning("reconciliation: agent call failed: %s", exc.code)
             continue
@@ -46,11 +45,11 @@ async def reconcile_once(runtime: Runtime) -> int:
     return changed
 
 
-async def reconcile_forever(runtime: Runtime) -> None:
-    pause = min(runtime.settings.payment_agent.reconcile_after / 2, MAX_PAUSE)
-    if moved := await records.move_legacy_keys(runtime.js):
+async def reconcile_forever(desk: service.PaymentDesk, settings: PaymentAgentSettings) -> None:
+    pause = min(settings.reconcile_after / 2, MAX_PAUSE)
+    if moved := await records.move_legacy_keys(desk.js):
         log.info("payments keyed by their org", extra={"payments": moved})
     while True:
-        if await reconcile_once(runtime):
+        if await reconcile_once(desk, settings):
             log.info("reconciliation changed payments")
         await asyncio.sleep(pause)

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass
+
+from faststream.nats import NatsBroker
+from nats.js import JetStreamContext
 
 from events.envelope import Publisher, caused_id
 from handlers.payments import records
 from handlers.payments.lifecycle import Change, PaymentRefused, apply
 from infra.kv import retry_on_change
-from infra.payment_agent import AgentPayment
-from infra.runtime import Runtime
+from infra.payment_agent import AgentPayment, PaymentAgent
 from schemas.applications import ApplicationState, PaymentState
 from schemas.events import (
     Event,
@@ -44,12 +47,21 @@ AGENT_NEWS: dict[str, Change | None] = {
 }
 
 
+@dataclass(frozen=True)
+class PaymentDesk:
+    """What a payment is worked with: its records, the bus it is announced on, the agent."""
+
+    js: JetStreamContext
+    broker: NatsBroker
+    agent: PaymentAgent
+
+
 def new_payment_id() -> str:
     return "pay_" + secrets.token_hex(12)
 
 
 async def start_payment(
-    runtime: Runtime, application: ApplicationState, method: PaymentMethod, return_url: str
+    desk: PaymentDesk, application: ApplicationState, method: PaymentMethod, return_url: str
 ) -> PaymentState:
     """A new payment of the application's fee at the agent, with its hosted page's URL."""
     assert application.fee
@@ -60,8 +72,8 @@ async def start_payment(
         amount=application.fee,
         method=method,
     )
-    revision = await records.save_payment(runtime.js, payment, 0)
-    created = await runtime.payment_agent.create_payment(
+    revision = await records.save_payment(desk.js, payment, 0)
+    created = await desk.agent.create_payment(
         reference=payment.payment_id,
         amount=payment.amount,
         method=method,
@@ -72,7 +84,7 @@ async def start_payment(
         update={"agent_payment_id": created.id, "redirect_url": created.redirect_url}
     )
     await REQUESTED(
-        runtime.broker,
+        desk.broker,
         PaymentRequested(
             event_id=caused_id(payment.payment_id, "payment.requested"),
             org=payment.org,
@@ -82,7 +94,7 @@ async def start_payment(
             method=method,
         ),
     )
-    await records.save_payment(runtime.js, payment, revision)
+    await records.save_payment(desk.js, payment, revision)
     return payment
 
 
@@ -101,13 +113,13 @@ def _event_for(payment: PaymentState, change: Change, actor: str | None) -> Even
 
 
 async def learn(
-    runtime: Runtime, payment_id: str, news: AgentPayment, actor: str | None = None
+    desk: PaymentDesk, payment_id: str, news: AgentPayment, actor: str | None = None
 ) -> PaymentState | None:
     """Apply what the agent says about a payment; None when we have no such payment."""
     change = AGENT_NEWS[news.status]
 
     async def apply_news() -> PaymentState | None:
-        found = await records.load_payment(runtime.js, payment_id)
+        found = await records.load_payment(desk.js, payment_id)
         if found is None:
             return None
         payment, revision = found
@@ -131,28 +143,28 @@ async def learn(
                 "updated_at": utc_now(),
             }
         )
-        await AGENT_NEWS_PUBLISHED(runtime.broker, _event_for(updated, change, actor))
-        await records.save_payment(runtime.js, updated, revision)
+        await AGENT_NEWS_PUBLISHED(desk.broker, _event_for(updated, change, actor))
+        await records.save_payment(desk.js, updated, revision)
         return updated
 
     return await retry_on_change(payment_id, apply_news)
 
 
-async def refresh(runtime: Runtime, payment: PaymentState) -> PaymentState:
+async def refresh(desk: PaymentDesk, payment: PaymentState) -> PaymentState:
     """Ask the agent (never trust a browser's redirect alone) and apply its answer."""
     if payment.agent_payment_id is None:
         return payment
-    news = await runtime.payment_agent.get_payment(payment.agent_payment_id)
-    return await learn(runtime, payment.payment_id, news) or payment
+    news = await desk.agent.get_payment(payment.agent_payment_id)
+    return await learn(desk, payment.payment_id, news) or payment
 
 
 async def refund(
-    runtime: Runtime, payment_id: str, amount: int, key: str | None, actor: str
+    desk: PaymentDesk, payment_id: str, amount: int, key: str | None, actor: str
 ) -> PaymentState:
     """Refund `amount` yen; the same key twice refunds once. Raises PaymentRefused."""
 
     async def refund_once() -> PaymentState:
-        found = await records.load_payment(runtime.js, payment_id)
+        found = await records.load_payment(desk.js, payment_id)
         if found is None:
             raise LookupError(payment_id)
         payment, revision = found
@@ -162,13 +174,13 @@ async def refund(
             return payment
         outcome = apply(payment.status, payment.amount, payment.refunded, "refund", amount)
         assert payment.agent_payment_id is not None  # only a settled payment gets here
-        await runtime.payment_agent.refund(
+        await desk.agent.refund(
             payment.agent_payment_id,
             amount=amount,
             idempotency_key=f"{payment_id}-{refund_key}",
         )
         await REFUNDED(
-            runtime.broker,
+            desk.broker,
             PaymentRefunded(
                 event_id=caused_id(payment_id, f"payment.refunded/{refund_key}"),
                 org=payment.org,
@@ -186,15 +198,15 @@ async def refund(
                 "updated_at": utc_now(),
             }
         )
-        await records.save_payment(runtime.js, updated, revision)
+        await records.save_payment(desk.js, updated, revision)
         return updated
 
     return await retry_on_change(payment_id, refund_once)
 
 
-async def cancel(runtime: Runtime, payment_id: str, actor: str) -> PaymentState:
+async def cancel(desk: PaymentDesk, payment_id: str, actor: str) -> PaymentState:
     """Cancel before settlement; canceling a canceled payment changes nothing."""
-    found = await records.load_payment(runtime.js, payment_id)
+    found = await records.load_payment(desk.js, payment_id)
     if found is None:
         raise LookupError(payment_id)
     payment, _ = found
@@ -204,10 +216,10 @@ async def cancel(runtime: Runtime, payment_id: str, actor: str) -> PaymentState:
     if payment.agent_payment_id is None:
         news = AgentPayment("", payment_id, "canceled", payment.amount, 0, payment.method, None)
     else:
-        news = await runtime.payment_agent.cancel(
+        news = await desk.agent.cancel(
             payment.agent_payment_id, idempotency_key=f"{payment_id}-cancel"
         )
-    updated = await learn(runtime, payment_id, news, actor)
+    updated = await learn(desk, payment_id, news, actor)
     assert updated is not None
     if updated.status != "canceled":  # the agent had settled it meanwhile
         raise PaymentRefused("not_cancelable")

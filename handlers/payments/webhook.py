@@ -19,7 +19,6 @@ from handlers.payments import service
 from infra.kv import RecordChanged, open_kv
 from infra.metrics import WEBHOOK_REJECTIONS
 from infra.payment_agent import AgentPayment, PaymentAgentError, parse_payment
-from infra.runtime import Runtime
 
 log = logging.getLogger("madoguchi.payments")
 PAYMENT_NEWS = frozenset({"payment.succeeded", "payment.failed", "payment.canceled"})
@@ -60,15 +59,17 @@ def agent_payment(data: object) -> AgentPayment:
         raise NoticeRefused("malformed") from None
 
 
-async def receive(runtime: Runtime, body: bytes, headers: dict[str, str]) -> str:
+async def receive(
+    desk: service.PaymentDesk, secret: str, body: bytes, headers: dict[str, str]
+) -> str:
     """Apply one notice: "applied", "duplicate" or "ignored"; NoticeRefused when not genuine."""
     try:
-        payload = verified(runtime.agent_secrets.webhook_secret, body, headers)
+        payload = verified(secret, body, headers)
         news = agent_payment(payload.get("data"))
     except NoticeRefused as refused:
         WEBHOOK_REJECTIONS.labels(refused.reason).inc()
         raise
-    seen = await open_kv(runtime.js, WEBHOOK_IDS.name)
+    seen = await open_kv(desk.js, WEBHOOK_IDS.name)
     key = _id_key(headers["webhook-id"])
     try:
         await seen.get(key)
@@ -78,7 +79,7 @@ async def receive(runtime: Runtime, body: bytes, headers: dict[str, str]) -> str
     outcome = "ignored"
     if payload.get("type") in PAYMENT_NEWS and news.status in service.AGENT_NEWS:
         try:
-            learned = await service.learn(runtime, news.reference, news)
+            learned = await service.learn(desk, news.reference, news)
         except RecordChanged:
             raise NoticeRefused("busy") from None  # the agent will try again
         outcome = "applied" if learned is not None else "ignored"

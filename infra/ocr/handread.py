@@ -27,6 +27,8 @@ COMB_MARGIN_MM = 1.0  # the comb is cut this much larger all round, to hold its 
 LINE_SEARCH_MM = 1.2  # how far from where the template puts it a printed line is looked for
 LINE_FILL = 0.8  # a column (row) this full of ink across the whole comb is a printed line
 CELL_CLEARANCE_MM = 0.35  # kept clear inside a found line: its blur and the pen's overlap
+CELL_EDGE_BAND_MM = 0.5  # a printed line's sliver left in a cell lies this close to its edge
+EDGE_LINE_FILL = 0.6  # a row (column) of the edge band this full of ink is such a sliver
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,27 @@ def allowed_characters(kind: str) -> frozenset[str] | None:
 
 def _cleaned(region: imaging.Gray) -> imaging.Gray:
     return imaging.despeckle(imaging.clear_border_lines(region))
+
+
+def clear_edge_lines(cell: imaging.Gray, threshold: int) -> imaging.Gray:
+    """Whiten what is left of the printed lines in a comb cell: the rows (columns) near its
+    edge that are mostly ink. A stroke across the middle is kept, however long: the 7's bar,
+    the 2's foot, a 1 or the ー filling the cell (clearing every full row or column, as for a
+    printed box, cut them away)."""
+    mask = cell < threshold
+    band = max(round(CELL_EDGE_BAND_MM * PX_PER_MM), 1)
+    cleaned = cell.copy()
+    height, width = mask.shape
+    for axis, length in ((1, height), (0, width)):
+        full = mask.mean(axis=axis) > EDGE_LINE_FILL
+        edge = np.zeros(length, dtype=bool)
+        edge[:band] = edge[length - band :] = True
+        lines = full & edge
+        if axis == 1:
+            cleaned[lines, :] = 255
+        else:
+            cleaned[:, lines] = 255
+    return cleaned
 
 
 def _lines(fill: NDArray[np.float64], expected: list[float], search: int) -> list[tuple[int, int]]:
@@ -101,20 +124,19 @@ def read_cells(
     box_mm: Box, cells: int, kind: str, crop: CropFn, threshold: int
 ) -> tuple[CellGuess, ...]:
     """Each cell of a comb: blank by ink, otherwise the model's reading (one batch per field)."""
-    inputs, slots = [], []
+    regions, slots = [], []
     guesses: list[CellGuess] = [CellGuess(ink=False)] * cells
     comb = crop(box_mm, -COMB_MARGIN_MM)
     for index, region in enumerate(comb_cells(comb, cells, threshold)):
         if region.size == 0 or not ink.measure(region, DPI, threshold).written:
             continue
-        normal = handchars.normalise_cell(_cleaned(region))
-        if normal is not None:
-            inputs.append(normal)
-            slots.append(index)
-    if not inputs:
+        regions.append(imaging.despeckle(clear_edge_lines(region, threshold)))
+        slots.append(index)
+    if not regions:
         return tuple(guesses)
     model = handchars.model()
-    probabilities = model.probabilities(np.stack(inputs), allowed_characters(kind))
+    probabilities, inked = model.read(regions, allowed_characters(kind))
+    slots = [slots[i] for i in inked]
     for slot, row in zip(slots, probabilities, strict=True):
         first, second = np.argsort(row)[::-1][:2]
         guesses[slot] = CellGuess(

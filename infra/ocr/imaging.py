@@ -6,6 +6,8 @@ template alignment by cross-correlating the form's box outlines, border removal 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
@@ -21,8 +23,18 @@ def ink(image: Gray, threshold: int = INK_THRESHOLD) -> Mask:
 
 
 def downscale(image: Image.Image, factor: int) -> Image.Image:
+    """Each `factor` x `factor` block averaged to one pixel (a partial block at the right or
+    bottom edge is dropped): small pixel (x, y) is exactly the block at (factor x, factor y).
+    `reduce` does it in a tenth of the time of a BOX `resize`."""
     width, height = image.size
-    return image.resize((max(1, width // factor), max(1, height // factor)), Image.Resampling.BOX)
+    if width < factor or height < factor:  # smaller than one block: one pixel per side
+        return image.resize(
+            (max(1, width // factor), max(1, height // factor)), Image.Resampling.BOX
+        )
+    whole = (width - width % factor, height - height % factor)
+    if whole != image.size:
+        image = image.crop((0, 0, *whole))
+    return image.reduce(factor)
 
 
 def _profile_score(points: tuple[NDArray[np.float64], NDArray[np.float64]], angle: float) -> float:
@@ -37,16 +49,19 @@ def _profile_score(points: tuple[NDArray[np.float64], NDArray[np.float64]], angl
 
 
 def _window_sums(mask: Mask, radius: int) -> NDArray[np.int32]:
-    """How many pixels of `mask` lie in the (2r+1)² window around each pixel."""
+    """How many pixels of `mask` lie in the (2r+1)² window around each pixel: a sum of
+    shifted views, rows then columns, in int16 (a window of a few pixels never overflows it),
+    ten times faster than an int32 integral image on a page."""
     size = 2 * radius + 1
-    integral = np.pad(mask.astype(np.int32), ((radius + 1, radius), (radius + 1, radius)))
-    integral = integral.cumsum(axis=0).cumsum(axis=1)
-    return (
-        integral[size:, size:]
-        - integral[:-size, size:]
-        - integral[size:, :-size]
-        + integral[:-size, :-size]
-    )
+    height, width = mask.shape
+    padded = np.pad(mask.astype(np.int16), radius)
+    rows = padded[:height].copy()
+    for dy in range(1, size):
+        rows += padded[dy : dy + height]
+    sums = rows[:, :width].copy()
+    for dx in range(1, size):
+        sums += rows[:, dx : dx + width]
+    return sums.astype(np.int32)
 
 
 def text_ink(small: Image.Image) -> Mask:
@@ -124,10 +139,12 @@ def is_vertical(small: Image.Image) -> bool:
 VERTICAL_MARGIN = 0.1  # how many more empty columns than empty rows make a page vertical
 
 
-def rotate(image: Image.Image, angle: float) -> Image.Image:
+def rotate(
+    image: Image.Image, angle: float, resample: Image.Resampling = Image.Resampling.BICUBIC
+) -> Image.Image:
     if abs(angle) < 0.01:
         return image
-    return image.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    return image.rotate(angle, resample=resample, fillcolor=255)
 
 
 def source_point(
@@ -144,7 +161,9 @@ def deskewed_crop(image: Image.Image, box: tuple[int, int, int, int], angle: flo
     """The region `box` (x, y, w, h) of `rotate(image, angle)`, rotating only a small patch.
 
     Rotating a whole 300 dpi page costs more than reading its fields, so each field's patch
-    is cut a little larger from the original, turned, and trimmed to the box.
+    is cut a little larger from the original, turned, and trimmed to the box. Cut, turn and
+    trim are one affine transform that computes only the box's pixels (the same pixels as
+    turning the whole patch, in a third less time).
     """
     x, y, w, h = box
     if abs(angle) < 0.01:
@@ -152,12 +171,31 @@ def deskewed_crop(image: Image.Image, box: tuple[int, int, int, int], angle: flo
     cx, cy = source_point((x + w / 2, y + h / 2), angle, (image.width / 2, image.height / 2))
     margin = int(np.ceil(abs(np.sin(np.deg2rad(angle))) * max(w, h))) + 4
     half_w, half_h = w / 2 + margin, h / 2 + margin
-    patch = image.crop(
-        (round(cx - half_w), round(cy - half_h), round(cx + half_w), round(cy + half_h))
+    left, top = round(cx - half_w), round(cy - half_h)
+    width, height = round(cx + half_w) - left, round(cy + half_h) - top
+    if left < 0 or top < 0 or left + width > image.width or top + height > image.height:
+        # Past the page's edge a cut patch is black (PIL's crop), as it always was here.
+        patch = image.crop((left, top, left + width, top + height))
+        turned = patch.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+        inset_x, inset_y = (width - w) // 2, (height - h) // 2
+        return turned.crop((inset_x, inset_y, inset_x + w, inset_y + h))
+    # Output pixel (u, v) is pixel (u + inset_x, v + inset_y) of the turned patch, which
+    # `Image.rotate` turns about the patch's centre; the patch starts at (left, top).
+    inset_x, inset_y = (width - w) // 2, (height - h) // 2
+    radians = np.deg2rad(angle)
+    cos, sin = float(np.cos(radians)), float(np.sin(radians))
+    px, py = inset_x - width / 2, inset_y - height / 2
+    matrix = (
+        cos,
+        -sin,
+        left + width / 2 + cos * px - sin * py,
+        sin,
+        cos,
+        top + height / 2 + sin * px + cos * py,
     )
-    turned = patch.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
-    left, top = (turned.width - w) // 2, (turned.height - h) // 2
-    return turned.crop((left, top, left + w, top + h))
+    return image.transform(
+        (w, h), Image.Transform.AFFINE, matrix, Image.Resampling.BICUBIC, fillcolor=255
+    )
 
 
 def outline_mask(
@@ -178,30 +216,90 @@ def outline_mask(
     return mask
 
 
-def find_shift(page_ink: Mask, expected: Mask, max_shift: int) -> tuple[int, int, float]:
+def fast_length(n: int) -> int:
+    """The smallest length >= n whose only prime factors are 2, 3 and 5: an FFT of 877 rows
+    (a prime) took several times longer than one of 900."""
+    length = n
+    while True:
+        rest = length
+        for prime in (2, 3, 5):
+            while rest % prime == 0:
+                rest //= prime
+        if rest == 1:
+            return length
+        length += 1
+
+
+@dataclass(frozen=True)
+class Outlines:
+    """A template's box outlines, transformed once for `find_shift` (every page of a template
+    is matched against the same outlines)."""
+
+    shape: tuple[int, int]
+    spectrum: NDArray[np.complex128]  # conjugate FFT of the outlines' bounding box
+    fft_shape: tuple[int, int]
+    total: float  # outline pixels
+    max_shift: int
+    origin: tuple[int, int] = (0, 0)  # (y, x) of the outlines' bounding box in the page
+    extent: tuple[int, int] = (0, 0)  # (height, width) of that box
+
+
+def outlines(expected: Mask, max_shift: int) -> Outlines:
+    """Only the outlines' bounding box is transformed: page ink farther from it than the
+    largest shift never meets an outline, so the FFT covers the boxes, not the whole page
+    (a form's boxes fill a third of A4: the FFT took three times as long)."""
+    height, width = expected.shape
+    ys, xs = np.nonzero(expected)
+    if len(ys) == 0:
+        return Outlines((height, width), np.zeros((1, 1), np.complex128), (1, 1), 0.0, max_shift)
+    y0, x0 = int(ys.min()), int(xs.min())
+    box_h, box_w = int(ys.max()) + 1 - y0, int(xs.max()) + 1 - x0
+    # The page's window is the box widened by the largest shift on every side: an FFT of
+    # that size never wraps a shifted outline onto the other edge.
+    fft_shape = (fast_length(box_h + 2 * max_shift), fast_length(box_w + 2 * max_shift))
+    template = expected[y0 : y0 + box_h, x0 : x0 + box_w].astype(np.float32)
+    spectrum = np.conj(np.fft.rfft2(template, s=fft_shape))
+    return Outlines(
+        (height, width),
+        spectrum,
+        fft_shape,
+        float(template.sum()),
+        max_shift,
+        (y0, x0),
+        (box_h, box_w),
+    )
+
+
+def find_shift(page_ink: Mask, expected: Outlines) -> tuple[int, int, float]:
     """(dx, dy, score): how far the page's ink is shifted from the expected outlines.
 
     Cross-correlation by FFT; `score` is the share of expected outline pixels found as ink at
     the best shift (1.0 perfect), so callers can tell a failed alignment from a good one.
     """
-    height, width = expected.shape
-    page = page_ink[:height, :width].astype(np.float32)
-    if page.shape != expected.shape:
-        padded = np.zeros(expected.shape, dtype=np.float32)
-        padded[: page.shape[0], : page.shape[1]] = page
-        page = padded
-    template = expected.astype(np.float32)
-    total = float(template.sum())
-    if total == 0:
+    if expected.total == 0:
         return 0, 0, 0.0
-    spectrum = np.fft.rfft2(page) * np.conj(np.fft.rfft2(template))
-    correlation = np.fft.irfft2(spectrum, s=expected.shape)
-    # Only plausible shifts, within max_shift each way: negative shifts wrap around, so roll
-    # them to the front and look at the (2m+1)^2 window.
-    m = max_shift
-    window = np.roll(correlation, (m, m), axis=(0, 1))[: 2 * m + 1, : 2 * m + 1]
+    height, width = expected.shape
+    m = expected.max_shift
+    (y0, x0), (box_h, box_w) = expected.origin, expected.extent
+    # The page's ink from the box's corner less m to its far corner plus m; outside the
+    # page (or past the template's size) there is none.
+    window_ink = np.zeros((box_h + 2 * m, box_w + 2 * m), dtype=np.float32)
+    page = page_ink[:height, :width]
+    top, left = y0 - m, x0 - m
+    src_y0, src_x0 = max(top, 0), max(left, 0)
+    src_y1 = min(top + box_h + 2 * m, page.shape[0])
+    src_x1 = min(left + box_w + 2 * m, page.shape[1])
+    if src_y1 > src_y0 and src_x1 > src_x0:
+        window_ink[src_y0 - top : src_y1 - top, src_x0 - left : src_x1 - left] = page[
+            src_y0:src_y1, src_x0:src_x1
+        ]
+    correlation = np.fft.irfft2(
+        np.fft.rfft2(window_ink, s=expected.fft_shape) * expected.spectrum, s=expected.fft_shape
+    )
+    # Entry (k, l) matches the outlines against the ink k - m rows and l - m columns on.
+    window = correlation[: 2 * m + 1, : 2 * m + 1]
     iy, ix = np.unravel_index(int(np.argmax(window)), window.shape)
-    return int(ix) - m, int(iy) - m, float(window[iy, ix]) / total
+    return int(ix) - m, int(iy) - m, float(window[iy, ix]) / expected.total
 
 
 def clear_border_lines(crop: Gray, fill: float = 0.6) -> Gray:
@@ -226,15 +324,21 @@ def despeckle(crop: Gray) -> Gray:
     return median3(crop)
 
 
-def whiten_paper(crop: Gray, paper: int, darkest: int, threshold: int) -> Gray:
+def whiten_paper(crop: Gray, paper: int, darkest: int, grain: float) -> Gray:
     """White paper and black ink: a dark, faded or grainy scan as the engine reads best.
 
-    Levels are stretched so the darkest ink becomes 0 and the paper 255, and everything
-    lighter than the ink threshold (grain, a tinted background) is set to white.
+    Levels are stretched so the darkest ink becomes 0 and the paper 255; what lies within
+    the paper's own grain (PAPER_GRAIN_SIGMAS of it) becomes white. Everything darker keeps
+    its gray: the thin strokes of a Mincho face, faded, are lighter than the ink threshold,
+    and cutting there erased them (日 read as "H", 丁 as "」").
     """
     span = max(paper - darkest, 1)
     stretched = np.clip((crop.astype(np.float32) - darkest) * (255.0 / span), 0, 255)
-    return np.where(crop >= threshold, 255, stretched).astype(np.uint8)
+    paper_cut = paper - PAPER_GRAIN_SIGMAS * grain
+    return np.where(crop >= paper_cut, 255, stretched).astype(np.uint8)
+
+
+PAPER_GRAIN_SIGMAS = 3.0
 
 
 # Smith's 19-exchange network for the median of nine values (each pair: min first).

@@ -45,19 +45,24 @@ class _ExecutorPool:
         self._executor = make()
         self.workers = workers
         self.time_limit = time_limit
+        # A task is handed to the executor only when a worker is free, so its time limit
+        # counts its own run, not the wait behind a long document's other pages (a 100-page
+        # PDF on a busy machine had its last pages killed while still queued).
+        self._free = asyncio.Semaphore(workers)
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
-        executor = self._executor
-        future = asyncio.get_running_loop().run_in_executor(executor, function, *args)
-        if self.time_limit is None:
-            return await future
-        try:
-            return await asyncio.wait_for(future, self.time_limit)
-        except TimeoutError:
-            self._replace(executor)
-            raise TaskTimedOut(
-                f"{getattr(function, '__name__', 'task')}: over {self.time_limit:.0f}s"
-            ) from None
+        async with self._free:
+            executor = self._executor
+            future = asyncio.get_running_loop().run_in_executor(executor, function, *args)
+            if self.time_limit is None:
+                return await future
+            try:
+                return await asyncio.wait_for(future, self.time_limit)
+            except TimeoutError:
+                self._replace(executor)
+                raise TaskTimedOut(
+                    f"{getattr(function, '__name__', 'task')}: over {self.time_limit:.0f}s"
+                ) from None
 
     def _replace(self, executor: Executor) -> None:
         """Kill the workers of `executor` (a C call cannot be interrupted otherwise) and carry on

@@ -112,6 +112,16 @@ async def test_apply_review_pay_refund(
     at_mn = await clerk_mn.get(f"/api/applications/{application_id}/attachments/1")
     assert at_mn.status_code == 200 and at_mn.content == id_photo()
     assert "免許証" not in at_mn.headers["content-disposition"]
+    # Both reads of personal data are audited: who, what (ids only), for which action.
+    reads = [json.loads(body) for body in await read_all(js, f"access.pi_read.{ORG}")]
+    assert [
+        (read["actor"], read["resource_id"], read["action"])
+        for read in reads
+        if read["resource_id"].startswith(application_id)
+    ] == [
+        ("ap-clerk", application_id, "application.read"),
+        ("ap-clerk", f"{application_id}/1", "attachment.open"),
+    ]
 
     # Returned for correction, resubmitted, accepted with a fee.
     note = "生年月日を確認してください"

@@ -11,12 +11,14 @@ import asyncio
 from pathlib import Path
 
 from faststream import Context
-from faststream.nats import NatsRouter
+from faststream.nats import NatsBroker, NatsRouter
+from nats.js import JetStreamContext
 
 from events.catalog import event_spec
 from events.envelope import publish_event
+from handlers.compose import ServeOptions, serve
+from handlers.room import Room, Services
 from infra.bus import durable_subscriber
-from infra.runtime import Runtime, ServeOptions, serve
 from schemas.events import DocumentScanned
 from schemas.settings import Settings
 from tests.support import completed_for
@@ -25,16 +27,20 @@ router = NatsRouter()
 
 
 @durable_subscriber(router, event_spec(DocumentScanned), "drain-test")
-async def handle(doc: DocumentScanned, runtime: Runtime = Context()) -> None:
+async def handle(
+    doc: DocumentScanned,
+    js: JetStreamContext = Context("js"),
+    broker: NatsBroker = Context("broker"),
+) -> None:
     print(f"started {doc.document_id}", flush=True)
-    gate = await runtime.js.key_value("test_gate")
+    gate = await js.key_value("test_gate")
     watcher = await gate.watch(doc.document_id)
     async for entry in watcher:
         if entry is not None and entry.value:
             break
     await watcher.stop()
     done = completed_for(doc)
-    await publish_event(runtime.broker, done)
+    await publish_event(broker, done)
     print(f"finished {doc.document_id}", flush=True)
 
 
@@ -52,10 +58,10 @@ async def main() -> None:
         graceful_timeout=args.graceful,
     )
 
-    async def ready(runtime: Runtime) -> None:
+    async def ready(services: Services) -> None:
         print("ready", flush=True)
 
-    await serve(options, [router], on_ready=ready)
+    await serve(options, [Room("drain-test", routers=[router])], on_ready=ready)
     print("stopped", flush=True)
 
 

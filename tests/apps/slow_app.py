@@ -13,8 +13,9 @@ from pathlib import Path
 from faststream.nats import NatsRouter
 
 from events.catalog import event_spec
+from handlers.compose import ServeOptions, serve
+from handlers.room import Room, Services
 from infra.bus import durable_subscriber
-from infra.runtime import Runtime, ServeOptions, serve
 from schemas.events import DocumentScanned
 from schemas.settings import Settings
 
@@ -39,10 +40,10 @@ async def main() -> None:
         data_dir=args.data, settings=Settings(), nats_urls=[args.nats_url], http_port=None
     )
 
-    async def ready(runtime: Runtime) -> None:
+    async def ready(services: Services) -> None:
         print("ready", flush=True)
 
-    await serve(options, [router], on_ready=ready)
+    await serve(options, [Room("slow-test", routers=[router])], on_ready=ready)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+import numpy as np
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
 from schemas.forms import FormTemplate
 
@@ -256,3 +257,99 @@ def vertical_page(seed: int, lines: int = 12, face: Path | None = None) -> TextP
     for n, line in enumerate(truth):
         draw.text((mm(185) - n * mm(13), mm(20)), line, font=body, fill=0, direction="ttb")
     return TextPage(scan_look(page, rng), "\n".join(truth))
+
+
+def two_column_page(seed: int, lines: int = 12) -> TextPage:
+    """Two columns of short lines side by side: the truth is the left column, then the right."""
+    rng = random.Random(seed)
+    page = Image.new("L", A4_PX, 255)
+    draw = ImageDraw.Draw(page)
+    body = font(3.5)
+    left = [rng.choice(PHRASES)[:12] for _ in range(lines)]
+    right = [rng.choice(PHRASES)[:12] for _ in range(lines)]
+    for n, (first, second) in enumerate(zip(left, right, strict=True)):
+        draw.text((mm(15), mm(30) + n * mm(9)), first, font=body, fill=0)
+        draw.text((mm(115), mm(30) + n * mm(9)), second, font=body, fill=0)
+    return TextPage(scan_look(page, rng), "\n".join(left + right))
+
+
+# Paper a municipal office hands out or a citizen brings: cream, pale blue, pink, pale green,
+# and a strongly coloured form background (orange), as RGB.
+TINTS = [(250, 243, 215), (218, 232, 250), (250, 222, 230), (222, 242, 218), (250, 205, 160)]
+INK_RGB = (28, 28, 34)
+
+
+def lit_paper(page: Image.Image, paper: tuple[int, int, int], light: Image.Image) -> Image.Image:
+    """A white page with black type printed on `paper` (RGB) and lit by `light` (an "L" image,
+    255 full light): each pixel mixes paper and ink by its grey, then takes the light. Lookup
+    tables and Pillow's multiply: a float copy of a colour page took seconds."""
+    channels = []
+    for paper_level, ink_level in zip(paper, INK_RGB, strict=True):
+        table = [round(ink_level + v * (paper_level - ink_level) / 255) for v in range(256)]
+        channels.append(ImageChops.multiply(page.point(table), light))
+    return Image.merge("RGB", channels)
+
+
+def phone_shot(lit: Image.Image, rng: random.Random) -> Image.Image:
+    """Sensor noise, a little blur and the JPEG a phone writes (RGB). The noise is the same in
+    the three channels (most of a sensor's noise is in brightness; a third of the work)."""
+    blurred = lit.filter(ImageFilter.GaussianBlur(rng.uniform(0.6, 1.0)))
+    noise = np.random.default_rng(rng.randrange(1 << 30)).standard_normal(
+        (lit.height, lit.width), dtype=np.float32
+    )
+    noise_image = Image.fromarray(np.clip(128 + rng.uniform(2, 4) * noise, 0, 255).astype(np.uint8))
+    shot = Image.merge(
+        "RGB", [ImageChops.add(band, noise_image, offset=-128) for band in blurred.split()]
+    )
+    buffer = io.BytesIO()
+    shot.save(buffer, "JPEG", quality=rng.randint(80, 90))
+    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+
+
+def gradient_and_shadow(size: tuple[int, int], rng: random.Random) -> Image.Image:
+    """Light falling off across the page in a random direction, and the soft-edged shadow of a
+    phone or hand over one side of it (its edge somewhere in the middle third), as "L"."""
+    width, height = size
+    ys, xs = np.mgrid[0:height:8, 0:width:8].astype(np.float32)
+    angle = rng.uniform(0, 2 * np.pi)
+    along = (xs - width / 2) * np.cos(angle) + (ys - height / 2) * np.sin(angle)
+    along /= np.abs(along).max()
+    light = 1.0 - rng.uniform(0.15, 0.35) * (along + 1) / 2
+    edge_angle = rng.uniform(0, 2 * np.pi)
+    across = (xs - width / 2) * np.cos(edge_angle) + (ys - height / 2) * np.sin(edge_angle)
+    offset = rng.uniform(-0.15, 0.15) * min(width, height)
+    softness = mm(rng.uniform(3, 15))
+    shade = 1.0 / (1.0 + np.exp(-(across - offset) / max(softness / 4, 1.0)))
+    light *= 1.0 - rng.uniform(0.4, 0.6) * shade
+    small = Image.fromarray(np.clip(255 * light, 0, 255).astype(np.uint8))
+    return small.resize(size, Image.Resampling.BILINEAR)
+
+
+def photo_page(seed: int, lines: int = 25) -> TextPage:
+    """A typed page photographed with a phone: tinted paper, light falling off across it and
+    a shadow over part of it, sensor noise, JPEG, in colour (the tuning set's photo look)."""
+    rng = random.Random(seed)
+    typed = text_page(seed, lines)  # its scan look: the slight skew, blur and specks stay
+    light = gradient_and_shadow(typed.image.size, rng)
+    lit = lit_paper(typed.image, rng.choice(TINTS), light)
+    return TextPage(phone_shot(lit, rng), typed.truth)
+
+
+def one_shadow(size: tuple[int, int], rng: random.Random, depth: float) -> Image.Image:
+    """A soft straight shadow of a given `depth` (0: none, 0.5: half the light) over one side
+    of the page, its edge through the centre in a random direction, as "L" (the fit's light)."""
+    width, height = size
+    ys, xs = np.mgrid[0:height:8, 0:width:8].astype(np.float32)
+    angle = rng.uniform(0, 2 * np.pi)
+    across = (xs - width / 2) * np.cos(angle) + (ys - height / 2) * np.sin(angle)
+    shade = 1.0 / (1.0 + np.exp(-across / (mm(8) / 4)))
+    small = Image.fromarray(np.clip(255 * (1.0 - depth * shade), 0, 255).astype(np.uint8))
+    return small.resize(size, Image.Resampling.BILINEAR)
+
+
+def shadowed_photo(seed: int, depth: float) -> TextPage:
+    """A tuning page photographed on tinted paper under `one_shadow` of `depth`."""
+    rng = random.Random(seed)
+    typed = text_page(seed)
+    lit = lit_paper(typed.image, rng.choice(TINTS), one_shadow(typed.image.size, rng, depth))
+    return TextPage(phone_shot(lit, rng), typed.truth)

@@ -13,13 +13,20 @@ import random
 from dataclasses import dataclass
 from datetime import date
 
-from PIL import Image
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, ImageDraw, ImageFilter
 
 from schemas.forms import FormField, FormTemplate
 from tests.ocr.corpus import (
+    A4_PX,
     MINCHO,
     PX_PER_MM,
     era_text,
+    font,
+    lit_paper,
+    mm,
+    phone_shot,
     random_date,
     render_form,
     scan_look,
@@ -178,3 +185,91 @@ def report_page(seed: int) -> tuple[Image.Image, str]:
 def report_vertical_page(seed: int) -> tuple[Image.Image, str]:
     page = vertical_page(seed, 12, MINCHO)
     return page.image, page.truth
+
+
+# Other paper than the tuning photos': lilac, lemon, grey-green, salmon, sky blue.
+REPORT_TINTS = [(232, 222, 245), (250, 245, 190), (215, 225, 210), (250, 200, 185), (190, 220, 245)]
+
+
+def _lamp(size: tuple[int, int], rng: random.Random, falloff: float | None) -> NDArray[np.float32]:
+    """Light (1.0 full) falling off by `falloff` (None: drawn at random, 0.25-0.45, after the
+    lamp's place, as the report photos always drew it) with the distance from a lamp beyond one
+    side of the page, at an eighth of the page's size."""
+    width, height = size
+    ys, xs = np.mgrid[0:height:8, 0:width:8].astype(np.float32)
+    lamp_x = rng.choice((-0.3, 1.3)) * width
+    lamp_y = rng.uniform(0, 1) * height
+    distance = np.hypot(xs - lamp_x, ys - lamp_y) / np.hypot(width, height)
+    if falloff is None:
+        falloff = rng.uniform(0.25, 0.45)
+    light: NDArray[np.float32] = 1.0 - falloff * (distance - distance.min()) / np.ptp(distance)
+    return light
+
+
+def lamp_only(size: tuple[int, int], rng: random.Random, falloff: float) -> Image.Image:
+    """A lamp's light falling off by `falloff` across the page, no shadow, as "L": the mild
+    light where the lighting step's threshold is decided (`bench.ocr_photos`' check)."""
+    small = Image.fromarray(np.clip(255 * _lamp(size, rng, falloff), 0, 255).astype(np.uint8))
+    return small.resize(size, Image.Resampling.BILINEAR)
+
+
+def lamp_and_hand(size: tuple[int, int], rng: random.Random) -> Image.Image:
+    """Another light than the tuning photos': a lamp off to one side (light falling off with
+    the distance from a point beyond the page) and the soft shadow of a hand or phone as a
+    blurred ellipse over part of the text, as an "L" image (255 full light)."""
+    width, height = size
+    light = _lamp(size, rng, None)
+    shadow = Image.new("L", (width // 8 + 1, height // 8 + 1), 0)
+    centre = (rng.uniform(0.3, 0.7) * width / 8, rng.uniform(0.4, 0.9) * height / 8)
+    radii = (rng.uniform(0.25, 0.45) * width / 8, rng.uniform(0.2, 0.35) * height / 8)
+    ImageDraw.Draw(shadow).ellipse(
+        (centre[0] - radii[0], centre[1] - radii[1], centre[0] + radii[0], centre[1] + radii[1]),
+        fill=255,
+    )
+    soft = np.asarray(shadow.filter(ImageFilter.GaussianBlur(rng.uniform(3, 8))), np.float32)
+    light *= 1.0 - rng.uniform(0.35, 0.55) * soft[: light.shape[0], : light.shape[1]] / 255
+    small = Image.fromarray(np.clip(255 * light, 0, 255).astype(np.uint8))
+    return small.resize(size, Image.Resampling.BILINEAR)
+
+
+def report_photo_page(
+    seed: int, lines: int = 20, falloff: float | None = None
+) -> tuple[Image.Image, str]:
+    """A page photographed with a phone, of the report set: IPAexMincho, this module's names
+    and places, another light (`lamp_and_hand`, or `lamp_only` of `falloff` when given) and
+    other tints than the tuning photos."""
+    rng = random.Random(seed)
+    page = Image.new("L", A4_PX, 255)
+    draw = ImageDraw.Draw(page)
+    body = font(3.8, MINCHO)
+    truth = []
+    for n in range(lines):
+        surname, _ = rng.choice(SURNAMES)
+        given, _ = rng.choice(GIVEN)
+        day = random_date(rng, date(1940, 1, 1), date(2026, 10, 31))
+        line = (
+            f"届出人 {surname} {given}",
+            f"住所 {rng.choice(PLACES)}{rng.randint(1, 5)}丁目{rng.randint(1, 40)}番",
+            f"届出日 {era_text(day)} 世帯人数 {rng.randint(1, 9)}",
+        )[n % 3]
+        draw.text((mm(22), mm(25) + n * mm(11.0)), line, font=body, fill=0)
+        truth.append(line)
+    page = scan_look(page, rng)
+    tint = rng.choice(REPORT_TINTS)
+    light = lamp_and_hand(page.size, rng) if falloff is None else lamp_only(page.size, rng, falloff)
+    lit = lit_paper(page, tint, light)
+    return phone_shot(lit, rng), "\n".join(truth)
+
+
+def report_photo_form(seed: int) -> ReportForm:
+    """A form of the report set filled in and photographed with a phone (`lamp_and_hand`
+    light, a report tint), as the JPEG the phone writes at 300 dpi."""
+    rng = random.Random(seed)
+    written, expected = _values(rng)
+    page = scan_look(render_form(REPORT_TEMPLATE, written, MINCHO), rng)
+    photo = phone_shot(
+        lit_paper(page, rng.choice(REPORT_TINTS), lamp_and_hand(page.size, rng)), rng
+    )
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG", quality=92, dpi=(300, 300))
+    return ReportForm(buffer.getvalue(), "jpeg", 300, expected)

@@ -85,6 +85,12 @@ async def test_upload_read_correct_export_under_the_city_rules(
     read = await clerk.get(f"/api/documents/{document_id}")
     assert read.status_code == 200 and read.headers["cache-control"] == "no-store"
     assert set(read.json()["fields"]) == set(form.expected)
+    # The scan's page image is personal data too: never cached; a page it lacks is not there.
+    image = await clerk.get(f"/staff/documents/{document_id}/pages/1.png")
+    assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+    assert image.headers["cache-control"] == "no-store"
+    beyond = await clerk.get(f"/staff/documents/{document_id}/pages/99.png")
+    assert beyond.status_code == 404 and beyond.headers["cache-control"] == "no-store"
 
     # The same clerk from an internal-affairs terminal, a colleague without PI duties, and
     # another org: each refused, with the reason.

@@ -9,33 +9,27 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import AsyncIterator
 from datetime import date
 from functools import cache
 from typing import Any
 
+import numpy as np
 import pytest
 from pydantic import ValidationError
 
 from handlers.ocr.corrections import CorrectionError, checked_corrections
-from handlers.ocr.hand import comb_text, has_gap
+from handlers.ocr.hand import comb_text, comb_value, has_gap, ring_state
 from handlers.ocr.pipeline import read_scan
 from handlers.shared.uploads import Limits
 from infra.ocr.engine import OcrEngine
-from infra.ocr.handread import CellGuess
-from infra.ocr.pool import serial_pool
+from infra.ocr.handread import PX_PER_MM, CellGuess, clear_edge_lines, read_cells
+from infra.ocr.marks import Mark
 from schemas.forms import FormTemplate
 from schemas.ocr import DocumentResult, FieldValue
 from tests.ocr import handforms
+from training.mnist import split_of
 
 TODAY = date(2026, 11, 1)
-
-
-@pytest.fixture(scope="module")
-async def engine() -> AsyncIterator[OcrEngine]:
-    ocr = OcrEngine(serial_pool())
-    yield ocr
-    ocr.close()
 
 
 @cache
@@ -223,3 +217,85 @@ def test_a_choice_correction_must_be_a_printed_option() -> None:
     }
     with pytest.raises(CorrectionError, match="unknown_option"):
         checked_corrections(several, {"who": ["本人", 3]}, TODAY)
+
+
+def _comb(cells: int, cell_mm: float, height_mm: float) -> np.ndarray[Any, np.dtype[np.uint8]]:
+    """A printed comb as cut by the worker (1 mm larger all round), its lines 3 px wide."""
+    width, height = round((cells * cell_mm + 2) * PX_PER_MM), round((height_mm + 2) * PX_PER_MM)
+    comb = np.full((height, width), 250, dtype=np.uint8)
+    margin = round(PX_PER_MM)
+    for i in range(cells + 1):
+        x = margin + round(i * cell_mm * PX_PER_MM)
+        comb[margin:-margin, x - 1 : x + 2] = 20
+    comb[margin - 1 : margin + 2, margin:-margin] = 20
+    comb[height - margin - 2 : height - margin + 1, margin:-margin] = 20
+    return comb
+
+
+def test_a_long_stroke_across_a_cell_is_kept_and_a_border_sliver_is_not() -> None:
+    cell = np.full((100, 90), 250, dtype=np.uint8)
+    cell[48:56, 10:80] = 0  # a bar across the middle, 78 % of the width (a 7's, a ー)
+    cell[0:2, :] = 30  # the printed line's sliver at the top edge
+    cleaned = clear_edge_lines(cell, threshold=128)
+    assert (cleaned[0:2, :] == 255).all()
+    assert (cleaned[48:56, 10:80] == 0).all()
+
+
+def test_a_long_mark_filling_a_kana_cell_is_read_not_lost() -> None:
+    comb = _comb(3, 10.0, 10.0)
+    margin, cell = round(PX_PER_MM), round(10 * PX_PER_MM)
+    left, middle = margin + cell + round(0.15 * cell), margin + cell // 2
+    comb[middle - 4 : middle + 4, left : left + round(0.7 * cell)] = 10  # ー in the second cell
+    guesses = read_cells((0, 0, 30, 10), 3, "katakana", lambda box, inset: comb, 128)
+    assert [guess.ink for guess in guesses] == [False, True, False]
+    assert guesses[1].first == "ー"
+
+
+@pytest.mark.parametrize(
+    ("mark", "marked", "sure"),
+    [
+        (Mark(0.0, 0.0, 0), False, True),  # nothing
+        (Mark(0.6, 0.9, 1, 2.0), False, True),  # a dot
+        (Mark(5.4, 19.0, 1, 0.85), False, True),  # a long line grazing one edge
+        (Mark(1.8, 6.8, 1, 3.3), True, True),  # a cross drawn high: only the top of the ring
+        (Mark(1.7, 6.8, 2, 3.3), True, True),  # a small cross through the label, thin pen
+        (Mark(9.0, 20.0, 4, 1.0), True, True),  # a circle round the label
+        (Mark(1.0, 2.5, 2, 1.0), False, False),  # a little ink on two sides: staff decide
+    ],
+)
+def test_a_ring_mark_is_decided_by_area_spread_sides_and_depth(
+    mark: Mark, marked: bool, sure: bool
+) -> None:
+    state = ring_state(mark)
+    assert (state.marked, state.sure) == (marked, sure)
+
+
+def test_a_date_the_calendar_refuses_is_offered_with_one_cell_read_as_its_runner_up() -> None:
+    birth = template().fields[2]
+    assert birth.kind == "date"
+    sure = [CellGuess(True, c, 0.99, "7", 0.01) for c in "19631"]
+    month_end = CellGuess(True, "3", 0.55, "2", 0.40)  # 13th month; 12 came close
+    day = [CellGuess(True, "2", 0.99, "7", 0.01), CellGuess(True, "5", 0.6, "6", 0.3)]
+    value = comb_value(birth, (*sure, month_end, *day), True, TODAY, None)
+    assert (value.value, value.needs_review, value.review_reason) == (
+        "1963-12-25",
+        True,
+        "implausible",
+    )
+
+
+def test_the_development_digits_are_neither_held_out_nor_trained_on() -> None:
+    split = split_of(1000)
+    held_out, dev = np.flatnonzero(split == "held_out"), np.flatnonzero(split == "dev")
+    assert (held_out == np.arange(0, 1000, 5)).all()  # the held-out fifth is the one benched
+    assert dev.size == 100 and not np.isin(dev, held_out).any()
+    assert (split == "train").sum() == 700
+
+
+def test_a_digit_the_model_gives_less_than_ninety_five_percent_flags_its_field() -> None:
+    copies = template().fields[5]
+    assert copies.name == "copies"
+    sure, unsure = CellGuess(True, "1", 0.99, "7", 0.005), CellGuess(True, "2", 0.93, "7", 0.02)
+    assert not comb_value(copies, (sure, sure), True, TODAY, None).needs_review
+    value = comb_value(copies, (sure, unsure), True, TODAY, None)
+    assert (value.value, value.needs_review, value.review_reason) == (12, True, "low_confidence")

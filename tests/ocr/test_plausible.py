@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.ocr.plausible import characters_dropped, confusable, no_letters, stray_punctuation
+from handlers.ocr.plausible import (
+    characters_dropped,
+    close_second_choice,
+    confusable,
+    no_letters,
+    split_name,
+    stray_marks,
+    stray_punctuation,
+)
 
 
 @pytest.mark.parametrize(
@@ -19,6 +27,9 @@ from handlers.ocr.plausible import characters_dropped, confusable, no_letters, s
         ((("パ", 92.0), ("ン", 99.0)), True),  # バ read as パ, 92 % sure
         ((("バ", 99.0), ("ン", 99.0)), False),
         ((("𠮷", 99.0), ("田", 99.0)), True),
+        ((("男", 99.5), ("気", 99.5)), True),  # how a Mincho 勇 is read, the engine sure
+        ((("勇", 90.0), ("気", 99.0)), True),
+        ((("勇", 99.0), ("気", 99.0)), False),
         ((("斎", 80.0), ("藤", 99.0)), True),
         ((("鈴", 80.0), ("木", 60.0)), False),  # unsure, but of no confusable: not this check
     ],
@@ -45,7 +56,16 @@ def test_characters_dropped(raw: str, runs: int, dropped: bool) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("、", True), ("- |", True), ("・・", True), ("山田", False), ("3丁目", False)],
+    [
+        ("、", True),
+        ("- |", True),
+        ("・・", True),
+        ("6", True),  # a lone 茂 read as a digit
+        ("101", True),
+        ("山田", False),
+        ("3丁目", False),
+        ("ｺｰﾎﾟ 2", False),
+    ],
 )
 def test_no_letters(text: str, expected: bool) -> None:
     assert no_letters(text) is expected
@@ -64,3 +84,55 @@ def test_no_letters(text: str, expected: bool) -> None:
 )
 def test_stray_punctuation(text: str, expected: bool) -> None:
     assert stray_punctuation(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("愛知県名古屋市中村区名駅8-23-8", False),
+        ("愛知県名古屋市中村区名駅8-23-8 ーー", True),  # the box's border read as dashes
+        ("山田 太郎", False),
+        ("- 山田", True),
+        ("サトウ ケンタ", False),
+        ("コーポ 201", False),
+        ("", False),
+    ],
+)
+def test_stray_marks(text: str, expected: bool) -> None:
+    assert stray_marks(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("symbols", "others", "doubtful"),
+    [
+        ((), (), False),
+        ((("2", 99.0), ("6", 95.0)), ((("7", 4.0),), (("0", 79.0),)), True),  # 0 read as 6
+        ((("2", 99.0), ("6", 95.0)), ((("7", 4.0),), (("0", 69.0),)), False),  # a distant 0
+        ((("6", 88.0),), ((("昌", 90.0), ("9", 85.0)),), True),  # the digit, after a kanji
+        ((("6", 88.0),), ((("昌", 90.0),),), False),  # a choice of another kind says nothing
+        ((("山", 100.0), ("田", 99.0)), ((("上", 98.0),), ()), False),  # kanji: not this check
+        ((("ベ", 97.0), ("ン", 99.0)), ((("べ", 85.0),), ()), True),  # kana beside kana
+        ((("ベ", 97.0),), ((("ベ", 85.0),),), False),  # the same character again
+        ((("6", 95.0), ("0", 99.0)), (), False),  # no other choices read: nothing to say
+    ],
+)
+def test_close_second_choice(
+    symbols: tuple[tuple[str, float], ...],
+    others: tuple[tuple[tuple[str, float], ...], ...],
+    doubtful: bool,
+) -> None:
+    assert close_second_choice(symbols, others) is doubtful
+
+
+@pytest.mark.parametrize(
+    ("text", "split"),
+    [
+        ("ハセガワ ユウキ", False),
+        ("ハセ ガワ ユウキ", True),  # a gap inside the family name read as a space
+        ("ヤマダタロウ", False),
+        ("モリ", False),
+        ("", False),
+    ],
+)
+def test_split_name(text: str, split: bool) -> None:
+    assert split_name(text) is split

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import get_args
 
@@ -14,7 +15,7 @@ from nats.js import JetStreamContext
 
 from schemas.ocr import ReviewReason
 from tests.conftest import AppFixture
-from tests.ocr.corpus import EXAMPLES, filled_form, save_pdf, text_page
+from tests.ocr.corpus import EXAMPLES, FilledForm, filled_form, save_pdf, text_page
 from tests.ocr.test_intake import pdf_encrypted, png_claiming, random_bytes
 from tests.support import madoguchi, read_all
 
@@ -50,9 +51,22 @@ async def test_bad_template_is_refused_with_the_field_named(
     assert "fields.1.kind" in err and len(err.strip().splitlines()) == 1
 
 
-async def test_scan_reads_forms_and_pages_and_refuses_bad_files_in_order(
-    with_template: AppFixture, tmp_path: Path, js: JetStreamContext
-) -> None:
+@dataclass(frozen=True)
+class Scanned:
+    """Two filled forms and four bad files handed in by one `madoguchi scan` call."""
+
+    forms: list[FilledForm]
+    files: list[Path]
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture(scope="module")
+async def scanned(with_template: AppFixture, tmp_path_factory: pytest.TempPathFactory) -> Scanned:
+    """The scan that the reading test checks and the export test exports (made once, by
+    whichever of them runs first)."""
+    tmp_path = tmp_path_factory.mktemp("scanned")
     forms = [filled_form(seed) for seed in (101, 102)]
     files = {
         "form1.pdf": save_pdf([forms[0].image], tmp_path / "form1.pdf"),
@@ -80,6 +94,14 @@ async def test_scan_reads_forms_and_pages_and_refuses_bad_files_in_order(
         "--wait",
         "--json",
     )
+    return Scanned(forms, list(files.values()), code, out, err)
+
+
+async def test_scan_reads_forms_and_pages_and_refuses_bad_files_in_order(
+    scanned: Scanned, js: JetStreamContext
+) -> None:
+    forms, code, out, err = scanned.forms, scanned.code, scanned.out, scanned.err
+    files = scanned.files
     assert code == 0, err
     results = [json.loads(line) for line in out.splitlines()]
     assert len(results) == len(files)
@@ -136,8 +158,9 @@ async def test_unknown_template_is_refused_before_anything_is_stored(
 
 
 async def test_export_csv_opens_in_excel_and_cp932_on_request(
-    with_template: AppFixture, js: JetStreamContext
+    with_template: AppFixture, scanned: Scanned, js: JetStreamContext
 ) -> None:
+    assert scanned.code == 0, scanned.err  # the two forms this export must hold
     before = len(await read_all(js, f"access.exported.{ORG}"))
     code, _out, err = await cli(with_template, "export", "--org", ORG, "--out", "/dev/stdout")
     assert code == 0, err

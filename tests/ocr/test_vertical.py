@@ -4,17 +4,14 @@ infra/ocr/tessdata), and a template field marked `"direction": "vertical"` is re
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
-import pytest
 from PIL import Image, ImageDraw
 
 from handlers.ocr.pipeline import read_scan
 from handlers.shared.uploads import Limits
 from infra.ocr.engine import OcrEngine
-from infra.ocr.pool import serial_pool
 from infra.ocr.worker import BUNDLED_TESSDATA, VERTICAL_MODEL, vertical_tessdata
 from schemas.forms import FormField, FormTemplate
 from schemas.ocr import DocumentResult
@@ -24,13 +21,6 @@ from tests.ocr.metrics import cer
 TODAY = date(2026, 11, 1)
 # Measured when set: 0.8 % (tessdata_fast jpn_vert); read as horizontal text it was 96 %.
 MAX_VERTICAL_CER = 0.05
-
-
-@pytest.fixture(scope="module")
-async def engine() -> AsyncIterator[OcrEngine]:
-    ocr = OcrEngine(serial_pool())
-    yield ocr
-    ocr.close()
 
 
 async def read(engine: OcrEngine, data: bytes, template: FormTemplate | None) -> DocumentResult:

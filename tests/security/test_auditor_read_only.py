@@ -18,6 +18,13 @@ from tests.test_bus_permissions import Refusals, connect
 STREAM = "DOCUMENTS"
 
 
+@pytest.fixture(scope="module")
+def nats_server(own_bus: NatsFixture) -> NatsFixture:
+    """A bus of this module's own: the replay test writes a marker into every stream, the
+    audit chain's included, where it would become the running chain's head and stop it."""
+    return own_bus
+
+
 async def _victim(nc: Client) -> str:
     """A durable pull consumer of the service's kind on DOCUMENTS (as `ocr` is)."""
     name = f"victim-{new_event_id()[:8]}"

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
 
 from events.catalog import DEAD_LETTERS, dead_letter_subject
 from events.envelope import new_event_id
 from handlers.ocr import records
-from infra.reliability import org_refusal
+from handlers.ops.dlq import dead_letters
+from infra.reliability import CONSUMER_HEADER, ERROR_HEADER, ORIGINAL_MSG_ID_HEADER, org_refusal
 from schemas.events import DocumentScanned
 from tests.conftest import AppFixture
 from tests.identity.test_sign_in import GOOD
@@ -76,19 +76,17 @@ async def announce_as_scanner(app: AppFixture, event: DocumentScanned) -> Client
 
 
 async def dead_letter_of(js: JetStreamContext, event: DocumentScanned) -> str:
-    """The error the service dead-lettered `event` with (waits for it)."""
+    """The error the OCR room (consumer `ocr`) dead-lettered `event` with (waits for it)."""
 
     async def found() -> str | None:
-        try:
-            letter = await js.get_last_msg(
-                DEAD_LETTERS.name, dead_letter_subject(f"document.scanned.{OWN}")
-            )
-        except NotFoundError:
-            return None
-        headers = letter.headers or {}
-        if headers.get("Nats-Msg-Id") != event.event_id:
-            return None
-        return headers.get("Madoguchi-Error")
+        async for letter in dead_letters(js, f"document.scanned.{OWN}"):
+            headers = letter.headers or {}
+            if (headers.get(ORIGINAL_MSG_ID_HEADER), headers.get(CONSUMER_HEADER)) == (
+                event.event_id,
+                "ocr",
+            ):
+                return headers.get(ERROR_HEADER)
+        return None
 
     return await eventually(found, timeout=20)
 
@@ -130,8 +128,7 @@ async def test_a_scanner_cannot_re_announce_another_orgs_document_as_its_own(
     event = announcement(OWN, document_id, personal_info=False)
     scanner = await announce_as_scanner(app, event)
     await scanner.close()
-    # The event is given up on. Which consumer's letter is kept is not asserted: letters of one
-    # event share its Nats-Msg-Id, so the dead-letter stream keeps the first consumer's only.
+    # The event is given up on.
     assert await dead_letter_of(js, event)
     await eventually(lambda: letters_settled(js), timeout=20)
     assert await records.get_status(js, OWN, document_id) is None

@@ -1,0 +1,84 @@
+"""Working on the review rules: fields read on the development set (or the tuning set), with
+every field that came back wrong listed, flagged or not.
+
+    .venv/bin/python -m bench.ocr_dev dev 64        # development forms (tests/ocr/dev_corpus.py)
+    .venv/bin/python -m bench.ocr_dev tuning 40     # tuning forms (tests/ocr/corpus.py)
+
+There is deliberately no `report` choice: the report set is read only by `make bench`, once,
+so no rule is chosen by looking at its misreadings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import sys
+from collections import Counter
+
+from bench.ocr import BENCH_LIMITS, TODAY
+from handlers.ocr.pipeline import read_scan
+from infra.ocr.engine import OcrEngine
+from infra.ocr.pool import process_pool
+from schemas.forms import FormTemplate
+from tests.ocr.corpus import filled_form, load_template
+from tests.ocr.dev_corpus import DEV_SEED, DEV_TEMPLATE, dev_form
+from tests.ocr.metrics import FieldScore, same_value, score_fields, total_score
+
+TUNING_SEEDS = 10_000  # the tuning forms `make bench` reads
+
+
+Made = list[tuple[bytes, str, dict[str, str | int | bool]]]  # file, face, expected values
+
+
+def forms(which: str, count: int) -> tuple[FormTemplate, Made]:
+    if which == "dev":
+        made = [dev_form(DEV_SEED + n) for n in range(count)]
+        return DEV_TEMPLATE, [(f.data, f.face, dict(f.expected)) for f in made]
+    out: Made = []
+    for n in range(count):
+        form = filled_form(TUNING_SEEDS + n)
+        buffer = io.BytesIO()
+        form.image.save(buffer, "PDF", resolution=300)
+        out.append((buffer.getvalue(), "ipaexg", dict(form.expected)))
+    return load_template(), out
+
+
+async def main(which: str, count: int) -> None:
+    template, made = forms(which, count)
+    engine = OcrEngine(process_pool(os.cpu_count() or 1))
+    try:
+        results = await asyncio.gather(
+            *(
+                read_scan(engine, f"dev-{n}", data, template, BENCH_LIMITS, TODAY)
+                for n, (data, _, _) in enumerate(made)
+            )
+        )
+    finally:
+        engine.close()
+    scores: list[FieldScore] = []
+    reasons: Counter[str] = Counter()
+    for n, ((_, face, expected), (result, _)) in enumerate(zip(made, results, strict=True)):
+        scores.append(score_fields(expected, result))
+        for name, want in expected.items():
+            got = result.fields[name]
+            if got.needs_review:
+                reasons[got.review_reason or "?"] += 1
+            if not same_value(want, got.value):
+                mark = "flagged" if got.needs_review else "WRONG-UNFLAGGED"
+                print(
+                    f"{n:3d} {face:<28} {name:<14} {want!r} -> {got.value!r} "
+                    f"conf {got.confidence} {mark} {got.review_reason or ''}"
+                )
+            elif got.needs_review:
+                print(f"{n:3d} {face:<28} {name:<14} right but flagged: {got.review_reason}")
+    score = total_score(scores)
+    print(
+        f"{which}: {count} forms, {score.total} fields: exact {100 * score.exact_rate:.2f} %, "
+        f"wrong and not flagged {100 * score.wrong_unflagged_rate:.2f} %, "
+        f"flagged {100 * score.flagged_rate:.2f} %  reasons {dict(reasons)}"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], int(sys.argv[2])))

@@ -1,0 +1,105 @@
+"""Template mode pays only for what is written: one engine reading per field with ink, none
+for a blank one (speed is measured in `make bench`; this counts the work)."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from handlers.ocr.reading import assemble, plan_pages
+from infra.ocr import imaging, ink, worker
+from infra.ocr.worker import FieldBox
+from tests.ocr.corpus import _form_values, load_template, render_form, save_pdf, scan_look
+from tests.ocr.metrics import score_fields
+
+TODAY = date(2026, 11, 1)
+DATA = Path(__file__).parent / "data"
+LEFT_BLANK = ("address", "phone")
+
+
+def test_a_form_costs_one_reading_per_written_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    template = load_template()
+    rng = random.Random(10_001)
+    written, expected = _form_values(rng)
+    for name in LEFT_BLANK:
+        written.pop(name)
+        expected[name] = ""
+    page = scan_look(render_form(template, written), rng)
+    path = save_pdf([page], tmp_path / "form.pdf")
+
+    readings: list[Any] = []
+    engine_read = worker._ocr
+
+    def counted(*args: Any, **kwargs: Any) -> tuple[str, float]:
+        readings.append(args[0].size)
+        return engine_read(*args, **kwargs)
+
+    monkeypatch.setattr(worker, "_ocr", counted)
+    (task,) = plan_pages(str(path), "pdf", 1, template)
+    result = assemble("form", template, [worker.read_page(task)], TODAY)
+
+    score = score_fields(expected, result)
+    assert score.total == 9 and score.exact == 9, result.fields  # everything read, blanks too
+    typed = [f for f in template.fields if f.kind != "checkbox" and f.name not in LEFT_BLANK]
+    # One each, the lone digit of 通数 twice (it is checked at another size); none for a blank.
+    assert len(readings) == len(typed) + 1, readings
+
+
+def test_a_lone_digit_read_two_ways_that_disagree_is_not_trusted() -> None:
+    """A real crop: a Mincho 3 on a faded scan that the engine read as "8" with confidence 91
+    at the usual size (scaled by Lanczos; bicubic scaling now reads it "3"), and as "3" at the
+    checking size. A first reading the check does not repeat is not trusted; one it repeats
+    keeps its confidence."""
+    glyph = np.asarray(Image.open(DATA / "mincho-3-read-as-8.png"))
+    latin = worker._latin_api()
+    assert worker._glyph_checked(glyph, "8", 91.0, latin) == 0.0  # sent to a person
+    assert worker._glyph_checked(glyph, "3", 91.0, latin) == 91.0
+    margin = 20
+    crop = imaging.pad(glyph, margin)
+    height, width = glyph.shape
+    measured = ink.Ink(2.0, 0.05, (margin, margin, width, height))  # the ink box, as cut
+    box = FieldBox("members", "integer", (45.0, 120.0, 14.0, 12.0))
+    text, confidence = worker._read_glyph(crop, measured, box)
+    assert text == "3" or confidence == 0.0, (text, confidence)  # never a trusted 8
+
+
+def test_a_lone_kanji_read_two_ways_that_disagree_is_not_trusted() -> None:
+    """A real crop: Noto Serif's 妻 in a one-character box, read "お" with confidence 88 at the
+    usual size and differently at the checking size: the check holds for any kind, not only
+    for digits."""
+    glyph = np.asarray(Image.open(DATA / "noto-serif-tsuma-read-as-o.png"))
+    margin = 20
+    crop = imaging.pad(glyph, margin)
+    height, width = glyph.shape
+    measured = ink.Ink(2.0, 0.05, (margin, margin, width, height))
+    box = FieldBox("relation", "text", (20.0, 63.0, 30.0, 11.0))
+    text, confidence = worker._read_glyph(crop, measured, box)
+    assert confidence == 0.0, (text, confidence)
+
+
+@pytest.mark.parametrize(
+    ("columns", "runs"),
+    [
+        ([], 0),
+        ([(10, 24)], 1),  # one digit: 14 px wide, 24 tall
+        ([(10, 24), (40, 54), (70, 76)], 3),  # two digits and a hyphen
+        ([(10, 24), (40, 54), (200, 202)], 2),  # and a speck: not a character
+        ([(0, 14), (206, 220)], 2),  # touching both edges
+        ([(10, 24), (30, 44), (60, 84)], 2),  # and 円: as wide as the line is tall
+        ([(10, 24), (30, 58)], 1),  # touching digits: fewer runs, which never flags
+    ],
+)
+def test_glyph_runs_count_characters_not_specks(columns: list[tuple[int, int]], runs: int) -> None:
+    crop = np.full((40, 220), 255, dtype=np.uint8)
+    for left, right in columns:
+        rows = slice(18, 21) if right - left <= 6 else slice(8, 32)  # hyphen and speck: thin
+        crop[rows, left:right] = 0
+    assert worker._glyph_runs(crop, 128) == runs

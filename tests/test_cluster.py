@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import signal
 import socket
 import sys
@@ -27,7 +28,7 @@ from infra.pi_store import open_pi_store
 from infra.provisioning import cluster_size, provision_all, replicas_for
 from schemas.events import DocumentScanned
 from schemas.settings import Settings
-from tests.conftest import NatsFixture, free_port
+from tests.conftest import NatsFixture
 from tests.processes import REPO, Worker, ocr_consumer_with_ack_wait, outcomes, submit_pages
 from tests.support import eventually, madoguchi, read_all, subject_counts
 
@@ -35,9 +36,13 @@ ORG = "cluster-chaos"
 
 
 def free_ports(count: int) -> int:
-    """The first of `count` consecutive free ports on loopback."""
+    """The first of `count` consecutive free ports on loopback, below the kernel's ephemeral range:
+    a port picked inside it can be taken as the source port of any outgoing connection (the
+    nodes' own routes to each other among them) before the node listening on it has started."""
+    low, high = (int(n) for n in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    start, stop = (10_000, low - count) if low > 10_000 + count else (high + 1, 65_536 - count)
     while True:
-        first = free_port()
+        first = random.randrange(start, stop)
         held: list[socket.socket] = []
         try:
             for port in range(first, first + count):
@@ -63,38 +68,50 @@ async def test_a_single_server_counts_as_one(
     assert (await js.stream_info("DOCUMENTS")).config.num_replicas == 1
 
 
-async def test_dev_cluster_replicates_everything_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    port = free_ports(6)  # one range for both: two separate picks may overlap
-    cluster_port = port + 3
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "handlers",
-        "--data",
-        str(data),
-        "dev-cluster",
-        "--nodes",
-        "3",
-        "--port",
-        str(port),
-        "--cluster-port",
-        str(cluster_port),
-        stdout=asyncio.subprocess.PIPE,
-        cwd=REPO,
-    )
-    lines: list[str] = []
-
-    async def banner() -> None:
+async def start_dev_cluster(
+    tmp_path: Path,
+) -> tuple[asyncio.subprocess.Process, Path, int, list[str]]:
+    """`madoguchi dev-cluster` on three nodes, up to its Ctrl-C line: the process, its data
+    directory, its first client port and its banner. Another program may take a port between
+    the check and the start (seen with two suites on one machine): then new ports, at most
+    three tries."""
+    for attempt in range(3):
+        data = tmp_path / f"data{attempt}"
+        port = free_ports(6)  # one range for both: two separate picks may overlap
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "handlers",
+            "--data",
+            str(data),
+            "dev-cluster",
+            "--nodes",
+            "3",
+            "--port",
+            str(port),
+            "--cluster-port",
+            str(port + 3),
+            stdout=asyncio.subprocess.PIPE,
+            cwd=REPO,
+        )
         assert process.stdout is not None
+        lines: list[str] = []
         while not lines or not lines[-1].startswith("Ctrl-C"):
-            raw = await process.stdout.readline()
+            raw = await asyncio.wait_for(process.stdout.readline(), 60)
             if not raw:
-                raise AssertionError(f"dev-cluster exited: {lines}")
+                break
             lines.append(raw.decode().strip())
+        else:
+            return process, data, port, lines
+        await process.wait()
+        if attempt == 2:
+            raise AssertionError(f"dev-cluster exited: {lines}")
+    raise AssertionError("unreachable")
 
+
+async def test_dev_cluster_replicates_everything_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    process, data, port, lines = await start_dev_cluster(tmp_path)
     try:
-        await asyncio.wait_for(banner(), 60)
         urls = next(line for line in lines if line.startswith("nats://")).split(",")
         assert urls == [f"nats://127.0.0.1:{port + n}" for n in range(3)]
 

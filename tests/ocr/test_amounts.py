@@ -1,0 +1,59 @@
+"""Amounts in yen ("468,000円") on a form printed in VL Gothic, a face the pipeline was not tuned
+on, read through the real worker: the digit model cannot read 円, and reading it with the digits
+sent nearly every amount to review with every digit right.
+
+One page holds every case, so the module costs one page read.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from handlers.ocr.reading import assemble, plan_pages
+from infra.ocr import worker
+from schemas.forms import FormField, FormTemplate
+from tests.ocr.corpus import mm, render_form, save_pdf, scan_look
+
+TODAY = date(2026, 11, 1)
+# Debian's fonts-vlgothic (`make test` installs it with the other faces, `make fonts`).
+VL_GOTHIC = Path("/usr/share/fonts/truetype/vlgothic/VL-Gothic-Regular.ttf")
+AMOUNTS = {"income": "468,000円", "rent": "824,000円", "fee": "12,500"}
+TEMPLATE = FormTemplate(
+    id="amounts",
+    name="所得申告",
+    fields=tuple(
+        FormField(name=name, label=name, kind="integer", box_mm=(60, 40 + 18 * n, 50, 12))
+        for n, name in enumerate(AMOUNTS)
+    ),
+)
+
+
+def test_amounts_in_yen_are_read_and_trusted(tmp_path: Path) -> None:
+    page = scan_look(render_form(TEMPLATE, dict(AMOUNTS), VL_GOTHIC), random.Random(3))
+    path = save_pdf([page], tmp_path / "form.pdf")
+    (task,) = plan_pages(str(path), "pdf", 1, TEMPLATE)
+    result = assemble("amounts", TEMPLATE, [worker.read_page(task)], TODAY)
+    got = {name: (f.value, f.needs_review) for name, f in result.fields.items()}
+    assert got == {"income": (468000, False), "rent": (824000, False), "fee": (12500, False)}, (
+        result.fields
+    )
+
+
+def _typed(text: str) -> np.ndarray:
+    crop = Image.new("L", (mm(50), mm(8)), 255)
+    face = ImageFont.truetype(str(VL_GOTHIC), mm(4.2))
+    ImageDraw.Draw(crop).text((mm(2), mm(1.5)), text, font=face, fill=0)
+    return np.asarray(crop).copy()
+
+
+def test_only_a_trailing_yen_is_whitened() -> None:
+    with_unit, without = _typed("468,000円"), _typed("468,000")
+    assert (worker._without_unit(with_unit, 128) < 128).sum() == (without < 128).sum()
+    # Another full-width character stays: the digit model's reading then shows it.
+    person = _typed("3人")
+    assert np.array_equal(worker._without_unit(person, 128), person)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -36,10 +37,34 @@ TEST_SETTINGS = Settings.model_validate(
 CLIENT_TIMEOUT = httpx.Timeout(60.0)
 
 
+# Its own generator: pytest-randomly reseeds the shared one before every test.
+PORT_PICKS = random.Random()
+
+
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive free ports on loopback, below the kernel's ephemeral
+    range: a port picked inside it (as bind to port 0 does) can be taken as the source port of
+    any outgoing connection before the server meant to listen on it has started (CI saw a
+    worker refuse its metrics port, and a cluster node exit at start)."""
+    low, high = (int(n) for n in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    start, stop = (10_000, low - count) if low > 10_000 + count else (high + 1, 65_536 - count)
+    while True:
+        first = PORT_PICKS.randrange(start, stop)
+        held: list[socket.socket] = []
+        try:
+            for port in range(first, first + count):
+                held.append(socket.socket())
+                held[-1].bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            for sock in held:
+                sock.close()
+        return first
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)
 
 
 class NatsFixture:

@@ -170,7 +170,9 @@ class Worker:
         assert self.process.stdout is not None
         line = await asyncio.wait_for(self.process.stdout.readline(), timeout)
         if not line.startswith(b"worker running"):
-            raise AssertionError(f"worker did not start: {line!r}; see {self.log}")
+            await self.process.wait()
+            said = self.log.read_text(errors="replace").strip().splitlines()[-5:]
+            raise AssertionError(f"worker did not start: {line!r}; its log ends: {said}")
         return self
 
     def has_read(self) -> bool:

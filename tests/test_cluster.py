@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator
 from functools import partial
@@ -28,32 +26,11 @@ from infra.pi_store import open_pi_store
 from infra.provisioning import cluster_size, provision_all, replicas_for
 from schemas.events import DocumentScanned
 from schemas.settings import Settings
-from tests.conftest import NatsFixture
+from tests.conftest import NatsFixture, free_ports
 from tests.processes import REPO, Worker, ocr_consumer_with_ack_wait, outcomes, submit_pages
 from tests.support import eventually, madoguchi, read_all, subject_counts
 
 ORG = "cluster-chaos"
-
-
-def free_ports(count: int) -> int:
-    """The first of `count` consecutive free ports on loopback, below the kernel's ephemeral range:
-    a port picked inside it can be taken as the source port of any outgoing connection (the
-    nodes' own routes to each other among them) before the node listening on it has started."""
-    low, high = (int(n) for n in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
-    start, stop = (10_000, low - count) if low > 10_000 + count else (high + 1, 65_536 - count)
-    while True:
-        first = random.randrange(start, stop)
-        held: list[socket.socket] = []
-        try:
-            for port in range(first, first + count):
-                held.append(socket.socket())
-                held[-1].bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        finally:
-            for sock in held:
-                sock.close()
-        return first
 
 
 @pytest.mark.parametrize(("servers", "replicas"), [(1, 1), (2, 1), (3, 3), (5, 3)])

@@ -1,0 +1,65 @@
+"""A space between words is found on the ink, in faces with full-width and with proportional
+kana, and none is found in a line typed without one. Pure: lines rendered at 300 dpi in the
+size a form's box holds (4.3 mm), no engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from infra.ocr import spacing, worker
+from tests.ocr.corpus import MINCHO, font_path, mm
+
+NOTO_SANS = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+FACES = [pytest.param(font_path(), id="ipaexg"), pytest.param(MINCHO, id="ipaexm")]
+if NOTO_SANS.is_file():  # Debian's fonts-noto-cjk (`make devfonts`)
+    FACES.append(pytest.param(NOTO_SANS, id="noto-sans"))
+
+
+def line_ink(text: str, face: Path, size_mm: float = 4.3) -> np.typing.NDArray[np.bool_]:
+    image = Image.new("L", (mm(10 + 6 * len(text)), mm(10)), 255)
+    ImageDraw.Draw(image).text(
+        (mm(2), mm(2)), text, font=ImageFont.truetype(str(face), mm(size_mm)), fill=0
+    )
+    return np.asarray(image) < 128
+
+
+@pytest.mark.parametrize("face", FACES)
+@pytest.mark.parametrize(
+    "written", ["坂本 修", "青木 桂", "佐々木 大和", "コンドウ トモコ", "林 三郎"]
+)
+def test_the_space_between_family_and_given_name_is_found(written: str, face: Path) -> None:
+    chars = written.replace(" ", "")
+    assert spacing.word_gap(line_ink(written, face), chars) == written.index(" ")
+
+
+@pytest.mark.parametrize("face", FACES)
+@pytest.mark.parametrize(
+    "written",
+    [
+        "坂本修",
+        "イトウ",
+        "カトウケンタ",
+        "コンドウトモコ",
+        "沖縄県那覇市泉崎",
+        "愛媛県松山市二番町930番地5",
+        "北海道札幌市中央区北一条西",
+        "長女",
+    ],
+)
+def test_no_space_is_found_where_none_was_typed(written: str, face: Path) -> None:
+    assert spacing.word_gap(line_ink(written, face), written) is None
+
+
+def test_glyphs_that_do_not_match_the_characters_decide_nothing() -> None:
+    ink = line_ink("坂本 修", font_path())
+    assert spacing.word_gap(ink, "坂本修一") is None  # four characters read, three glyphs
+
+
+def test_the_worker_puts_the_space_in_a_line_read_without_one() -> None:
+    ink = line_ink("坂本 修", font_path())
+    assert worker._spaced("坂本修", ink) == "坂本 修"
+    assert worker._spaced("坂本 修", ink) == "坂本 修"  # a space the engine read is kept

@@ -65,6 +65,17 @@ def test_the_ink_box_is_where_the_stroke_is() -> None:
     assert abs(x - px(10)) <= 1 and width <= px(0.3) + 1 and abs(height - px(3.0)) <= 2
 
 
+def test_the_ink_box_spans_every_mark_exactly() -> None:
+    """Two marks apart: the box runs from the first one's top left to the other's bottom right."""
+    crop = paper()
+    crop[30:60, 40:50] = 0
+    crop[70:90, 200:230] = 0
+    measured = ink.measure(crop, DPI)
+    assert measured.bbox == (40, 30, 190, 60)
+    # The 3x3 median takes each rectangle's four corner pixels: 900 - 8 pixels of ink.
+    assert measured.area_mm2 == pytest.approx(892 / PX_PER_MM**2)
+
+
 def test_the_same_mark_measures_alike_at_any_resolution() -> None:
     areas = []
     for dpi in (200, 300, 400):

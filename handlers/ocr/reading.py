@@ -19,6 +19,7 @@ from handlers.ocr.plausible import (
     split_name,
     stray_marks,
     stray_punctuation,
+    unsure_letter,
 )
 from handlers.shared.normalise import normalise
 from infra.ocr.worker import FieldBox, FieldReading, PageReading, PageTask
@@ -96,6 +97,8 @@ def field_value(
     if doubt := _doubt(spec, reading, parsed.value):
         return _review(parsed.value, confidence, doubt)
     if confidence < REVIEW_CONFIDENCE:
+        return _review(parsed.value, confidence, "low_confidence")
+    if spec.kind in ("text", "katakana") and unsure_letter(reading.symbols):
         return _review(parsed.value, confidence, "low_confidence")
     return _trusted_unless_misaligned(parsed.value, confidence, aligned)
 

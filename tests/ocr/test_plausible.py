@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from handlers.ocr.plausible import (
@@ -12,7 +14,11 @@ from handlers.ocr.plausible import (
     split_name,
     stray_marks,
     stray_punctuation,
+    unsure_letter,
 )
+from handlers.ocr.reading import field_value
+from infra.ocr.worker import FieldReading
+from schemas.forms import FormField
 
 
 @pytest.mark.parametrize(
@@ -27,6 +33,8 @@ from handlers.ocr.plausible import (
         ((("パ", 92.0), ("ン", 99.0)), True),  # バ read as パ, 92 % sure
         ((("バ", 99.0), ("ン", 99.0)), False),
         ((("𠮷", 99.0), ("田", 99.0)), True),
+        ((("冨", 97.0), ("山", 99.0)), True),  # how Noto Serif's 富 was read, 97 % sure
+        ((("富", 97.0), ("山", 99.0)), False),
         ((("男", 99.5), ("気", 99.5)), True),  # how a Mincho 勇 is read, the engine sure
         ((("勇", 90.0), ("気", 99.0)), True),
         ((("勇", 99.0), ("気", 99.0)), False),
@@ -136,3 +144,34 @@ def test_close_second_choice(
 )
 def test_split_name(text: str, split: bool) -> None:
     assert split_name(text) is split
+
+
+@pytest.mark.parametrize(
+    ("symbols", "doubtful"),
+    [
+        ((), False),
+        ((("那", 96.0), ("覇", 92.0), ("市", 99.0)), False),
+        ((("那", 96.0), ("一", 83.5), ("市", 99.0)), True),  # 覇 read as 一, the line at 81
+        ((("ア", 99.0), ("ベ", 85.0)), True),
+        ((("6", 60.0), ("番", 99.0)), False),  # digits have checks of their own
+        ((("-", 50.0), ("町", 99.0)), False),
+    ],
+)
+def test_unsure_letter(symbols: tuple[tuple[str, float], ...], doubtful: bool) -> None:
+    assert unsure_letter(symbols) is doubtful
+
+
+def test_a_line_read_confidently_with_one_unsure_letter_goes_to_review() -> None:
+    spec = FormField(name="address", label="住所", kind="text", box_mm=(20.0, 40.0, 130.0, 11.0))
+    read = (("沖", 99.0), ("縄", 99.0), ("県", 98.0), ("那", 96.0), ("一", 83.5), ("市", 99.0))
+    reading = FieldReading("address", "沖縄県那一市", 91.0, 0.1, symbols=read)
+    value = field_value(spec, reading, True, date(2026, 11, 1))
+    assert (value.value, value.needs_review, value.review_reason) == (
+        "沖縄県那一市",
+        True,
+        "low_confidence",
+    )
+    sure = FieldReading(
+        "address", "沖縄県那覇市", 91.0, 0.1, symbols=(*read[:4], ("覇", 92.0), read[5])
+    )
+    assert not field_value(spec, sure, True, date(2026, 11, 1)).needs_review

@@ -54,6 +54,7 @@ def _text(raw: str) -> Normalised:
 
 # A long-vowel mark misread as a dash or as the kanji 一 (identical glyphs in most fonts).
 _TO_CHOONPU = str.maketrans(dict.fromkeys(_DASHES + "一", "ー"))
+_SAME_SHAPE = str.maketrans("へべぺ", "ヘベペ")  # hiragana drawn exactly as their katakana
 
 
 def _is_katakana(char: str) -> bool:
@@ -66,9 +67,11 @@ def _katakana(raw: str) -> Normalised:
     if not text:
         return Normalised("", False, "empty")
     # Hiragana (or anything else) is kept as read rather than converted: a silent conversion
-    # would hide a misread or a field filled in the wrong script.
-    if all(_is_katakana(char) for char in text):
-        return Normalised(text, True)
+    # would hide a misread or a field filled in the wrong script. Except へべぺ: they are
+    # ヘベペ's own shapes, so among katakana they are katakana (the engine gave "アべ" for アベ).
+    as_katakana = text.translate(_SAME_SHAPE)
+    if all(_is_katakana(char) for char in as_katakana):
+        return Normalised(as_katakana, True)
     return Normalised(text, False, "unexpected_characters")
 
 

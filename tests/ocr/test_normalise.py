@@ -64,6 +64,9 @@ KATAKANA_CASES = [
     ("ヶ", ok("ヶ")),
     ("やまだ", review("やまだ", "unexpected_characters")),  # hiragana is not converted
     ("ヤマだ", review("ヤマだ", "unexpected_characters")),
+    ("アべ ヤスヒロ", ok("アベ ヤスヒロ")),  # べ and ベ are one shape: among katakana, katakana
+    ("へぺ", ok("ヘペ")),
+    ("すべて", review("すべて", "unexpected_characters")),  # among hiragana it stays as read
     ("山田", review("山田", "unexpected_characters")),
     ("YAMADA", review("YAMADA", "unexpected_characters")),
     ("ヤマダ1", review("ヤマダ1", "unexpected_characters")),

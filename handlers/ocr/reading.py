@@ -15,6 +15,7 @@ from handlers.ocr.plausible import (
     characters_dropped,
     close_second_choice,
     confusable,
+    digits_disagree,
     no_letters,
     split_name,
     stray_marks,
@@ -117,6 +118,8 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
     if spec.kind in ("text", "katakana") and confusable(reading.symbols):
         return "confusable"
     if close_second_choice(reading.symbols, reading.other_choices):
+        return "confusable"
+    if digits_disagree(reading.digits_again):
         return "confusable"
     return None
 

@@ -39,6 +39,7 @@ PAGE_DESKEW_MIN = 1.0
 FIELD_SCALE = 0.6
 LATIN_KINDS = frozenset({"digits", "integer"})
 WORDED_KINDS = frozenset({"text", "katakana"})  # a space between words is part of the value
+REREAD_KINDS = frozenset({"date", "text"})  # read by jpn, digits among their characters
 LOW_PAGE_CONFIDENCE = 60.0  # below this a page may be sideways or upside down: ask OSD
 LARGE_LINE_PX = 40  # lines this tall at 300 dpi (about 11 pt and up) are read at 150 dpi
 ONE_GLYPH_ASPECT = 1.3  # ink no wider than this times its height is a single character
@@ -90,6 +91,9 @@ class FieldReading:
     # a digit or kana was read with less than SURE_SYMBOL (`_other_choices`).
     other_choices: tuple[tuple[tuple[str, float], ...], ...] = ()
     glyph_runs: int = 0  # separate runs of inked columns (digit kinds): characters written
+    # Each run of digits in a line the Japanese model read, with the English model's reading
+    # of the same place cut on its own (`_digit_runs_again`).
+    digits_again: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -253,6 +257,8 @@ def _ocr(
     text = api.GetUTF8Text()
     confidence = float(api.MeanTextConf())
     _state["symbols"] = _symbols(api, choices) if symbols else ()
+    if choices is None:  # with each character's choices kept, its box is one pixel wide
+        _state["symbol_boxes"] = _symbol_boxes(api) if symbols else ()
     api.Clear()
     return text, confidence
 
@@ -281,6 +287,90 @@ def _symbols(
     except RuntimeError:  # tesserocr's "No text returned": an empty reading
         return ()
     return tuple(found)
+
+
+Box = tuple[int, int, int, int]  # left, top, right, bottom in the image read
+
+
+def _symbol_boxes(api: Any) -> tuple[tuple[str, Box], ...]:
+    """Each character the last reading gave, with where it lies in the image read."""
+    import tesserocr
+
+    level = tesserocr.RIL.SYMBOL
+    iterator = api.GetIterator()
+    if iterator is None:
+        return ()
+    found = []
+    try:
+        for symbol in tesserocr.iterate_level(iterator, level):
+            char = symbol.GetUTF8Text(level)
+            box = symbol.BoundingBox(level)
+            if char and box is not None:
+                found.append((char, tuple(int(v) for v in box)))
+    except RuntimeError:  # tesserocr's "No text returned": an empty reading
+        return ()
+    return tuple(found)  # type: ignore[arg-type]
+
+
+DIGIT_RUN_MARGIN_PX = 3  # around a run of digits cut from a line (at FIELD_SCALE)
+DIGIT_RUN_PAD_PX = 12
+# A character's box starts where the model recognised it, which is not where its ink starts:
+# up to 7 px (at FIELD_SCALE) right of it on the development forms, and a little left of it.
+BOX_LEFT_SLACK_PX = 3
+BOX_LEFT_LAG_PX = 12
+
+
+def _digit_runs_again(patch: Image.Image, threshold: int) -> tuple[tuple[str, str], ...]:
+    """Each run of two digits or more the last (Japanese) reading gave, paired with what the
+    English model reads in the same place, cut on its own.
+
+    VL Gothic's 0 came back from jpn as 6 or 9 with confidence 85-91 and no other choice
+    to give it away ("2026-03-20" as "2026-03-26"); eng, which never confused them in the
+    digit fields, reads the same place right. A lone digit is left out: eng read a third of
+    them as letters ("7" as "i", "1" as "J")."""
+    import tesserocr
+
+    pixels = np.asarray(patch)
+    inked = _ink_runs(pixels, threshold)
+    pairs = []
+    for run in _digit_runs(_state.get("symbol_boxes", ())):
+        first, last = _run_starting(run[0][1][0], inked), _run_starting(run[-1][1][0], inked)
+        if first is None or last is None or last.end <= first.start:
+            continue
+        top = max(min(box[1] for _, box in run) - DIGIT_RUN_MARGIN_PX, 0)
+        bottom = max(box[3] for _, box in run) + DIGIT_RUN_MARGIN_PX
+        left = max(first.start - DIGIT_RUN_MARGIN_PX, 0)
+        cut = pixels[top:bottom, left : last.end + DIGIT_RUN_MARGIN_PX]
+        image = Image.fromarray(imaging.pad(cut, DIGIT_RUN_PAD_PX))
+        again, _ = _ocr(image, tesserocr.PSM.SINGLE_LINE, None, _latin_api())
+        pairs.append(("".join(char for char, _ in run), "".join(again.split())))
+    return tuple(pairs)
+
+
+def _digit_runs(boxed: tuple[tuple[str, Box], ...]) -> list[list[tuple[str, Box]]]:
+    """The runs of two digits or more among characters read, each with its boxes. A run with
+    a box one pixel wide is left out: the model lost track of where it read it (all of
+    "9-22-10" came back at one place)."""
+    runs: list[list[tuple[str, Box]]] = []
+    previous_digit = False
+    for char, box in boxed:
+        digit = char in "0123456789"
+        if digit and previous_digit:
+            runs[-1].append((char, box))
+        elif digit:
+            runs.append([(char, box)])
+        previous_digit = digit
+    return [run for run in runs if len(run) >= 2 and all(box[2] - box[0] > 1 for _, box in run)]
+
+
+def _run_starting(left: int, runs: list[InkRun]) -> InkRun | None:
+    """The run of ink a character whose box starts at `left` begins in: the last one that
+    starts before it (the box of the last digit before 年 came back spanning 年 and the next
+    digit too, so its end says nothing)."""
+    before = [run for run in runs if run.start <= left + BOX_LEFT_SLACK_PX]
+    if not before or before[-1].start < left - BOX_LEFT_LAG_PX:
+        return None
+    return before[-1]
 
 
 def _score(choice: tuple[str, float]) -> float:
@@ -720,6 +810,7 @@ def _read_fields(
     task: PageTask,
     skew: float,
     alignment: tuple[int, int, bool],
+    reread_digits: bool = True,  # table cells give text only: no doubts are drawn from them
 ) -> PageReading:
     dx, dy, aligned = alignment
     threshold = ink.page_ink_threshold(np.asarray(small_deskewed))
@@ -747,7 +838,8 @@ def _read_fields(
         if box.kind == "integer":
             crop = _without_unit(crop, threshold)
         padded = Image.fromarray(imaging.pad(crop, 20))
-        text, confidence = _read_line(_scaled(padded, FIELD_SCALE), box)
+        patch = _scaled(padded, FIELD_SCALE)
+        text, confidence = _read_line(patch, box)
         if box.kind in WORDED_KINDS and not box.vertical:
             text = _spaced(text, _written_ink(crop, threshold))
         # One reading a line. A second look at 0.7 of the size, flagged where the two
@@ -757,6 +849,11 @@ def _read_fields(
         # 900000+) 8.0 % -> 6.8 %, exact and wrong-but-unflagged unchanged on both.
         symbols, others = _state.get("symbols", ()), _state.pop("other_choices", ())
         runs = _glyph_runs(crop, threshold) if box.kind in LATIN_KINDS else 0
+        again = (
+            _digit_runs_again(patch, threshold)
+            if reread_digits and box.kind in REREAD_KINDS and not box.vertical
+            else ()
+        )
         readings.append(
             FieldReading(
                 box.name,
@@ -766,6 +863,7 @@ def _read_fields(
                 symbols=symbols,
                 glyph_runs=runs,
                 other_choices=others,
+                digits_again=again,
             )
         )
     text = "\n".join(r.raw for r in readings if r.raw)
@@ -829,7 +927,9 @@ def _read_ruled_page(
         for c, box in enumerate(row)
         if box is not None
     )
-    read = _read_fields(image, straight, replace(task, fields=cells), skew, (0, 0, True))
+    read = _read_fields(
+        image, straight, replace(task, fields=cells), skew, (0, 0, True), reread_digits=False
+    )
     by_name = {f.name: f for f in read.fields}
     for box in cells:
         if not by_name[box.name].blank and by_name[box.name].confidence < CELL_AGAIN_BELOW:

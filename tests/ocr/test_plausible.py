@@ -10,6 +10,7 @@ from handlers.ocr.plausible import (
     characters_dropped,
     close_second_choice,
     confusable,
+    digits_disagree,
     no_letters,
     split_name,
     stray_marks,
@@ -175,3 +176,20 @@ def test_a_line_read_confidently_with_one_unsure_letter_goes_to_review() -> None
         "address", "沖縄県那覇市", 91.0, 0.1, symbols=(*read[:4], ("覇", 92.0), read[5])
     )
     assert not field_value(spec, sure, True, date(2026, 11, 1)).needs_review
+
+
+@pytest.mark.parametrize(
+    ("pairs", "doubtful"),
+    [
+        ((), False),
+        ((("26", "20"),), True),  # VL Gothic's 0 read as 6 by jpn, as 0 by eng
+        ((("1979", "1970"), ("24", "24")), True),
+        ((("20", "20"),), False),
+        ((("1852", "1852%"),), False),  # a piece of the next character beside it says nothing
+        ((("11", "1"),), False),  # fewer digits: eng lost one, it does not say another
+        ((("11", "Mn"),), False),  # no digit at all: eng read letters, no opinion
+        ((("15", "25"),), True),  # a disagreement flags whichever model is wrong
+    ],
+)
+def test_digits_disagree(pairs: tuple[tuple[str, str], ...], doubtful: bool) -> None:
+    assert digits_disagree(pairs) is doubtful

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from handlers.ocr.plausible import digits_disagree
 from handlers.ocr.reading import assemble, plan_pages
 from infra.ocr import imaging, ink, worker
 from infra.ocr.worker import FieldBox
@@ -103,3 +104,27 @@ def test_glyph_runs_count_characters_not_specks(columns: list[tuple[int, int]], 
         rows = slice(18, 21) if right - left <= 6 else slice(8, 32)  # hyphen and speck: thin
         crop[rows, left:right] = 0
     assert worker._glyph_runs(crop, 128) == runs
+
+
+# The page's ink threshold where these lines were cut (`ink.page_ink_threshold`).
+DIGITS_THRESHOLD = 188
+
+
+@pytest.mark.parametrize(
+    ("image", "read", "doubtful"),
+    [
+        ("vlgothic-20-read-as-26.png", "令和8年3月26日", True),
+        ("vlgothic-address-read-right.png", "秋田県秋田市山王1997番地11", False),
+    ],
+)
+def test_digits_the_japanese_model_misread_are_read_again(
+    image: str, read: str, doubtful: bool
+) -> None:
+    """Real lines: VL Gothic's 0 in 20 read as 6 by jpn with confidence 91 and no other choice
+    that gives it away; eng reads the same place, cut on its own, as 20. A line read right
+    stays trusted."""
+    patch = Image.open(DATA / image)
+    text, _ = worker._read_line(patch, FieldBox("filed", "date", (20.0, 132.0, 75.0, 11.0)))
+    assert text == read  # the model's reading these crops were kept for
+    pairs = worker._digit_runs_again(patch, DIGITS_THRESHOLD)
+    assert digits_disagree(pairs) is doubtful, pairs

@@ -6,6 +6,7 @@ person rather than to a guess.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 
@@ -101,6 +102,24 @@ def digits_disagree(pairs: Sequence[tuple[str, str]]) -> bool:
         if len(digits) >= len(read) and read not in digits:
             return True
     return False
+
+
+def digits_read_again(raw: str, pairs: Sequence[tuple[str, str]]) -> str:
+    """The line with each run of digits the English model read otherwise, with as many digits,
+    as it read them: the value staff are shown for a field that `digits_disagree` flags. On 96
+    development forms eng was right in 19 of the 21 runs where the two differed (VL Gothic's 0,
+    that jpn read as 6 or 9), wrong in 2 (a 3 read as 5). Left as read when the line's runs of
+    digits are not the ones paired (a space read inside a number)."""
+    runs = list(re.finditer(r"[0-9]+", raw))
+    if [run[0] for run in runs] != [read for read, _ in pairs]:
+        return raw
+    pieces, end = [], 0
+    for run, (read, again) in zip(runs, pairs, strict=True):
+        digits = "".join(char for char in again if char in "0123456789")
+        if len(digits) == len(read):
+            pieces += [raw[end : run.start()], digits]
+            end = run.end()
+    return "".join(pieces) + raw[end:]
 
 
 def split_name(text: str) -> bool:

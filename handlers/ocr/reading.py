@@ -16,6 +16,7 @@ from handlers.ocr.plausible import (
     close_second_choice,
     confusable,
     digits_disagree,
+    digits_read_again,
     no_letters,
     split_name,
     stray_marks,
@@ -91,7 +92,10 @@ def field_value(
         return _trusted_unless_misaligned(_EMPTY_VALUE[spec.kind], 100.0, aligned)
     if not reading.raw:  # ink, but nothing Tesseract could read
         return _review(None, 0.0, "ink_unread")
-    parsed = normalise(spec.kind, reading.raw, today=today)
+    raw = reading.raw
+    if digits_disagree(reading.digits_again):  # flagged below: shown as the digit model read it
+        raw = digits_read_again(raw, reading.digits_again)
+    parsed = normalise(spec.kind, raw, today=today)
     confidence = round(reading.confidence, 1)
     if not parsed.trusted:
         return _review(parsed.value, confidence, _reason_for(parsed.problem))

@@ -91,8 +91,8 @@ class FieldReading:
     # a digit or kana was read with less than SURE_SYMBOL (`_other_choices`).
     other_choices: tuple[tuple[tuple[str, float], ...], ...] = ()
     glyph_runs: int = 0  # separate runs of inked columns (digit kinds): characters written
-    # Each run of digits in a line the Japanese model read, with the English model's reading
-    # of the same place cut on its own (`_digit_runs_again`).
+    # Each run of digits in a line the Japanese model read, in order, with the English model's
+    # reading of the same place cut on its own, or "" (`_digit_runs_again`).
     digits_again: tuple[tuple[str, str], ...] = ()
 
 
@@ -321,21 +321,25 @@ BOX_LEFT_LAG_PX = 12
 
 
 def _digit_runs_again(patch: Image.Image, threshold: int) -> tuple[tuple[str, str], ...]:
-    """Each run of two digits or more the last (Japanese) reading gave, paired with what the
-    English model reads in the same place, cut on its own.
+    """Each run of digits the last (Japanese) reading gave, in reading order, paired with what
+    the English model reads in the same place, cut on its own ("" where it was not read).
 
     VL Gothic's 0 came back from jpn as 6 or 9 with confidence 85-91 and no other choice
     to give it away ("2026-03-20" as "2026-03-26"); eng, which never confused them in the
-    digit fields, reads the same place right. A lone digit is left out: eng read a third of
-    them as letters ("7" as "i", "1" as "J")."""
+    digit fields, reads the same place right. A lone digit is not read again: eng read a third
+    of them as letters ("7" as "i", "1" as "J"). Nor is a run with a box one pixel wide: the
+    model lost track of where it read it (all of "9-22-10" came back at one place)."""
     import tesserocr
 
     pixels = np.asarray(patch)
     inked = _ink_runs(pixels, threshold)
     pairs = []
     for run in _digit_runs(_state.get("symbol_boxes", ())):
+        read = "".join(char for char, _ in run)
         first, last = _run_starting(run[0][1][0], inked), _run_starting(run[-1][1][0], inked)
-        if first is None or last is None or last.end <= first.start:
+        lost = any(box[2] - box[0] <= 1 for _, box in run)
+        if len(run) < 2 or lost or first is None or last is None or last.end <= first.start:
+            pairs.append((read, ""))
             continue
         top = max(min(box[1] for _, box in run) - DIGIT_RUN_MARGIN_PX, 0)
         bottom = max(box[3] for _, box in run) + DIGIT_RUN_MARGIN_PX
@@ -343,14 +347,12 @@ def _digit_runs_again(patch: Image.Image, threshold: int) -> tuple[tuple[str, st
         cut = pixels[top:bottom, left : last.end + DIGIT_RUN_MARGIN_PX]
         image = Image.fromarray(imaging.pad(cut, DIGIT_RUN_PAD_PX))
         again, _ = _ocr(image, tesserocr.PSM.SINGLE_LINE, None, _latin_api())
-        pairs.append(("".join(char for char, _ in run), "".join(again.split())))
+        pairs.append((read, "".join(again.split())))
     return tuple(pairs)
 
 
 def _digit_runs(boxed: tuple[tuple[str, Box], ...]) -> list[list[tuple[str, Box]]]:
-    """The runs of two digits or more among characters read, each with its boxes. A run with
-    a box one pixel wide is left out: the model lost track of where it read it (all of
-    "9-22-10" came back at one place)."""
+    """The runs of digits among characters read, each with its characters' boxes."""
     runs: list[list[tuple[str, Box]]] = []
     previous_digit = False
     for char, box in boxed:
@@ -360,7 +362,7 @@ def _digit_runs(boxed: tuple[tuple[str, Box], ...]) -> list[list[tuple[str, Box]
         elif digit:
             runs.append([(char, box)])
         previous_digit = digit
-    return [run for run in runs if len(run) >= 2 and all(box[2] - box[0] > 1 for _, box in run)]
+    return runs
 
 
 def _run_starting(left: int, runs: list[InkRun]) -> InkRun | None:

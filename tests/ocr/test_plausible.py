@@ -11,6 +11,7 @@ from handlers.ocr.plausible import (
     close_second_choice,
     confusable,
     digits_disagree,
+    digits_read_again,
     no_letters,
     split_name,
     stray_marks,
@@ -193,3 +194,30 @@ def test_a_line_read_confidently_with_one_unsure_letter_goes_to_review() -> None
 )
 def test_digits_disagree(pairs: tuple[tuple[str, str], ...], doubtful: bool) -> None:
     assert digits_disagree(pairs) is doubtful
+
+
+@pytest.mark.parametrize(
+    ("raw", "pairs", "shown"),
+    [
+        ("令和8年3月26日", (("8", ""), ("3", ""), ("26", "20")), "令和8年3月20日"),
+        ("泉崎666番地23", (("666", "660"), ("23", "23")), "泉崎660番地23"),
+        ("1979年4月24日", (("1979", "1970%"), ("4", ""), ("24", "24")), "1970年4月24日"),
+        ("旭1954番地23", (("1954", "10544"), ("23", "23")), "旭1954番地23"),  # more digits
+        ("旭1954番地23", (("1954", "054"), ("23", "23")), "旭1954番地23"),  # fewer
+        ("19 79年4月24日", (("1979", "1970"), ("4", ""), ("24", "24")), "19 79年4月24日"),
+    ],
+)
+def test_digits_read_again(raw: str, pairs: tuple[tuple[str, str], ...], shown: str) -> None:
+    assert digits_read_again(raw, pairs) == shown
+
+
+def test_a_date_the_two_models_read_differently_is_shown_as_the_digit_model_read_it() -> None:
+    spec = FormField(name="filed", label="請求日", kind="date", box_mm=(20.0, 132.0, 75.0, 11.0))
+    pairs = (("8", ""), ("3", ""), ("26", "20"))
+    reading = FieldReading("filed", "令和8年3月26日", 91.0, 0.1, digits_again=pairs)
+    value = field_value(spec, reading, True, date(2026, 11, 1))
+    assert (value.value, value.needs_review, value.review_reason) == (
+        "2026-03-20",
+        True,
+        "confusable",
+    )

@@ -10,13 +10,22 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from handlers.ocr.plausible import digits_disagree
 from handlers.ocr.reading import assemble, plan_pages
 from infra.ocr import imaging, ink, worker
 from infra.ocr.worker import FieldBox
-from tests.ocr.corpus import _form_values, load_template, render_form, save_pdf, scan_look
+from tests.ocr.corpus import (
+    MINCHO,
+    _form_values,
+    font,
+    load_template,
+    mm,
+    render_form,
+    save_pdf,
+    scan_look,
+)
 from tests.ocr.metrics import score_fields
 
 TODAY = date(2026, 11, 1)
@@ -128,3 +137,20 @@ def test_digits_the_japanese_model_misread_are_read_again(
     assert text == read  # the model's reading these crops were kept for
     pairs = worker._digit_runs_again(patch, DIGITS_THRESHOLD)
     assert digits_disagree(pairs) is doubtful, pairs
+
+
+def test_a_line_of_words_read_unsure_is_read_again_at_full_size() -> None:
+    """IPAexMincho's 母 alone in a 続柄 box (3.8 mm): at the field scale the engine gives "坪"
+    with confidence 0, at full size 母 at 43. The more confident reading is kept (and, under
+    80, still goes to a person)."""
+    page = Image.new("L", (mm(60), mm(30)), 255)
+    draw = ImageDraw.Draw(page)
+    x, y, width, height, size = 10.0, 10.0, 30.0, 11.0, 3.8
+    draw.rectangle((mm(x), mm(y), mm(x + width), mm(y + height)), outline=0, width=2)
+    top = mm(y + height / 2) - mm(size / 2) - mm(0.3)
+    draw.text((mm(x + 2.5), top), "母", font=font(size, MINCHO), fill=0)
+    box = FieldBox("relation", "text", (x, y, width, height))
+    task = worker.PageTask("", "png", 0, (box,))
+    small = imaging.downscale(page, worker.SMALL_FACTOR)
+    (reading,) = worker._read_fields(page, small, task, 0.0, (0, 0, True)).fields
+    assert reading.raw == "母", reading

@@ -91,7 +91,12 @@ def unsure_letter(symbols: Sequence[tuple[str, float]]) -> bool:
     )
 
 
-def digits_disagree(pairs: Sequence[tuple[str, str]]) -> bool:
+# A run of digits the Japanese model read in a line, and what the English model read in its
+# place, cut on its own: at the field's size, and enlarged ("" where not read; worker.DigitRun).
+DigitRun = tuple[str, str, str]
+
+
+def digits_disagree(runs: Sequence[DigitRun]) -> bool:
     """A run of digits the Japanese model read that the English model, reading the same place
     cut on its own, read otherwise: at least as many digits, and not these among them.
 
@@ -100,29 +105,34 @@ def digits_disagree(pairs: Sequence[tuple[str, str]]) -> bool:
     development forms this flagged 7 wrong-but-unflagged dates and addresses (VL Gothic's 0
     read as 6 or 9) and no right field; on 40 tuning forms nothing.
     """
-    for read, again in pairs:
-        digits = "".join(char for char in again if char in "0123456789")
+    for read, again, _ in runs:
+        digits = _digits(again)
         if len(digits) >= len(read) and read not in digits:
             return True
     return False
 
 
-def digits_read_again(raw: str, pairs: Sequence[tuple[str, str]]) -> str:
-    """The line with each run of digits the English model read otherwise, with as many digits,
-    as it read them: the value staff are shown for a field that `digits_disagree` flags. On 96
-    development forms eng was right in 19 of the 21 runs where the two differed (VL Gothic's 0,
-    that jpn read as 6 or 9), wrong in 2 (a 3 read as 5). Left as read when the line's runs of
-    digits are not the ones paired (a space read inside a number)."""
-    runs = list(re.finditer(r"[0-9]+", raw))
-    if [run[0] for run in runs] != [read for read, _ in pairs]:
+def digits_read_again(raw: str, runs: Sequence[DigitRun]) -> str:
+    """The line with each run of digits as the English model read it, where it read as many
+    digits, other ones, and read the same enlarged: the value staff are shown for a field
+    that `digits_disagree` flags. On 96 development forms eng was right in 19 of the 21 runs
+    where the two differed (VL Gothic's 0, that jpn read as 6 or 9), wrong in 2 (VL Gothic's
+    23 read as 25, and as 23 enlarged). Left as read when the line's runs of digits are not
+    the ones paired (a space read inside a number)."""
+    found = list(re.finditer(r"[0-9]+", raw))
+    if [match[0] for match in found] != [read for read, _, _ in runs]:
         return raw
     pieces, end = [], 0
-    for run, (read, again) in zip(runs, pairs, strict=True):
-        digits = "".join(char for char in again if char in "0123456789")
-        if len(digits) == len(read):
-            pieces += [raw[end : run.start()], digits]
-            end = run.end()
+    for match, (read, again, larger) in zip(found, runs, strict=True):
+        digits = _digits(again)
+        if len(digits) == len(read) and digits != read and _digits(larger) == digits:
+            pieces += [raw[end : match.start()], digits]
+            end = match.end()
     return "".join(pieces) + raw[end:]
+
+
+def _digits(text: str) -> str:
+    return "".join(char for char in text if char in "0123456789")
 
 
 def split_name(text: str) -> bool:

@@ -15,7 +15,7 @@ import resource
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
@@ -82,6 +82,15 @@ class PageTask:
     page_size_mm: tuple[float, float] | None = None
 
 
+class DigitRun(NamedTuple):
+    """A run of digits in a line the Japanese model read, and the English model's readings
+    of the same place cut on its own (`_digit_runs_again`)."""
+
+    read: str  # by jpn, in the line
+    again: str = ""  # by eng, at the field's size; "" when not read again
+    larger: str = ""  # by eng enlarged, only when `again` holds as many digits, other ones
+
+
 @dataclass(frozen=True)
 class FieldReading:
     name: str
@@ -96,9 +105,7 @@ class FieldReading:
     # a digit or kana was read with less than SURE_SYMBOL (`_other_choices`).
     other_choices: tuple[tuple[tuple[str, float], ...], ...] = ()
     glyph_runs: int = 0  # separate runs of inked columns (digit kinds): characters written
-    # Each run of digits in a line the Japanese model read, in order, with the English model's
-    # reading of the same place cut on its own, or "" (`_digit_runs_again`).
-    digits_again: tuple[tuple[str, str], ...] = ()
+    digits_again: tuple[DigitRun, ...] = ()  # each run of digits in a line jpn read, in order
 
 
 @dataclass(frozen=True)
@@ -325,35 +332,76 @@ BOX_LEFT_SLACK_PX = 3
 BOX_LEFT_LAG_PX = 12
 
 
-def _digit_runs_again(patch: Image.Image, threshold: int) -> tuple[tuple[str, str], ...]:
-    """Each run of digits the last (Japanese) reading gave, in reading order, paired with what
-    the English model reads in the same place, cut on its own ("" where it was not read).
+def _digit_runs_again(patch: Image.Image, threshold: int) -> tuple[DigitRun, ...]:
+    """Each run of digits the last (Japanese) reading gave, in reading order, with what the
+    English model reads in the same place, cut on its own ("" where it was not read).
 
     VL Gothic's 0 came back from jpn as 6 or 9 with confidence 85-91 and no other choice
     to give it away ("2026-03-20" as "2026-03-26"); eng, which never confused them in the
     digit fields, reads the same place right. A lone digit is not read again: eng read a third
     of them as letters ("7" as "i", "1" as "J"). Nor is a run with a box one pixel wide: the
     model lost track of where it read it (all of "9-22-10" came back at one place)."""
-    import tesserocr
-
     pixels = np.asarray(patch)
     inked = _ink_runs(pixels, threshold)
-    pairs = []
+    found = []
     for run in _digit_runs(_state.get("symbol_boxes", ())):
         read = "".join(char for char, _ in run)
         first, last = _run_starting(run[0][1][0], inked), _run_starting(run[-1][1][0], inked)
         lost = any(box[2] - box[0] <= 1 for _, box in run)
         if len(run) < 2 or lost or first is None or last is None or last.end <= first.start:
-            pairs.append((read, ""))
+            found.append(DigitRun(read))
             continue
+        first, last = _widened(first, last, len(run), inked)
         top = max(min(box[1] for _, box in run) - DIGIT_RUN_MARGIN_PX, 0)
         bottom = max(box[3] for _, box in run) + DIGIT_RUN_MARGIN_PX
         left = max(first.start - DIGIT_RUN_MARGIN_PX, 0)
         cut = pixels[top:bottom, left : last.end + DIGIT_RUN_MARGIN_PX]
         image = Image.fromarray(imaging.pad(cut, DIGIT_RUN_PAD_PX))
-        again, _ = _ocr(image, tesserocr.PSM.SINGLE_LINE, None, _latin_api())
-        pairs.append((read, "".join(again.split())))
-    return tuple(pairs)
+        again = _line_of_digits(image)
+        larger = ""
+        digits = _digits_in(again)
+        if len(digits) == len(read) and digits != read:
+            # The two models differ digit for digit: eng on the run enlarged says whether its
+            # first reading holds (VL Gothic's 23 came back as 25 once, and 23 enlarged).
+            larger = _line_of_digits(_scaled(image, 1 / FIELD_SCALE))
+        found.append(DigitRun(read, again, larger))
+    return tuple(found)
+
+
+def _line_of_digits(image: Image.Image) -> str:
+    import tesserocr
+
+    text, _ = _ocr(image, tesserocr.PSM.SINGLE_LINE, None, _latin_api())
+    return "".join(text.split())
+
+
+def _digits_in(text: str) -> str:
+    return "".join(char for char in text if char in "0123456789")
+
+
+# Between two digits of a run at FIELD_SCALE: about 3 px in the development faces.
+DIGIT_GAP_PX = 8
+
+
+def _widened(first: InkRun, last: InkRun, count: int, runs: list[InkRun]) -> tuple[InkRun, InkRun]:
+    """The first and last runs of ink of `count` digits, widened by the narrow runs beside
+    them while there are fewer runs than digits, to the left first: the first digit's box
+    often starts a character late ("1852" was cut as "852")."""
+    at_first, at_last = runs.index(first), runs.index(last)
+    while at_last - at_first + 1 < count:
+        if at_first > 0 and _beside(runs[at_first - 1], runs[at_first]):
+            at_first -= 1
+        elif at_last + 1 < len(runs) and _beside(runs[at_last], runs[at_last + 1]):
+            at_last += 1
+        else:
+            break
+    return runs[at_first], runs[at_last]
+
+
+def _beside(left: InkRun, right: InkRun) -> bool:
+    """Two runs of ink close enough, and narrow enough, to be digits of one number."""
+    narrow = not (left.full_width or right.full_width)
+    return narrow and right.start - left.end <= DIGIT_GAP_PX
 
 
 def _digit_runs(boxed: tuple[tuple[str, Box], ...]) -> list[list[tuple[str, Box]]]:

@@ -19,7 +19,7 @@ from handlers.ocr.plausible import (
     unsure_letter,
 )
 from handlers.ocr.reading import field_value
-from infra.ocr.worker import FieldReading
+from infra.ocr.worker import DigitRun, FieldReading
 from schemas.forms import FormField
 
 
@@ -181,41 +181,50 @@ def test_a_line_read_confidently_with_one_unsure_letter_goes_to_review() -> None
 
 
 @pytest.mark.parametrize(
-    ("pairs", "doubtful"),
+    ("runs", "doubtful"),
     [
         ((), False),
-        ((("26", "20"),), True),  # VL Gothic's 0 read as 6 by jpn, as 0 by eng
-        ((("1979", "1970"), ("24", "24")), True),
-        ((("20", "20"),), False),
-        ((("1852", "1852%"),), False),  # a piece of the next character beside it says nothing
-        ((("11", "1"),), False),  # fewer digits: eng lost one, it does not say another
-        ((("11", "Mn"),), False),  # no digit at all: eng read letters, no opinion
-        ((("15", "25"),), True),  # a disagreement flags whichever model is wrong
+        ((("26", "20", "20"),), True),  # VL Gothic's 0 read as 6 by jpn, as 0 by eng
+        ((("1979", "1970", ""), ("24", "24", "")), True),
+        ((("20", "20", ""),), False),
+        ((("1852", "1852%", ""),), False),  # a piece of the next character beside it
+        ((("11", "1", ""),), False),  # fewer digits: eng lost one, it does not say another
+        ((("11", "Mn", ""),), False),  # no digit at all: eng read letters, no opinion
+        ((("8", "", ""),), False),  # not read again
+        ((("15", "25", "15"),), True),  # a disagreement flags whichever model is wrong
     ],
 )
-def test_digits_disagree(pairs: tuple[tuple[str, str], ...], doubtful: bool) -> None:
-    assert digits_disagree(pairs) is doubtful
+def test_digits_disagree(runs: tuple[tuple[str, str, str], ...], doubtful: bool) -> None:
+    assert digits_disagree(runs) is doubtful
 
 
 @pytest.mark.parametrize(
-    ("raw", "pairs", "shown"),
+    ("raw", "runs", "shown"),
     [
-        ("令和8年3月26日", (("8", ""), ("3", ""), ("26", "20")), "令和8年3月20日"),
-        ("泉崎666番地23", (("666", "660"), ("23", "23")), "泉崎660番地23"),
-        ("1979年4月24日", (("1979", "1970%"), ("4", ""), ("24", "24")), "1970年4月24日"),
-        ("旭1954番地23", (("1954", "10544"), ("23", "23")), "旭1954番地23"),  # more digits
-        ("旭1954番地23", (("1954", "054"), ("23", "23")), "旭1954番地23"),  # fewer
-        ("19 79年4月24日", (("1979", "1970"), ("4", ""), ("24", "24")), "19 79年4月24日"),
+        ("令和8年3月26日", (("8", "", ""), ("3", "", ""), ("26", "20", "20")), "令和8年3月20日"),
+        ("泉崎666番地23", (("666", "660", "660"), ("23", "25", "23")), "泉崎660番地23"),
+        (
+            "1979年4月24日",
+            (("1979", "1970%", "1970"), ("4", "", ""), ("24", "24", "")),
+            "1970年4月24日",
+        ),
+        ("旭1954番地23", (("1954", "10544", ""), ("23", "23", "")), "旭1954番地23"),  # more
+        ("旭1954番地23", (("1954", "054", ""), ("23", "23", "")), "旭1954番地23"),  # fewer
+        (
+            "19 79年4月24日",
+            (("1979", "1970", "1970"), ("4", "", ""), ("24", "24", "")),
+            "19 79年4月24日",
+        ),
     ],
 )
-def test_digits_read_again(raw: str, pairs: tuple[tuple[str, str], ...], shown: str) -> None:
-    assert digits_read_again(raw, pairs) == shown
+def test_digits_read_again(raw: str, runs: tuple[tuple[str, str, str], ...], shown: str) -> None:
+    assert digits_read_again(raw, runs) == shown
 
 
 def test_a_date_the_two_models_read_differently_is_shown_as_the_digit_model_read_it() -> None:
     spec = FormField(name="filed", label="請求日", kind="date", box_mm=(20.0, 132.0, 75.0, 11.0))
-    pairs = (("8", ""), ("3", ""), ("26", "20"))
-    reading = FieldReading("filed", "令和8年3月26日", 91.0, 0.1, digits_again=pairs)
+    runs = (DigitRun("8"), DigitRun("3"), DigitRun("26", "20", "20"))
+    reading = FieldReading("filed", "令和8年3月26日", 91.0, 0.1, digits_again=runs)
     value = field_value(spec, reading, True, date(2026, 11, 1))
     assert (value.value, value.needs_review, value.review_reason) == (
         "2026-03-20",

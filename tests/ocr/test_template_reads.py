@@ -139,18 +139,19 @@ def test_digits_the_japanese_model_misread_are_read_again(
     assert digits_disagree(pairs) is doubtful, pairs
 
 
-def test_a_line_of_words_read_unsure_is_read_again_at_full_size() -> None:
-    """IPAexMincho's 母 alone in a 続柄 box (3.8 mm): at the field scale the engine gives "坪"
-    with confidence 0, at full size 母 at 43. The more confident reading is kept (and, under
-    80, still goes to a person)."""
-    page = Image.new("L", (mm(60), mm(30)), 255)
+def test_a_line_of_words_read_unsure_is_read_again_cut_tight() -> None:
+    """IPAexMincho's 菊地 桂 in a name box (3.8 mm type): at the field scale the engine gives
+    "多地 杜" with confidence 14; cut tight around its ink, 菊地 桂 at 69. The more confident
+    reading is kept (and, under 80, still goes to a person)."""
+    page = Image.new("L", (mm(120), mm(30)), 255)
     draw = ImageDraw.Draw(page)
-    x, y, width, height, size = 10.0, 10.0, 30.0, 11.0, 3.8
+    x, y, width, height, size = 10.0, 10.0, 90.0, 11.0, 3.8
     draw.rectangle((mm(x), mm(y), mm(x + width), mm(y + height)), outline=0, width=2)
     top = mm(y + height / 2) - mm(size / 2) - mm(0.3)
-    draw.text((mm(x + 2.5), top), "母", font=font(size, MINCHO), fill=0)
-    box = FieldBox("relation", "text", (x, y, width, height))
+    draw.text((mm(x + 2.5), top), "菊地 桂", font=font(size, MINCHO), fill=0)
+    box = FieldBox("name", "text", (x, y, width, height))
     task = worker.PageTask("", "png", 0, (box,))
     small = imaging.downscale(page, worker.SMALL_FACTOR)
     (reading,) = worker._read_fields(page, small, task, 0.0, (0, 0, True)).fields
-    assert reading.raw == "母", reading
+    assert reading.raw == "菊地 桂", reading
+    assert [char for char, _ in reading.symbols] == list("菊地桂")  # its own characters

@@ -63,3 +63,13 @@ def test_the_worker_puts_the_space_in_a_line_read_without_one() -> None:
     ink = line_ink("坂本 修", font_path())
     assert worker._spaced("坂本修", ink) == "坂本 修"
     assert worker._spaced("坂本 修", ink) == "坂本 修"  # a space the engine read is kept
+
+
+def test_a_remnant_of_the_border_at_the_edge_does_not_hide_the_space() -> None:
+    """A sliver of the box's right border, two pixels wide and too short to be taken for a
+    line, in the crop beside a kana name typed with a space."""
+    ink = line_ink("コンドウ トモコ", font_path())
+    crop = np.where(ink, 0, 255).astype(np.uint8)
+    height, width = crop.shape
+    crop[: height * 45 // 100, width - 2 :] = 0  # the sliver: under half the height, above the line
+    assert worker._spaced("コンドウトモコ", worker._written_ink(crop, 128)) == "コンドウ トモコ"

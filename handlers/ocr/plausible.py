@@ -141,6 +141,12 @@ def split_name(text: str) -> bool:
     return len(text.split()) > 2
 
 
+def long_vowel_first(text: str) -> bool:
+    """A word of kana that starts with the long-vowel mark: ー lengthens the sound before it,
+    so no word starts with it (VL Gothic's ニシムラ came back as "ージムラ" at 80)."""
+    return any(word.startswith("ー") for word in text.split())
+
+
 def characters_dropped(raw: str, glyph_runs: int) -> bool:
     """Fewer digits, hyphens and commas read than separate marks were printed in the box.
 

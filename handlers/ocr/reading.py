@@ -17,6 +17,7 @@ from handlers.ocr.plausible import (
     confusable,
     digits_disagree,
     digits_read_again,
+    long_vowel_first,
     no_letters,
     split_name,
     stray_marks,
@@ -117,7 +118,8 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
         return "implausible"
     if spec.kind in ("text", "katakana") and isinstance(value, str) and stray_marks(value):
         return "implausible"
-    if spec.kind == "katakana" and isinstance(value, str) and split_name(value):
+    katakana = value if spec.kind == "katakana" and isinstance(value, str) else None
+    if katakana is not None and (split_name(katakana) or long_vowel_first(katakana)):
         return "implausible"
     if spec.kind in ("text", "katakana") and confusable(reading.symbols):
         return "confusable"

@@ -12,6 +12,7 @@ from handlers.ocr.plausible import (
     confusable,
     digits_disagree,
     digits_read_again,
+    long_vowel_first,
     no_letters,
     split_name,
     stray_marks,
@@ -231,3 +232,17 @@ def test_a_date_the_two_models_read_differently_is_shown_as_the_digit_model_read
         True,
         "confusable",
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "doubtful"),
+    [
+        ("ニシムラ エミ", False),
+        ("ーシムラ エミ", True),  # ニ read as ー: no word starts with a long vowel
+        ("サトウ ーコ", True),
+        ("スーパー", False),
+        ("", False),
+    ],
+)
+def test_long_vowel_first(text: str, doubtful: bool) -> None:
+    assert long_vowel_first(text) is doubtful

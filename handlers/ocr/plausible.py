@@ -22,7 +22,11 @@ from collections.abc import Sequence
 # 夢 is how the model reads 蓮 in many faces: on 7 of the 9 development forms (96) with 蓮
 # (Noto Sans and Serif CJK, VL Gothic, Sawarabi Mincho; up to 97.5 % sure, the line at 84),
 # and in 6 of 18 names set in IPAexGothic and IPAexMincho at 3.8-4.8 mm (90-99 % sure).
-ALWAYS_DOUBTFUL = frozenset("朗﨑嵜髙齋齊澤邊邉𠮷男冨夢")
+# 策, 編 and 騰 too: about 150 common name kanji set five to a line in six faces (IPAexGothic,
+# IPAexMincho, Noto Sans and Serif CJK, VL Gothic, Sawarabi Mincho) at 3.8 and 4.5 mm came
+# back 穂 as 策 in 4 of the 12, 颯 as 編 in 7, 勝 as 騰 in 2 (lines at 80 and 89), each of
+# them a character names and addresses hardly hold.
+ALWAYS_DOUBTFUL = frozenset("朗﨑嵜髙齋齊澤邊邉𠮷男冨夢策編騰")
 DOUBTFUL_WHEN_UNSURE = frozenset("郎崎高斉斎沢辺吉勇バパビピブプベペボポばぱびぴぶぷべぺぼぽ")
 # Below this symbol confidence a common member of a confusable pair is doubtful. Set on the
 # tuning corpus (IPAexGothic): right readings of these characters scored 97-100 there.

@@ -39,6 +39,7 @@ from schemas.forms import FormField
         ((("冨", 97.0), ("山", 99.0)), True),  # how Noto Serif's 富 was read, 97 % sure
         ((("富", 97.0), ("山", 99.0)), False),
         ((("山", 99.0), ("本", 99.0), ("夢", 97.5)), True),  # how 蓮 is read in many faces
+        ((("美", 99.0), ("策", 98.4)), True),  # how 穂 is read in many faces
         ((("男", 99.5), ("気", 99.5)), True),  # how a Mincho 勇 is read, the engine sure
         ((("勇", 90.0), ("気", 99.0)), True),
         ((("勇", 99.0), ("気", 99.0)), False),

@@ -59,13 +59,13 @@ async def result(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Docu
 def test_a_digit_with_a_close_second_choice_is_flagged(result: DocumentResult) -> None:
     fields = {name: result.fields[name] for name in DATES}
     assert all(field.value is not None for field in fields.values()), fields  # all were read
-    # The engine is 85-93 % sure of such a misread: only the second choice gives it away. Not
-    # every one (a 0 read as 6 can have no 0 among its choices): this asserts the mechanism.
-    caught = [
-        name
-        for name, field in fields.items()
-        if field.value != EXPECTED[name] and field.review_reason == "confusable"
-    ]
+    # The engine is 85-93 % sure of such a misread (VL Gothic's 0 read as 6): only a second
+    # choice, or the English model reading the digits otherwise, gives it away. Shown as read
+    # right or not, each such field is flagged: none is wrong and unflagged.
+    assert all(
+        field.value == EXPECTED[name] or field.needs_review for name, field in fields.items()
+    )
+    caught = [name for name, field in fields.items() if field.review_reason == "confusable"]
     assert caught, fields
 
 

@@ -17,6 +17,7 @@ from handlers.ocr.plausible import (
     confusable,
     digits_disagree,
     digits_read_again,
+    digits_settled,
     long_vowel_first,
     no_letters,
     split_name,
@@ -123,7 +124,8 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
         return "implausible"
     if spec.kind in ("text", "katakana") and confusable(reading.symbols):
         return "confusable"
-    if close_second_choice(reading.symbols, reading.other_choices):
+    settled = digits_settled(reading.symbols, reading.digits_again)
+    if close_second_choice(reading.symbols, reading.other_choices, settled):
         return "confusable"
     if digits_disagree(reading.digits_again):
         return "confusable"

@@ -12,6 +12,7 @@ from handlers.ocr.plausible import (
     confusable,
     digits_disagree,
     digits_read_again,
+    digits_settled,
     long_vowel_first,
     no_letters,
     split_name,
@@ -247,3 +248,31 @@ def test_a_date_the_two_models_read_differently_is_shown_as_the_digit_model_read
 )
 def test_long_vowel_first(text: str, doubtful: bool) -> None:
     assert long_vowel_first(text) is doubtful
+
+
+@pytest.mark.parametrize(
+    ("symbols", "runs", "settled"),
+    [
+        (
+            "2003年2月12日",
+            (("2003", "2003", ""), ("2", "", ""), ("12", "12", "")),
+            {0, 1, 2, 3, 7, 8},
+        ),
+        ("1984年8月26日", (("1984", "1984", ""), ("8", "", ""), ("26", "20", "20")), {0, 1, 2, 3}),
+        ("旭703番地22", (("703", "7O3", ""), ("22", "22", "")), {6, 7}),  # a letter: not the same
+        ("旭703番地22", (("703", "703", ""),), set()),  # runs that do not line up: nothing
+        ("旭703番地22", (), set()),
+    ],
+)
+def test_digits_settled(
+    symbols: str, runs: tuple[tuple[str, str, str], ...], settled: set[int]
+) -> None:
+    assert digits_settled([(char, 99.0) for char in symbols], runs) == settled
+
+
+def test_a_close_second_choice_on_a_digit_the_other_model_read_the_same_is_settled() -> None:
+    symbols = (("7", 99.0), ("0", 88.0), ("3", 99.0))
+    others = ((), (("6", 80.0),), ())
+    assert close_second_choice(symbols, others)
+    assert not close_second_choice(symbols, others, settled={0, 1, 2})
+    assert close_second_choice(symbols, others, settled={0, 2})

@@ -216,7 +216,7 @@ async def page_image(
     limits: Limits,
 ) -> Response:
     """`limits`: the upload limits the scan was taken under (its kind is sniffed again)."""
-    _, status = await _readable(request, pages, js)
+    session, status = await _readable(request, pages, js)
     try:
         scan = await store.get(records.SCAN_KIND, status.document_id)
     except RecordNotFound:
@@ -229,4 +229,7 @@ async def page_image(
     if status.template_id:
         template = await records.load_template(js, status.org, status.template_id)
     png = await ocr.preview(scan, kind, number - 1, preview_width(template))
+    if status.personal_info:  # the scan shows what the result holds, and more: a read as well
+        resource = f"{status.document_id}/pages/{number}"
+        await pages.guard.record_pi_read(request, session.principal, resource, "document.verify")
     return Response(png, media_type="image/png")  # no-store, as every answer (SecurityHeaders)

@@ -91,6 +91,13 @@ async def test_upload_read_correct_export_under_the_city_rules(
     assert image.headers["cache-control"] == "no-store"
     beyond = await clerk.get(f"/staff/documents/{document_id}/pages/99.png")
     assert beyond.status_code == 404 and beyond.headers["cache-control"] == "no-store"
+    # Seeing the page is reading personal data: audited like the result, page by page.
+    page_reads = [
+        read
+        for read in map(json.loads, await read_all(js, f"access.pi_read.{ORG}"))
+        if read["resource_id"] == f"{document_id}/pages/1"
+    ]
+    assert [(r["action"], r["actor"]) for r in page_reads] == [("document.verify", "doc-pi")]
 
     # The same clerk from an internal-affairs terminal, a colleague without PI duties, and
     # another org: each refused, with the reason.

@@ -300,7 +300,7 @@ def _time_cells(grays: list[NDArray[np.uint8]]) -> tuple[float, float, float]:
     rounds taken in turn, so a burst of other work on the shared cores does not fall on one."""
     import tesserocr
 
-    from infra.ocr.worker import default_tessdata
+    from infra.ocr.tesseract import default_tessdata
 
     model = handchars.model()
     model.probabilities(np.zeros((10, 32, 32), np.float32))  # warm

@@ -57,7 +57,8 @@ from handlers.ocr.reading import plan_pages
 from handlers.shared.uploads import Limits
 from infra.ocr.engine import OcrEngine
 from infra.ocr.pool import DEFAULT_LANGUAGES, process_pool
-from infra.ocr.worker import DPI, default_tessdata, load_page
+from infra.ocr.tesseract import DPI, default_tessdata
+from infra.ocr.worker import load_page
 from schemas.forms import FormTemplate
 from tests.ocr.corpus import MINCHO, filled_form, load_template, photo_page, save_pdf, text_page
 from tests.ocr.dev_corpus import DEV_SEED, DEV_TEMPLATE, dev_form

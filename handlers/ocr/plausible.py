@@ -102,7 +102,7 @@ def unsure_letter(symbols: Sequence[tuple[str, float]]) -> bool:
 
 
 # A run of digits the Japanese model read in a line, and what the English model read in its
-# place, cut on its own: at the field's size, and enlarged ("" where not read; worker.DigitRun).
+# place, cut on its own: at the field's size, and enlarged ("" where not read; digit_runs.DigitRun).
 DigitRun = tuple[str, str, str]
 
 

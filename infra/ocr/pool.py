@@ -14,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
-from infra.ocr.worker import default_tessdata, init_worker
+from infra.ocr.tesseract import default_tessdata, init_worker
 
 T = TypeVar("T")
 

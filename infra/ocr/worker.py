@@ -1,4 +1,5 @@
-"""What runs inside an OCR worker process: one reused Tesseract, one page per task.
+"""What runs inside an OCR worker process: one page per task, read with the process's reused
+Tesseract engines (`tesseract.py`); a template's fields with the help of `digit_runs.py`.
 
 Every function here runs in a child process (pdfium is not thread-safe, even across
 documents) or in the serial twin's single thread. Inputs and outputs are small picklable
@@ -10,22 +11,29 @@ from __future__ import annotations
 
 import functools
 import io
-import os
 import resource
-import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
-from infra.ocr import blocks, handread, imaging, ink, lighting, pdf_scan, spacing, tables
+from infra.ocr import (
+    blocks,
+    digit_runs,
+    handread,
+    imaging,
+    ink,
+    lighting,
+    pdf_scan,
+    spacing,
+    tables,
+    tesseract,
+)
 from infra.ocr.marks import Mark
 from infra.ocr.text import clean_page_text
 
-DPI = 300
-PX_PER_MM = DPI / 25.4
 SMALL_FACTOR = 4  # skew and alignment run on a 75 dpi copy
 SMALL_INK = 200  # at 75 dpi a thin printed border averages to light gray
 MAX_SHIFT_MM = 15.0
@@ -52,14 +60,6 @@ GLYPH_CHECK_SCALE = 0.8
 # 21 of that and the tight cut (a Mincho 翔 read 義 at 48, Noto Sans's 蓮 read 夢 at 56).
 LINE_AGAIN_BELOW = 60.0
 READING_STATE = ("symbols", "other_choices", "symbol_boxes")  # what `_read_line` leaves
-# A digit or kana read with less than this confidence is read again with the engine's other
-# choices (`_other_choices`). Development and tuning forms: 12 % of fields had one, and every
-# digit misread that a close alternative gave away was among them.
-SURE_SYMBOL = 98.0
-OTHER_CHOICES = 3  # kept per character: the digit a 6 nearly was can come after a kanji
-# Specks a 3x3 median leaves are under 0.1 mm² (infra/ocr/ink.py); a thin hyphen is 0.25.
-RUN_MIN_MM2 = 0.1
-FULL_WIDTH = 0.85  # of the line's height: a run this wide and tall is a full-width character
 
 
 @dataclass(frozen=True)
@@ -83,15 +83,6 @@ class PageTask:
     page_size_mm: tuple[float, float] | None = None
 
 
-class DigitRun(NamedTuple):
-    """A run of digits in a line the Japanese model read, and the English model's readings
-    of the same place cut on its own (`_digit_runs_again`)."""
-
-    read: str  # by jpn, in the line
-    again: str = ""  # by eng, at the field's size; "" when not read again
-    larger: str = ""  # by eng enlarged, only when `again` holds as many digits, other ones
-
-
 @dataclass(frozen=True)
 class FieldReading:
     name: str
@@ -103,10 +94,12 @@ class FieldReading:
     marks: tuple[Mark, ...] = ()  # hand marks: one per choice option, or the checkbox's
     symbols: tuple[tuple[str, float], ...] = ()  # each character read, with its confidence
     # For each of `symbols`, the engine's best other choices with their scores: read only when
-    # a digit or kana was read with less than SURE_SYMBOL (`_other_choices`).
+    # a digit or kana was read with less than tesseract.SURE_SYMBOL (`tesseract.other_choices`).
     other_choices: tuple[tuple[tuple[str, float], ...], ...] = ()
     glyph_runs: int = 0  # separate runs of inked columns (digit kinds): characters written
-    digits_again: tuple[DigitRun, ...] = ()  # each run of digits in a line jpn read, in order
+    digits_again: tuple[
+        digit_runs.DigitRun, ...
+    ] = ()  # each run of digits in a line jpn read, in order
 
 
 @dataclass(frozen=True)
@@ -119,54 +112,6 @@ class PageReading:
     aligned: bool = True
     fields: tuple[FieldReading, ...] = field(default=())
     peak_rss_kib: int = 0
-
-
-_state: dict[str, Any] = {}
-
-
-def default_tessdata() -> str:
-    return str(Path(sys.prefix) / "share" / "tessdata")
-
-
-VERTICAL_MODEL = "jpn_vert"
-BUNDLED_TESSDATA = Path(__file__).resolve().parent / "tessdata"  # package data: jpn_vert
-
-
-def vertical_tessdata(tessdata: str) -> str:
-    """Where jpn_vert is: beside the other models (`make setup` copies it there), or else in
-    this package's own data, so an installed wheel finds it too."""
-    if (Path(tessdata) / f"{VERTICAL_MODEL}.traineddata").is_file():
-        return tessdata
-    return str(BUNDLED_TESSDATA)
-
-
-def init_worker(tessdata: str, languages: str) -> None:
-    """Process initialiser: one Tesseract for the life of the process."""
-    os.environ["OMP_THREAD_LIMIT"] = "1"  # one core per worker: the pool is the parallelism
-    import tesserocr
-
-    _state["api"] = tesserocr.PyTessBaseAPI(
-        path=tessdata, lang=languages, psm=tesserocr.PSM.AUTO, oem=tesserocr.OEM.LSTM_ONLY
-    )
-    _state["tessdata"] = tessdata
-
-
-def _api() -> Any:
-    if "api" not in _state:
-        init_worker(default_tessdata(), "jpn")
-    return _state["api"]
-
-
-def _osd_api() -> Any:
-    if "osd" not in _state:
-        import tesserocr
-
-        _state["osd"] = tesserocr.PyTessBaseAPI(
-            path=_state.get("tessdata", default_tessdata()),
-            lang="osd",
-            psm=tesserocr.PSM.OSD_ONLY,
-        )
-    return _state["osd"]
 
 
 def probe_file(path: str, kind: str) -> Any:
@@ -194,7 +139,7 @@ def load_page(path: str, kind: str, index: int) -> Image.Image:
         try:
             page = pdf[index]
             try:
-                image = pdf_scan.scanned_page(page, DPI) or _render(page)
+                image = pdf_scan.scanned_page(page, tesseract.DPI) or _render(page)
             finally:
                 page.close()
         finally:
@@ -206,9 +151,9 @@ def load_page(path: str, kind: str, index: int) -> Image.Image:
         # reading and for the staff's preview, with no orientation guess.
         # A colour page (tinted paper, a coloured form) in the grey that keeps its ink.
         image, _ = lighting.to_gray(ImageOps.exif_transpose(source) or source)
-        dpi = source.info.get("dpi", (DPI, DPI))[0] or DPI
-    if abs(float(dpi) - DPI) > 1:
-        scale = DPI / float(dpi)
+        dpi = source.info.get("dpi", (tesseract.DPI, tesseract.DPI))[0] or tesseract.DPI
+    if abs(float(dpi) - tesseract.DPI) > 1:
+        scale = tesseract.DPI / float(dpi)
         image = image.resize(
             (round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS
         )
@@ -216,276 +161,12 @@ def load_page(path: str, kind: str, index: int) -> Image.Image:
 
 
 def _render(page: Any) -> Image.Image:
-    bitmap = page.render(scale=DPI / 72, grayscale=True)
+    bitmap = page.render(scale=tesseract.DPI / 72, grayscale=True)
     try:
         image: Image.Image = bitmap.to_pil().convert("L")
         return image
     finally:
         bitmap.close()
-
-
-def _vertical_api() -> Any:
-    """Japanese written top to bottom (縦書き): a second Tesseract, loaded on first need."""
-    if "vertical" not in _state:
-        import tesserocr
-
-        tessdata = vertical_tessdata(_state.get("tessdata", default_tessdata()))
-        _state["vertical"] = tesserocr.PyTessBaseAPI(
-            path=tessdata, lang=VERTICAL_MODEL, psm=tesserocr.PSM.AUTO, oem=tesserocr.OEM.LSTM_ONLY
-        )
-    return _state["vertical"]
-
-
-def _latin_api() -> Any:
-    """English for fields of digits: on single digits the jpn model reads ']' for 1."""
-    if "latin" not in _state:
-        import tesserocr
-
-        _state["latin"] = tesserocr.PyTessBaseAPI(
-            path=_state.get("tessdata", default_tessdata()),
-            lang="eng",
-            psm=tesserocr.PSM.SINGLE_LINE,
-            oem=tesserocr.OEM.LSTM_ONLY,
-        )
-    return _state["latin"]
-
-
-def _ocr(
-    image: Image.Image,
-    psm: int,
-    whitelist: str | None,
-    api: Any = None,
-    symbols: bool = False,
-    dpi: int = DPI,
-    choices: list[tuple[tuple[str, float], ...]] | None = None,
-) -> tuple[str, float]:
-    api = api or _api()
-    api.SetPageSegMode(psm)
-    # Choice mode 2 keeps each character's other candidates (about a third more time a line).
-    api.SetVariable("lstm_choice_mode", "0" if choices is None else "2")
-    api.SetVariable("tessedit_char_whitelist", whitelist or "")
-    pixels = image.tobytes()  # handed over raw: SetImage would encode a BMP for each call
-    api.SetImageBytes(pixels, image.width, image.height, 1, image.width)
-    api.SetSourceResolution(dpi)  # without it Japanese accuracy drops sharply
-    text = api.GetUTF8Text()
-    confidence = float(api.MeanTextConf())
-    _state["symbols"] = _symbols(api, choices) if symbols else ()
-    if choices is None:  # with each character's choices kept, its box is one pixel wide
-        _state["symbol_boxes"] = _symbol_boxes(api) if symbols else ()
-    api.Clear()
-    return text, confidence
-
-
-def _symbols(
-    api: Any, choices: list[tuple[tuple[str, float], ...]] | None = None
-) -> tuple[tuple[str, float], ...]:
-    """Each character the last reading gave, with the engine's confidence in it; and into
-    `choices`, when given, each character's best other choices."""
-    import tesserocr
-
-    level = tesserocr.RIL.SYMBOL
-    iterator = api.GetIterator()
-    if iterator is None:
-        return ()
-    found = []
-    try:
-        for symbol in tesserocr.iterate_level(iterator, level):
-            char = symbol.GetUTF8Text(level)
-            if char:
-                found.append((char, float(symbol.Confidence(level))))
-                if choices is not None:
-                    others = [(c.GetUTF8Text(), c.Confidence()) for c in symbol.GetChoiceIterator()]
-                    others = sorted((o for o in others if o[0] != char), key=_score, reverse=True)
-                    choices.append(tuple(others[:OTHER_CHOICES]))
-    except RuntimeError:  # tesserocr's "No text returned": an empty reading
-        return ()
-    return tuple(found)
-
-
-Box = tuple[int, int, int, int]  # left, top, right, bottom in the image read
-
-
-def _symbol_boxes(api: Any) -> tuple[tuple[str, Box], ...]:
-    """Each character the last reading gave, with where it lies in the image read."""
-    import tesserocr
-
-    level = tesserocr.RIL.SYMBOL
-    iterator = api.GetIterator()
-    if iterator is None:
-        return ()
-    found = []
-    try:
-        for symbol in tesserocr.iterate_level(iterator, level):
-            char = symbol.GetUTF8Text(level)
-            box = symbol.BoundingBox(level)
-            if char and box is not None:
-                found.append((char, tuple(int(v) for v in box)))
-    except RuntimeError:  # tesserocr's "No text returned": an empty reading
-        return ()
-    return tuple(found)  # type: ignore[arg-type]
-
-
-DIGIT_RUN_MARGIN_PX = 3  # around a run of digits cut from a line (at FIELD_SCALE)
-DIGIT_RUN_PAD_PX = 12
-# A character's box starts where the model recognised it, which is not where its ink starts:
-# up to 7 px (at FIELD_SCALE) right of it on the development forms, and a little left of it.
-BOX_LEFT_SLACK_PX = 3
-BOX_LEFT_LAG_PX = 12
-
-
-def _digit_runs_again(patch: Image.Image, threshold: int) -> tuple[DigitRun, ...]:
-    """Each run of digits the last (Japanese) reading gave, in reading order, with what the
-    English model reads in the same place, cut on its own ("" where it was not read).
-
-    VL Gothic's 0 came back from jpn as 6 or 9 with confidence 85-91 and no other choice
-    to give it away ("2026-03-20" as "2026-03-26"); eng, which never confused them in the
-    digit fields, reads the same place right. A lone digit is not read again: eng read a third
-    of them as letters ("7" as "i", "1" as "J"). Nor is a run with a box one pixel wide: the
-    model lost track of where it read it (all of "9-22-10" came back at one place)."""
-    pixels = np.asarray(patch)
-    inked = _ink_runs(pixels, threshold)
-    found = []
-    for run in _digit_runs(_state.get("symbol_boxes", ())):
-        read = "".join(char for char, _ in run)
-        first, last = _run_starting(run[0][1][0], inked), _run_starting(run[-1][1][0], inked)
-        lost = any(box[2] - box[0] <= 1 for _, box in run)
-        if len(run) < 2 or lost or first is None or last is None or last.end <= first.start:
-            found.append(DigitRun(read))
-            continue
-        first, last = _widened(first, last, len(run), inked)
-        top = max(min(box[1] for _, box in run) - DIGIT_RUN_MARGIN_PX, 0)
-        bottom = max(box[3] for _, box in run) + DIGIT_RUN_MARGIN_PX
-        left = max(first.start - DIGIT_RUN_MARGIN_PX, 0)
-        cut = pixels[top:bottom, left : last.end + DIGIT_RUN_MARGIN_PX]
-        image = Image.fromarray(imaging.pad(cut, DIGIT_RUN_PAD_PX))
-        again = _line_of_digits(image)
-        larger = ""
-        digits = _digits_in(again)
-        if len(digits) == len(read) and digits != read:
-            # The two models differ digit for digit: eng on the run enlarged says whether its
-            # first reading holds (VL Gothic's 23 came back as 25 once, and 23 enlarged).
-            larger = _line_of_digits(_scaled(image, 1 / FIELD_SCALE))
-        found.append(DigitRun(read, again, larger))
-    return tuple(found)
-
-
-def _line_of_digits(image: Image.Image) -> str:
-    import tesserocr
-
-    text, _ = _ocr(image, tesserocr.PSM.SINGLE_LINE, None, _latin_api())
-    return "".join(text.split())
-
-
-def _digits_in(text: str) -> str:
-    return "".join(char for char in text if char in "0123456789")
-
-
-# Between two digits of a run at FIELD_SCALE: about 3 px in the development faces.
-DIGIT_GAP_PX = 8
-
-
-def _widened(first: InkRun, last: InkRun, count: int, runs: list[InkRun]) -> tuple[InkRun, InkRun]:
-    """The first and last runs of ink of `count` digits, widened by the narrow runs beside
-    them while there are fewer runs than digits, to the left first: the first digit's box
-    often starts a character late ("1852" was cut as "852")."""
-    at_first, at_last = runs.index(first), runs.index(last)
-    while at_last - at_first + 1 < count:
-        if at_first > 0 and _beside(runs[at_first - 1], runs[at_first]):
-            at_first -= 1
-        elif at_last + 1 < len(runs) and _beside(runs[at_last], runs[at_last + 1]):
-            at_last += 1
-        else:
-            break
-    return runs[at_first], runs[at_last]
-
-
-def _beside(left: InkRun, right: InkRun) -> bool:
-    """Two runs of ink close enough, and narrow enough, to be digits of one number."""
-    narrow = not (left.full_width or right.full_width)
-    return narrow and right.start - left.end <= DIGIT_GAP_PX
-
-
-def _digit_runs(boxed: tuple[tuple[str, Box], ...]) -> list[list[tuple[str, Box]]]:
-    """The runs of digits among characters read, each with its characters' boxes."""
-    runs: list[list[tuple[str, Box]]] = []
-    previous_digit = False
-    for char, box in boxed:
-        digit = char in "0123456789"
-        if digit and previous_digit:
-            runs[-1].append((char, box))
-        elif digit:
-            runs.append([(char, box)])
-        previous_digit = digit
-    return runs
-
-
-def _run_starting(left: int, runs: list[InkRun]) -> InkRun | None:
-    """The run of ink a character whose box starts at `left` begins in: the last one that
-    starts before it (the box of the last digit before 年 came back spanning 年 and the next
-    digit too, so its end says nothing)."""
-    before = [run for run in runs if run.start <= left + BOX_LEFT_SLACK_PX]
-    if not before or before[-1].start < left - BOX_LEFT_LAG_PX:
-        return None
-    return before[-1]
-
-
-def _score(choice: tuple[str, float]) -> float:
-    return choice[1]
-
-
-def _other_choices(
-    patch: Image.Image, psm: int, whitelist: str | None, api: Any
-) -> tuple[tuple[tuple[str, float], ...], ...]:
-    """The same reading again, keeping each character's other choices, when a digit or kana in
-    it was less than sure: a close second choice (0 or 6, ベ or べ) is a doubt that no overall
-    confidence shows. Other readings pay nothing."""
-    symbols = _state.get("symbols", ())
-    if not any(_digit_or_kana(char) and conf < SURE_SYMBOL for char, conf in symbols):
-        return ()
-    found: list[tuple[tuple[str, float], ...]] = []
-    _ocr(patch, psm, whitelist, api, symbols=True, choices=found)
-    if len(found) != len(symbols):  # not the same reading: nothing to pair them with
-        return ()
-    return tuple(found)
-
-
-def _digit_or_kana(char: str) -> bool:
-    return char in "0123456789" or "\u3041" <= char <= "\u30ff"
-
-
-def _glyph_runs(crop: Any, threshold: int) -> int:
-    """Runs of inked columns left to right: about one per digit, hyphen or comma typed.
-    A run with less ink than RUN_MIN_MM2 is a speck the median left, not a character (two
-    pixels beside a Mincho postal code counted as a ninth character, and flagged it). A run
-    as wide and as tall as the line is a full-width character, the unit of "188,000円": no
-    digit kind reads it, so it is not a digit the engine skipped (counted, it flagged every
-    amount written with 円). Two digits touching are as wide, and fewer runs never flag."""
-    return sum(1 for run in _ink_runs(crop, threshold) if not run.full_width)
-
-
-@dataclass(frozen=True)
-class InkRun:
-    start: int  # first inked column
-    end: int  # one past the last
-    full_width: bool  # as wide and as tall as the line: a full-width character, or two digits
-
-
-def _ink_runs(crop: Any, threshold: int) -> list[InkRun]:
-    """The runs of inked columns `_glyph_runs` counts, specks left out."""
-    ink = crop < threshold
-    ink_per_column = ink.sum(axis=0)
-    inked = np.concatenate(([False], ink_per_column > 0, [False]))
-    starts = np.flatnonzero(inked[1:] & ~inked[:-1])
-    ends = np.flatnonzero(~inked[1:] & inked[:-1])
-    found = []
-    for start, end in zip(starts, ends, strict=True):
-        if ink_per_column[start:end].sum() >= RUN_MIN_MM2 * PX_PER_MM**2:
-            rows = np.flatnonzero(ink[:, start:end].any(axis=1))
-            found.append((int(start), int(end), int(rows[-1] - rows[0] + 1)))
-    # The line's height is the runs' median: a speck above or below a digit stretches its
-    # column run, and the tallest run then hid 円 as a narrow character (counted, it flagged).
-    full = FULL_WIDTH * float(np.median([height for _, _, height in found])) if found else 0.0
-    return [InkRun(s, e, e - s >= full and height >= full) for s, e, height in found]
 
 
 # What an amount may end with that the digit model cannot read (the integer parser takes it).
@@ -505,18 +186,18 @@ def _without_unit(crop: Any, threshold: int) -> Any:
     """
     import tesserocr
 
-    runs = _ink_runs(crop, threshold)
+    runs = digit_runs.ink_runs(crop, threshold)
     if not runs or not runs[-1].full_width:
         return crop
     last = runs[-1]
     columns = crop[:, last.start : last.end]
     top, bottom = _tallest_band(columns < threshold)
     glyph = imaging.pad(columns[top:bottom], GLYPH_MARGIN_PX)
-    patch = _scaled(Image.fromarray(glyph), FIELD_SCALE)
+    patch = tesseract.scaled(Image.fromarray(glyph), FIELD_SCALE)
     # Single-character (and single-line) mode returned nothing for a clean Noto Sans 円 that
     # a raw line reads at 96.
     for psm in (tesserocr.PSM.SINGLE_CHAR, tesserocr.PSM.RAW_LINE):
-        text, confidence = _ocr(patch, psm, None, _api())
+        text, confidence = tesseract.ocr(patch, psm, None, tesseract.jpn_api())
         if text.strip():
             break
     if text.strip() != AMOUNT_UNIT or confidence < GLYPH_MIN_CONFIDENCE:
@@ -534,20 +215,6 @@ def _tallest_band(ink: Any) -> tuple[int, int]:
     ends = np.flatnonzero(~inked[1:] & inked[:-1])
     tallest = int(np.argmax(ends - starts))
     return int(starts[tallest]), int(ends[tallest])
-
-
-def _orientation(image: Image.Image, dpi: int = DPI) -> int:
-    """Degrees to rotate the page counter-clockwise so that it reads upright (0, 90, 180, 270)."""
-    api = _osd_api()
-    api.SetImage(image)
-    api.SetSourceResolution(dpi)
-    try:
-        result = api.DetectOrientationScript()
-    except RuntimeError:
-        return 0
-    finally:
-        api.Clear()
-    return int(result.get("orient_deg", 0)) if result else 0
 
 
 def _rss_kib() -> int:
@@ -593,11 +260,11 @@ def read_page(task: PageTask) -> PageReading:
     vertical = imaging.is_vertical(small)
     if vertical:  # straightened along its columns: the same angle, measured across them
         skew = imaging.estimate_skew(small.transpose(Image.Transpose.ROTATE_90))
-    dpi = DPI
+    dpi = tesseract.DPI
     if not vertical and imaging.line_height(small, skew) * SMALL_FACTOR >= LARGE_LINE_PX:
         # Large type reads better and faster at half the resolution, and the averaging fades
         # specks (tuning pages: CER 1.82 % -> 0.68 %, Tesseract 2.7 s -> 2.2 s a page).
-        image, dpi = imaging.downscale(image, 2), DPI // 2
+        image, dpi = imaging.downscale(image, 2), tesseract.DPI // 2
     if abs(skew) >= PAGE_DESKEW_MIN:
         image = imaging.rotate(image, skew)
     if vertical:
@@ -606,17 +273,19 @@ def read_page(task: PageTask) -> PageReading:
         # Specks read as stray glyphs: a 3x3 median took page CER from 1.21 % to 0.51 % on
         # the corpus (median3: the same pixels as PIL's filter in a third of the time).
         image = Image.fromarray(imaging.median3(np.asarray(image)))
-        text, confidence = _ocr(image, tesserocr.PSM.AUTO, None, dpi=dpi)
+        text, confidence = tesseract.ocr(image, tesserocr.PSM.AUTO, None, dpi=dpi)
         if confidence < LOW_PAGE_CONFIDENCE:  # perhaps 縦書き after all: keep the better
             other, other_confidence = _read_vertical(image, dpi)
             if other_confidence > confidence:
                 text, confidence = other, other_confidence
     orientation = 0
     if confidence < LOW_PAGE_CONFIDENCE:
-        orientation = _orientation(image, dpi)
+        orientation = tesseract.orientation(image, dpi)
         if orientation:
             turned = image.rotate(orientation, expand=True, fillcolor=255)
-            turned_text, turned_confidence = _ocr(turned, tesserocr.PSM.AUTO, None, dpi=dpi)
+            turned_text, turned_confidence = tesseract.ocr(
+                turned, tesserocr.PSM.AUTO, None, dpi=dpi
+            )
             if turned_confidence > confidence:
                 text, confidence = turned_text, turned_confidence
             else:
@@ -647,13 +316,15 @@ def _plain_paper(image: Image.Image) -> Image.Image:
     return Image.fromarray(imaging.whiten_paper(page, levels.paper, levels.darkest, levels.grain))
 
 
-def _read_vertical(image: Image.Image, dpi: int = DPI) -> tuple[str, float]:
+def _read_vertical(image: Image.Image, dpi: int = tesseract.DPI) -> tuple[str, float]:
     """A 縦書き page as one block of columns, right to left. Measured on generated pages:
     CER 0.0 % as one vertical block, 1.5 % with Tesseract's own layout analysis and 5.8 %
     after the 3x3 median that helps horizontal pages (it split columns into blocks)."""
     import tesserocr
 
-    return _ocr(image, tesserocr.PSM.SINGLE_BLOCK_VERT_TEXT, None, _vertical_api(), dpi=dpi)
+    return tesseract.ocr(
+        image, tesserocr.PSM.SINGLE_BLOCK_VERT_TEXT, None, tesseract.vertical_api(), dpi=dpi
+    )
 
 
 # Blocks of a 縦書き page (a heading and the body, two 段) are 5 mm apart or more; inside a
@@ -687,14 +358,14 @@ def _read_vertical_page(image: Image.Image) -> tuple[str, float]:
             text, confidence = _read_vertical(band)
         else:
             band = Image.fromarray(imaging.median3(np.asarray(band)))
-            text, confidence = _ocr(band, 3, None)  # PSM.AUTO
+            text, confidence = tesseract.ocr(band, 3, None)  # PSM.AUTO
         texts.append(clean_page_text(text))
         confidences.append(confidence)
     return "\n".join(t for t in texts if t), sum(confidences) / len(confidences)
 
 
 def _to_px(value_mm: float, factor: int = 1) -> int:
-    return round(value_mm * PX_PER_MM / factor)
+    return round(value_mm * tesseract.PX_PER_MM / factor)
 
 
 def _align(small_deskewed: Image.Image, task: PageTask) -> tuple[int, int, bool]:
@@ -762,27 +433,17 @@ def _read_hand(
         return _crop_mm(image, box_mm, inset, dx, dy, skew)
 
     if box.kind == "choice":
-        found = handread.option_marks(box.options, crop, PX_PER_MM, threshold)
+        found = handread.option_marks(box.options, crop, tesseract.PX_PER_MM, threshold)
         return FieldReading(box.name, "", 100.0, 0.0, marks=found)
     if box.kind == "checkbox":
-        mark = handread.checkbox_mark(box.box_mm, crop, PX_PER_MM, threshold)
+        mark = handread.checkbox_mark(box.box_mm, crop, tesseract.PX_PER_MM, threshold)
         return FieldReading(box.name, "", 100.0, 0.0, marks=(mark,))
     if box.cells:
         guesses = handread.read_cells(box.box_mm, box.cells, box.kind, crop, threshold)
         blank = not any(guess.ink for guess in guesses)
         return FieldReading(box.name, "", 100.0, 0.0, blank=blank, cells=guesses)
-    measured = ink.measure(crop(box.box_mm, BORDER_INSET_MM), DPI, threshold)
+    measured = ink.measure(crop(box.box_mm, BORDER_INSET_MM), tesseract.DPI, threshold)
     return FieldReading(box.name, "", 100.0, measured.ratio, blank=not measured.written)
-
-
-def _scaled(patch: Image.Image, scale: float) -> Image.Image:
-    """Typed 12 pt at 300 dpi is larger than the LSTM models like: single digits went from
-    34/40 to 40/40 right on the corpus at 0.6 of the size. Bicubic, not Lanczos: fewer taps,
-    and less ringing beside strokes (100 tuning / 48 report forms, exact 99.22 -> 99.33 % /
-    95.00 -> 96.46 %, wrong and not flagged 0.33 -> 0.22 % / 0.21 -> 0.00 %, flagged
-    3.11 -> 3.00 % / 9.38 -> 7.71 %)."""
-    width, height = round(patch.width * scale), round(patch.height * scale)
-    return patch.resize((width, height), Image.Resampling.BICUBIC)
 
 
 def _read_line(patch: Image.Image, box: FieldBox) -> tuple[str, float]:
@@ -799,11 +460,11 @@ def _read_line(patch: Image.Image, box: FieldBox) -> tuple[str, float]:
 
     single = box.box_mm[3] <= SINGLE_LINE_MAX_MM
     first = tesserocr.PSM.SINGLE_LINE if single else tesserocr.PSM.SINGLE_BLOCK
-    api = _latin_api() if box.kind in LATIN_KINDS else _api()
+    api = tesseract.latin_api() if box.kind in LATIN_KINDS else tesseract.jpn_api()
     if box.vertical:
-        first, api = tesserocr.PSM.SINGLE_BLOCK_VERT_TEXT, _vertical_api()
+        first, api = tesserocr.PSM.SINGLE_BLOCK_VERT_TEXT, tesseract.vertical_api()
     for psm in (first, tesserocr.PSM.SINGLE_CHAR, tesserocr.PSM.RAW_LINE):
-        text, confidence = _ocr(patch, psm, None, api, symbols=True)
+        text, confidence = tesseract.ocr(patch, psm, None, api, symbols=True)
         # jpn_vert puts a space between every two words it sees: they say nothing written.
         text = "".join(text.split()) if box.vertical else text.strip()
         if text:
@@ -812,11 +473,11 @@ def _read_line(patch: Image.Image, box: FieldBox) -> tuple[str, float]:
         return "", 0.0
     allowed = box.whitelist
     if allowed and any(c not in allowed and not c.isspace() for c in text):
-        forced, forced_confidence = _ocr(patch, psm, allowed, api, symbols=True)
+        forced, forced_confidence = tesseract.ocr(patch, psm, allowed, api, symbols=True)
         if forced.strip():
-            _state["other_choices"] = _other_choices(patch, psm, allowed, api)
+            tesseract.state["other_choices"] = tesseract.other_choices(patch, psm, allowed, api)
             return forced.strip(), min(confidence, forced_confidence)
-    _state["other_choices"] = _other_choices(patch, psm, None, api)
+    tesseract.state["other_choices"] = tesseract.other_choices(patch, psm, None, api)
     return text, confidence
 
 
@@ -834,18 +495,18 @@ def _more_confident(
     trusted only if read the same at another size (`_glyph_checked`): VL Gothic's lone 妻,
     cut tight, came back as "お" at 95."""
     assert measured.bbox is not None
-    first = {key: _state.get(key, ()) for key in READING_STATE}
+    first = {key: tesseract.state.get(key, ()) for key in READING_STATE}
     x, y, width, height = measured.bbox
     glyphs = imaging.pad(crop[y : y + height, x : x + width], GLYPH_MARGIN_PX)
-    tight = _scaled(Image.fromarray(glyphs), FIELD_SCALE)
+    tight = tesseract.scaled(Image.fromarray(glyphs), FIELD_SCALE)
     again, again_confidence = _read_line(tight, box)
     if len(again) == 1:
-        kept = {key: _state.get(key, ()) for key in READING_STATE}
-        again_confidence = _glyph_checked(glyphs, again, again_confidence, _api())
-        _state.update(kept)
+        kept = {key: tesseract.state.get(key, ()) for key in READING_STATE}
+        again_confidence = _glyph_checked(glyphs, again, again_confidence, tesseract.jpn_api())
+        tesseract.state.update(kept)
     if again_confidence > confidence:
         return again, again_confidence, tight
-    _state.update(first)
+    tesseract.state.update(first)
     return text, confidence, patch
 
 
@@ -882,10 +543,10 @@ def _read_glyph(crop: Any, measured: ink.Ink, box: FieldBox) -> tuple[str, float
     assert measured.bbox is not None
     x, y, width, height = measured.bbox
     glyph = imaging.pad(crop[y : y + height, x : x + width], GLYPH_MARGIN_PX)
-    patch = _scaled(Image.fromarray(glyph), FIELD_SCALE)
-    api = _latin_api() if box.kind in LATIN_KINDS else _api()
+    patch = tesseract.scaled(Image.fromarray(glyph), FIELD_SCALE)
+    api = tesseract.latin_api() if box.kind in LATIN_KINDS else tesseract.jpn_api()
     for psm in (tesserocr.PSM.SINGLE_CHAR, tesserocr.PSM.SINGLE_LINE):
-        text, confidence = _ocr(patch, psm, None, api)
+        text, confidence = tesseract.ocr(patch, psm, None, api)
         if text.strip():
             # Unsure of a lone glyph, the engine is naming a mark, not reading a character
             # (a stray pen stroke came back as "4" at 65): left unread, for a person.
@@ -903,8 +564,8 @@ def _glyph_checked(glyph: Any, text: str, confidence: float, api: Any) -> float:
     only on that one misread. A lone kanji too (Noto Serif's 妻 read as "お" at 88)."""
     import tesserocr
 
-    patch = _scaled(Image.fromarray(glyph), GLYPH_CHECK_SCALE)
-    again, _ = _ocr(patch, tesserocr.PSM.SINGLE_CHAR, None, api)
+    patch = tesseract.scaled(Image.fromarray(glyph), GLYPH_CHECK_SCALE)
+    again, _ = tesseract.ocr(patch, tesserocr.PSM.SINGLE_CHAR, None, api)
     return confidence if again.strip() == text else 0.0
 
 
@@ -929,7 +590,7 @@ def _read_fields(
         if box.kind == "checkbox":  # a mark, not a reading: decided from the ratio alone
             readings.append(FieldReading(box.name, "", 100.0, ratio, blank=ratio < EMPTY_INK))
             continue
-        measured = ink.measure(raw_crop, DPI, threshold)
+        measured = ink.measure(raw_crop, tesseract.DPI, threshold)
         if not measured.written:
             readings.append(FieldReading(box.name, "", 100.0, ratio, blank=True))
             continue
@@ -942,7 +603,7 @@ def _read_fields(
         if box.kind == "integer":
             crop = _without_unit(crop, threshold)
         padded = Image.fromarray(imaging.pad(crop, 20))
-        patch = _scaled(padded, FIELD_SCALE)
+        patch = tesseract.scaled(padded, FIELD_SCALE)
         text, confidence = _read_line(patch, box)
         if box.kind in WORDED_KINDS and confidence < LINE_AGAIN_BELOW:
             text, confidence, patch = _more_confident(patch, crop, measured, box, text, confidence)
@@ -953,10 +614,13 @@ def _read_fields(
         # flagged right ones, at 40 % of the engine's time in template mode. Without it:
         # 40 tuning forms flagged 5.3 % -> 4.2 %, 40 development forms (report-like, seeds
         # 900000+) 8.0 % -> 6.8 %, exact and wrong-but-unflagged unchanged on both.
-        symbols, others = _state.get("symbols", ()), _state.pop("other_choices", ())
-        runs = _glyph_runs(crop, threshold) if box.kind in LATIN_KINDS else 0
+        symbols, others = (
+            tesseract.state.get("symbols", ()),
+            tesseract.state.pop("other_choices", ()),
+        )
+        runs = digit_runs.glyph_runs(crop, threshold) if box.kind in LATIN_KINDS else 0
         again = (
-            _digit_runs_again(patch, threshold)
+            digit_runs.digit_runs_again(patch, threshold, FIELD_SCALE)
             if reread_digits and box.kind in REREAD_KINDS and not box.vertical
             else ()
         )
@@ -995,7 +659,7 @@ def _read_if_ruled(
     reading = _read_ruled_page(task, image, straight, ruled, skew)
     if reading.confidence >= LOW_PAGE_CONFIDENCE:
         return reading
-    if _orientation(image) != 180:
+    if tesseract.orientation(image) != 180:
         return None
     half = Image.Transpose.ROTATE_180
     image, straight = image.transpose(half), straight.transpose(half)
@@ -1007,7 +671,7 @@ def _read_if_ruled(
 
 def _tables_of(straight: Image.Image) -> list[tables.Table]:
     mask = imaging.ink(np.asarray(straight), SMALL_INK)
-    return tables.find_tables(mask, PX_PER_MM / SMALL_FACTOR, SMALL_FACTOR)
+    return tables.find_tables(mask, tesseract.PX_PER_MM / SMALL_FACTOR, SMALL_FACTOR)
 
 
 def _read_ruled_page(
@@ -1025,7 +689,7 @@ def _read_ruled_page(
         FieldBox(
             f"{t}.{r}.{c}",
             "text",
-            tuple(v / PX_PER_MM for v in box),  # type: ignore[arg-type]
+            tuple(v / tesseract.PX_PER_MM for v in box),  # type: ignore[arg-type]
             vertical=box[3] >= VERTICAL_CELL * box[2],
         )
         for t, table in enumerate(ruled)
@@ -1125,9 +789,9 @@ def _read_around(
         if imaging.ink(small_band, SMALL_INK).sum() < BAND_MIN_INK_PX:
             texts.append("")
             continue
-        text, confidence = _ocr(band, tesserocr.PSM.AUTO, None)
+        text, confidence = tesseract.ocr(band, tesserocr.PSM.AUTO, None)
         if not text.strip() or confidence < BAND_AGAIN_BELOW:
-            sparse, sparse_confidence = _ocr(band, tesserocr.PSM.SPARSE_TEXT, None)
+            sparse, sparse_confidence = tesseract.ocr(band, tesserocr.PSM.SPARSE_TEXT, None)
             if sparse_confidence > confidence:
                 text, confidence = sparse, sparse_confidence
         texts.append(clean_page_text(text))

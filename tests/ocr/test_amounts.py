@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from handlers.ocr.reading import assemble, plan_pages
-from infra.ocr import imaging, worker
+from infra.ocr import imaging, tesseract, worker
 from infra.ocr.worker import FieldBox
 from schemas.forms import FormField, FormTemplate
 from tests.ocr.corpus import mm, render_form, save_pdf, scan_look
@@ -67,7 +67,7 @@ def test_a_yen_that_single_character_mode_misses_is_still_whitened() -> None:
     crop = np.asarray(Image.open(DATA / "noto-sans-amount-yen.png"))
     digits = worker._without_unit(crop, 192)
     assert (digits < 192).sum() < (crop < 192).sum()  # 円 gone
-    patch = worker._scaled(Image.fromarray(imaging.pad(digits, 20)), worker.FIELD_SCALE)
+    patch = tesseract.scaled(Image.fromarray(imaging.pad(digits, 20)), worker.FIELD_SCALE)
     text, confidence = worker._read_line(patch, FieldBox("income", "integer", (0, 0, 50, 11)))
     assert text == "847,000" and confidence >= 80, (text, confidence)
 

@@ -11,7 +11,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from infra.ocr import pdf_scan
-from infra.ocr.worker import DPI, load_page
+from infra.ocr.tesseract import DPI
+from infra.ocr.worker import load_page
 
 A4_PT = (0.0, 0.0, 595.2, 841.92)
 

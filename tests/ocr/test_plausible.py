@@ -21,7 +21,8 @@ from handlers.ocr.plausible import (
     unsure_letter,
 )
 from handlers.ocr.reading import field_value
-from infra.ocr.worker import DigitRun, FieldReading
+from infra.ocr.digit_runs import DigitRun
+from infra.ocr.worker import FieldReading
 from schemas.forms import FormField
 
 

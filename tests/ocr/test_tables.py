@@ -15,7 +15,8 @@ from handlers.ocr.pipeline import read_scan
 from handlers.shared.uploads import Limits
 from infra.ocr import imaging, tables, worker
 from infra.ocr.engine import OcrEngine
-from infra.ocr.worker import PX_PER_MM, SMALL_FACTOR, SMALL_INK
+from infra.ocr.tesseract import PX_PER_MM
+from infra.ocr.worker import SMALL_FACTOR, SMALL_INK
 from tests.ocr.corpus import (
     TextPage,
     filled_form,

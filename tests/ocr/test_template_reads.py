@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 
 from handlers.ocr.plausible import digits_disagree
 from handlers.ocr.reading import assemble, plan_pages
-from infra.ocr import imaging, ink, worker
+from infra.ocr import digit_runs, imaging, ink, tesseract, worker
 from infra.ocr.worker import FieldBox
 from tests.ocr.corpus import (
     MINCHO,
@@ -46,13 +46,13 @@ def test_a_form_costs_one_reading_per_written_field(
     path = save_pdf([page], tmp_path / "form.pdf")
 
     readings: list[Any] = []
-    engine_read = worker._ocr
+    engine_read = tesseract.ocr
 
     def counted(*args: Any, **kwargs: Any) -> tuple[str, float]:
         readings.append(args[0].size)
         return engine_read(*args, **kwargs)
 
-    monkeypatch.setattr(worker, "_ocr", counted)
+    monkeypatch.setattr(tesseract, "ocr", counted)
     (task,) = plan_pages(str(path), "pdf", 1, template)
     result = assemble("form", template, [worker.read_page(task)], TODAY)
 
@@ -69,7 +69,7 @@ def test_a_lone_digit_read_two_ways_that_disagree_is_not_trusted() -> None:
     checking size. A first reading the check does not repeat is not trusted; one it repeats
     keeps its confidence."""
     glyph = np.asarray(Image.open(DATA / "mincho-3-read-as-8.png"))
-    latin = worker._latin_api()
+    latin = tesseract.latin_api()
     assert worker._glyph_checked(glyph, "8", 91.0, latin) == 0.0  # sent to a person
     assert worker._glyph_checked(glyph, "3", 91.0, latin) == 91.0
     margin = 20
@@ -112,7 +112,7 @@ def test_glyph_runs_count_characters_not_specks(columns: list[tuple[int, int]], 
     for left, right in columns:
         rows = slice(18, 21) if right - left <= 6 else slice(8, 32)  # hyphen and speck: thin
         crop[rows, left:right] = 0
-    assert worker._glyph_runs(crop, 128) == runs
+    assert digit_runs.glyph_runs(crop, 128) == runs
 
 
 # The page's ink threshold where these lines were cut (`ink.page_ink_threshold`).
@@ -135,7 +135,7 @@ def test_digits_the_japanese_model_misread_are_read_again(
     patch = Image.open(DATA / image)
     text, _ = worker._read_line(patch, FieldBox("filed", "date", (20.0, 132.0, 75.0, 11.0)))
     assert text == read  # the model's reading these crops were kept for
-    pairs = worker._digit_runs_again(patch, DIGITS_THRESHOLD)
+    pairs = digit_runs.digit_runs_again(patch, DIGITS_THRESHOLD, worker.FIELD_SCALE)
     assert digits_disagree(pairs) is doubtful, pairs
 
 

@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 from handlers.ocr.pipeline import read_scan
 from handlers.shared.uploads import Limits
 from infra.ocr.engine import OcrEngine
-from infra.ocr.worker import BUNDLED_TESSDATA, VERTICAL_MODEL, vertical_tessdata
+from infra.ocr.tesseract import BUNDLED_TESSDATA, VERTICAL_MODEL, vertical_tessdata
 from schemas.forms import FormField, FormTemplate
 from schemas.ocr import DocumentResult
 from tests.ocr.corpus import A4_PX, MINCHO, font, mm, save_pdf, scan_look, vertical_page

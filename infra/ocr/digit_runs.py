@@ -1,0 +1,170 @@
+"""Runs of digits and of ink in a line of a field: the digits the Japanese model read cut out
+and read again by the English model, and the runs of inked columns that say how many
+characters were typed. Pure numpy and Pillow around `tesseract.ocr`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+from PIL import Image
+
+from infra.ocr import imaging, tesseract
+
+# Specks a 3x3 median leaves are under 0.1 mm² (infra/ocr/ink.py); a thin hyphen is 0.25.
+RUN_MIN_MM2 = 0.1
+FULL_WIDTH = 0.85  # of the line's height: a run this wide and tall is a full-width character
+
+
+class DigitRun(NamedTuple):
+    """A run of digits in a line the Japanese model read, and the English model's readings
+    of the same place cut on its own (`digit_runs_again`)."""
+
+    read: str  # by jpn, in the line
+    again: str = ""  # by eng, at the field's size; "" when not read again
+    larger: str = ""  # by eng enlarged, only when `again` holds as many digits, other ones
+
+
+DIGIT_RUN_MARGIN_PX = 3  # around a run of digits cut from a line (at the field scale, 0.6)
+DIGIT_RUN_PAD_PX = 12
+# A character's box starts where the model recognised it, which is not where its ink starts:
+# up to 7 px (at the field scale) right of it on the development forms, and a little left of it.
+BOX_LEFT_SLACK_PX = 3
+BOX_LEFT_LAG_PX = 12
+
+
+def digit_runs_again(patch: Image.Image, threshold: int, read_at: float) -> tuple[DigitRun, ...]:
+    """Each run of digits the last (Japanese) reading of `patch` (`read_at` of the field's
+    size) gave, in reading order, with what the English model reads in the same place, cut on
+    its own ("" where it was not read).
+
+    VL Gothic's 0 came back from jpn as 6 or 9 with confidence 85-91 and no other choice
+    to give it away ("2026-03-20" as "2026-03-26"); eng, which never confused them in the
+    digit fields, reads the same place right. A lone digit is not read again: eng read a third
+    of them as letters ("7" as "i", "1" as "J"). Nor is a run with a box one pixel wide: the
+    model lost track of where it read it (all of "9-22-10" came back at one place)."""
+    pixels = np.asarray(patch)
+    inked = ink_runs(pixels, threshold)
+    found = []
+    for run in digit_runs(tesseract.state.get("symbol_boxes", ())):
+        read = "".join(char for char, _ in run)
+        first, last = run_starting(run[0][1][0], inked), run_starting(run[-1][1][0], inked)
+        lost = any(box[2] - box[0] <= 1 for _, box in run)
+        if len(run) < 2 or lost or first is None or last is None or last.end <= first.start:
+            found.append(DigitRun(read))
+            continue
+        first, last = widened(first, last, len(run), inked)
+        top = max(min(box[1] for _, box in run) - DIGIT_RUN_MARGIN_PX, 0)
+        bottom = max(box[3] for _, box in run) + DIGIT_RUN_MARGIN_PX
+        left = max(first.start - DIGIT_RUN_MARGIN_PX, 0)
+        cut = pixels[top:bottom, left : last.end + DIGIT_RUN_MARGIN_PX]
+        image = Image.fromarray(imaging.pad(cut, DIGIT_RUN_PAD_PX))
+        again = line_of_digits(image)
+        larger = ""
+        digits = digits_in(again)
+        if len(digits) == len(read) and digits != read:
+            # The two models differ digit for digit: eng on the run enlarged says whether its
+            # first reading holds (VL Gothic's 23 came back as 25 once, and 23 enlarged).
+            larger = line_of_digits(tesseract.scaled(image, 1 / read_at))
+        found.append(DigitRun(read, again, larger))
+    return tuple(found)
+
+
+def line_of_digits(image: Image.Image) -> str:
+    import tesserocr
+
+    text, _ = tesseract.ocr(image, tesserocr.PSM.SINGLE_LINE, None, tesseract.latin_api())
+    return "".join(text.split())
+
+
+def digits_in(text: str) -> str:
+    return "".join(char for char in text if char in "0123456789")
+
+
+# Between two digits of a run at the field scale: about 3 px in the development faces.
+DIGIT_GAP_PX = 8
+
+
+def widened(first: InkRun, last: InkRun, count: int, runs: list[InkRun]) -> tuple[InkRun, InkRun]:
+    """The first and last runs of ink of `count` digits, widened by the narrow runs beside
+    them while there are fewer runs than digits, to the left first: the first digit's box
+    often starts a character late ("1852" was cut as "852")."""
+    at_first, at_last = runs.index(first), runs.index(last)
+    while at_last - at_first + 1 < count:
+        if at_first > 0 and beside(runs[at_first - 1], runs[at_first]):
+            at_first -= 1
+        elif at_last + 1 < len(runs) and beside(runs[at_last], runs[at_last + 1]):
+            at_last += 1
+        else:
+            break
+    return runs[at_first], runs[at_last]
+
+
+def beside(left: InkRun, right: InkRun) -> bool:
+    """Two runs of ink close enough, and narrow enough, to be digits of one number."""
+    narrow = not (left.full_width or right.full_width)
+    return narrow and right.start - left.end <= DIGIT_GAP_PX
+
+
+Boxed = tuple[str, tesseract.Box]  # a character read and where it lies
+
+
+def digit_runs(boxed: tuple[Boxed, ...]) -> list[list[Boxed]]:
+    """The runs of digits among characters read, each with its characters' boxes."""
+    runs: list[list[Boxed]] = []
+    previous_digit = False
+    for char, box in boxed:
+        digit = char in "0123456789"
+        if digit and previous_digit:
+            runs[-1].append((char, box))
+        elif digit:
+            runs.append([(char, box)])
+        previous_digit = digit
+    return runs
+
+
+def run_starting(left: int, runs: list[InkRun]) -> InkRun | None:
+    """The run of ink a character whose box starts at `left` begins in: the last one that
+    starts before it (the box of the last digit before 年 came back spanning 年 and the next
+    digit too, so its end says nothing)."""
+    before = [run for run in runs if run.start <= left + BOX_LEFT_SLACK_PX]
+    if not before or before[-1].start < left - BOX_LEFT_LAG_PX:
+        return None
+    return before[-1]
+
+
+def glyph_runs(crop: Any, threshold: int) -> int:
+    """Runs of inked columns left to right: about one per digit, hyphen or comma typed.
+    A run with less ink than RUN_MIN_MM2 is a speck the median left, not a character (two
+    pixels beside a Mincho postal code counted as a ninth character, and flagged it). A run
+    as wide and as tall as the line is a full-width character, the unit of "188,000円": no
+    digit kind reads it, so it is not a digit the engine skipped (counted, it flagged every
+    amount written with 円). Two digits touching are as wide, and fewer runs never flag."""
+    return sum(1 for run in ink_runs(crop, threshold) if not run.full_width)
+
+
+@dataclass(frozen=True)
+class InkRun:
+    start: int  # first inked column
+    end: int  # one past the last
+    full_width: bool  # as wide and as tall as the line: a full-width character, or two digits
+
+
+def ink_runs(crop: Any, threshold: int) -> list[InkRun]:
+    """The runs of inked columns `glyph_runs` counts, specks left out."""
+    ink = crop < threshold
+    ink_per_column = ink.sum(axis=0)
+    inked = np.concatenate(([False], ink_per_column > 0, [False]))
+    starts = np.flatnonzero(inked[1:] & ~inked[:-1])
+    ends = np.flatnonzero(~inked[1:] & inked[:-1])
+    found = []
+    for start, end in zip(starts, ends, strict=True):
+        if ink_per_column[start:end].sum() >= RUN_MIN_MM2 * tesseract.PX_PER_MM**2:
+            rows = np.flatnonzero(ink[:, start:end].any(axis=1))
+            found.append((int(start), int(end), int(rows[-1] - rows[0] + 1)))
+    # The line's height is the runs' median: a speck above or below a digit stretches its
+    # column run, and the tallest run then hid 円 as a narrow character (counted, it flagged).
+    full = FULL_WIDTH * float(np.median([height for _, _, height in found])) if found else 0.0
+    return [InkRun(s, e, e - s >= full and height >= full) for s, e, height in found]

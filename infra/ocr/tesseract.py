@@ -60,42 +60,41 @@ def jpn_api() -> Any:
     return state["api"]
 
 
-def osd_api() -> Any:
-    if "osd" not in state:
+def _loaded(key: str, lang: str, psm: int, tessdata: str | None = None, **options: Any) -> Any:
+    """The process's Tesseract for `key`, made on first need and kept."""
+    if key not in state:
         import tesserocr
 
-        state["osd"] = tesserocr.PyTessBaseAPI(
-            path=state.get("tessdata", default_tessdata()),
-            lang="osd",
-            psm=tesserocr.PSM.OSD_ONLY,
+        state[key] = tesserocr.PyTessBaseAPI(
+            path=tessdata or state.get("tessdata", default_tessdata()),
+            lang=lang,
+            psm=psm,
+            **options,
         )
-    return state["osd"]
+    return state[key]
+
+
+def osd_api() -> Any:
+    import tesserocr
+
+    return _loaded("osd", "osd", tesserocr.PSM.OSD_ONLY)
 
 
 def vertical_api() -> Any:
     """Japanese written top to bottom (縦書き): a second Tesseract, loaded on first need."""
-    if "vertical" not in state:
-        import tesserocr
+    import tesserocr
 
-        tessdata = vertical_tessdata(state.get("tessdata", default_tessdata()))
-        state["vertical"] = tesserocr.PyTessBaseAPI(
-            path=tessdata, lang=VERTICAL_MODEL, psm=tesserocr.PSM.AUTO, oem=tesserocr.OEM.LSTM_ONLY
-        )
-    return state["vertical"]
+    tessdata = vertical_tessdata(state.get("tessdata", default_tessdata()))
+    return _loaded(
+        "vertical", VERTICAL_MODEL, tesserocr.PSM.AUTO, tessdata, oem=tesserocr.OEM.LSTM_ONLY
+    )
 
 
 def latin_api() -> Any:
     """English for fields of digits: on single digits the jpn model reads ']' for 1."""
-    if "latin" not in state:
-        import tesserocr
+    import tesserocr
 
-        state["latin"] = tesserocr.PyTessBaseAPI(
-            path=state.get("tessdata", default_tessdata()),
-            lang="eng",
-            psm=tesserocr.PSM.SINGLE_LINE,
-            oem=tesserocr.OEM.LSTM_ONLY,
-        )
-    return state["latin"]
+    return _loaded("latin", "eng", tesserocr.PSM.SINGLE_LINE, oem=tesserocr.OEM.LSTM_ONLY)
 
 
 def ocr(

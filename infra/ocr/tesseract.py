@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from PIL import Image
 
@@ -123,6 +124,30 @@ def ocr(
     return text, confidence
 
 
+Box = tuple[int, int, int, int]  # left, top, right, bottom in the image read
+T = TypeVar("T")
+
+
+def _per_character(api: Any, take: Callable[[str, Any], T | None]) -> tuple[T, ...]:
+    """`take(character, symbol)` for each character the last reading gave, what it returned
+    kept. `symbol` is the engine's iterator at that character: read it inside `take`."""
+    import tesserocr
+
+    iterator = api.GetIterator()
+    if iterator is None:
+        return ()
+    found = []
+    try:
+        for symbol in tesserocr.iterate_level(iterator, tesserocr.RIL.SYMBOL):
+            char = symbol.GetUTF8Text(tesserocr.RIL.SYMBOL)
+            item = take(char, symbol) if char else None
+            if item is not None:
+                found.append(item)
+    except RuntimeError:  # tesserocr's "No text returned": an empty reading
+        return ()
+    return tuple(found)
+
+
 def read_symbols(
     api: Any, choices: list[tuple[tuple[str, float], ...]] | None = None
 ) -> tuple[tuple[str, float], ...]:
@@ -130,46 +155,28 @@ def read_symbols(
     `choices`, when given, each character's best other choices."""
     import tesserocr
 
-    level = tesserocr.RIL.SYMBOL
-    iterator = api.GetIterator()
-    if iterator is None:
-        return ()
-    found = []
-    try:
-        for symbol in tesserocr.iterate_level(iterator, level):
-            char = symbol.GetUTF8Text(level)
-            if char:
-                found.append((char, float(symbol.Confidence(level))))
-                if choices is not None:
-                    others = [(c.GetUTF8Text(), c.Confidence()) for c in symbol.GetChoiceIterator()]
-                    others = sorted((o for o in others if o[0] != char), key=_score, reverse=True)
-                    choices.append(tuple(others[:OTHER_CHOICES]))
-    except RuntimeError:  # tesserocr's "No text returned": an empty reading
-        return ()
-    return tuple(found)
+    def take(char: str, symbol: Any) -> tuple[str, float]:
+        if choices is not None:
+            others = [(c.GetUTF8Text(), c.Confidence()) for c in symbol.GetChoiceIterator()]
+            others = sorted((o for o in others if o[0] != char), key=_score, reverse=True)
+            choices.append(tuple(others[:OTHER_CHOICES]))
+        return char, float(symbol.Confidence(tesserocr.RIL.SYMBOL))
 
-
-Box = tuple[int, int, int, int]  # left, top, right, bottom in the image read
+    return _per_character(api, take)
 
 
 def symbol_boxes(api: Any) -> tuple[tuple[str, Box], ...]:
     """Each character the last reading gave, with where it lies in the image read."""
     import tesserocr
 
-    level = tesserocr.RIL.SYMBOL
-    iterator = api.GetIterator()
-    if iterator is None:
-        return ()
-    found = []
-    try:
-        for symbol in tesserocr.iterate_level(iterator, level):
-            char = symbol.GetUTF8Text(level)
-            box = symbol.BoundingBox(level)
-            if char and box is not None:
-                found.append((char, tuple(int(v) for v in box)))
-    except RuntimeError:  # tesserocr's "No text returned": an empty reading
-        return ()
-    return tuple(found)  # type: ignore[arg-type]
+    def take(char: str, symbol: Any) -> tuple[str, Box] | None:
+        box = symbol.BoundingBox(tesserocr.RIL.SYMBOL)
+        if box is None:
+            return None
+        left, top, right, bottom = (int(v) for v in box)
+        return char, (left, top, right, bottom)
+
+    return _per_character(api, take)
 
 
 def _score(choice: tuple[str, float]) -> float:

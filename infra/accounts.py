@@ -90,7 +90,6 @@ async def open_accounts(path: Path) -> aiosqlite.Connection:
     db = await aiosqlite.connect(path)
     try:
         await db.execute("PRAGMA foreign_keys = ON")
-        await db.execute("PRAGMA journal_mode = WAL")
         await _migrated_alone(db, path.with_name(path.name + ".lock"))
     except BaseException:  # a start cut short too: its thread would keep the process alive
         await db.close()
@@ -99,11 +98,15 @@ async def open_accounts(path: Path) -> aiosqlite.Connection:
 
 
 async def _migrated_alone(db: aiosqlite.Connection, lock_path: Path) -> None:
-    """Processes starting at once (workers beside `up`) migrate one after the other: the
-    second finds the schema made instead of making it again ("table already exists")."""
+    """Processes starting at once (workers beside `up`) set the database up one after the
+    other: the second finds the schema made instead of making it again ("table already
+    exists"), and finds the file in WAL already. Switching a new file to WAL needs it to
+    itself: two processes switching together had one refused at once, without waiting
+    ("database is locked", a worker that did not start, seen in a shuffled test run)."""
     lock = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+        await db.execute("PRAGMA journal_mode = WAL")
         await migrate(db)
     finally:
         os.close(lock)  # and with it the lock

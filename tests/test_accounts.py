@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -95,4 +96,58 @@ async def test_concurrent_calls_on_one_connection_all_complete_and_all_count(
         assert user is not None and user.failed_attempts == rounds
         assert [u.login for u in await list_users(db, "race")] == ["race-user"]
     finally:
+        await db.close()
+
+
+REPO = Path(__file__).resolve().parent.parent
+OPEN_WHEN_TOLD = """
+import asyncio, sys, time
+from pathlib import Path
+from infra.accounts import open_accounts
+
+go, deadline = Path(sys.argv[2]), time.monotonic() + 60
+while not go.exists() and time.monotonic() < deadline:  # all imported: open together
+    pass
+# Each a little later than the one before: one switches the file to WAL while another is
+# making its tables, where the refusal was seen.
+started = time.monotonic()
+while time.monotonic() < started + float(sys.argv[3]):
+    pass
+
+
+async def main() -> None:
+    db = await open_accounts(Path(sys.argv[1]))
+    await db.close()
+
+
+asyncio.run(main())
+"""
+
+
+async def test_processes_opening_a_new_database_at_once_all_start(tmp_path: Path) -> None:
+    """Workers started beside each other on a fresh --data: switching the new file to WAL needs
+    it to itself, and a second process doing the same at that moment was refused ("database is
+    locked") and the worker did not start."""
+    for attempt in range(4):
+        path, go = tmp_path / f"accounts{attempt}.sqlite3", tmp_path / f"go{attempt}"
+        processes = [
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-c",
+                OPEN_WHEN_TOLD,
+                str(path),
+                str(go),
+                str(0.003 * n),
+                cwd=REPO,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            for n in range(8)
+        ]
+        go.touch()
+        for process in processes:
+            _, err = await asyncio.wait_for(process.communicate(), 60)
+            assert process.returncode == 0, err.decode()[-300:]
+        db = await open_accounts(path)
+        async with db.execute("PRAGMA journal_mode") as cursor:
+            assert await cursor.fetchone() == ("wal",)
         await db.close()

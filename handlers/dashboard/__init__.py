@@ -17,13 +17,17 @@ from handlers.room import Room, Services, Wired
 def routes(services: Services) -> list[BaseRoute]:
     pages = Pages(staff_guard(services), services.settings.portal.city_name)
     js, store, password = services.js, services.pi_store, services.settings.password
+    retention = services.settings.retention.ocr
     one_document = "/staff/documents/{document_id}"
     return [
         Route("/staff/", partial(documents.sign_in_page, pages=pages, password=password)),
         Route("/staff/home", partial(documents.home, pages=pages)),
         Route("/staff/live", partial(live.live, pages=pages, nc=services.broker.connection)),
         Route("/staff/documents", partial(documents.documents, pages=pages, js=js)),
-        Route(one_document, partial(documents.verify, pages=pages, js=js, store=store)),
+        Route(
+            one_document,
+            partial(documents.verify, pages=pages, js=js, store=store, retention=retention),
+        ),
         Route(
             one_document + "/pages/{number:int}.png",
             partial(
@@ -33,6 +37,7 @@ def routes(services: Services) -> list[BaseRoute]:
                 store=store,
                 ocr=services.ocr,
                 limits=limits_from(services.settings.ocr),
+                retention=retention,
             ),
         ),
         Route("/staff/applications", partial(applications.queue, pages=pages, js=js)),

@@ -8,7 +8,7 @@ from starlette.responses import RedirectResponse, Response
 
 from handlers.dashboard.pages import Pages, page
 from handlers.ocr import records
-from handlers.ocr.reads import GONE, read_result_as
+from handlers.ocr.reads import gone, read_result_as
 from handlers.shared.uploads import SNIFF_BYTES, Limits, Rejection, precheck
 from infra.ocr.engine import OcrEngine
 from infra.pi_store import PersonalDataStore, RecordNotFound
@@ -80,13 +80,14 @@ async def documents(request: Request, pages: Pages, js: JetStreamContext) -> Res
 
 
 async def _readable(
-    request: Request, pages: Pages, js: JetStreamContext
+    request: Request, pages: Pages, js: JetStreamContext, retention: float
 ) -> tuple[Session, DocumentStatus]:
-    """The caller's session and document, if they may verify it; the read is audited."""
+    """The caller's session and document, if they may verify it; the read is audited.
+    `retention`: seconds a document is kept (settings' retention.ocr), told when it is gone."""
     session, who = await pages.allowed(request, "document.read")
     status = await records.get_status(js, who.org, request.path_params["document_id"])
     if status is None:
-        raise pages.missing(request, session, GONE)
+        raise pages.missing(request, session, gone(retention))
     await pages.allowed(request, "document.verify", personal_info=status.personal_info)
     return session, status
 
@@ -178,13 +179,17 @@ def preview_width(template: FormTemplate | None) -> int:
 
 @page
 async def verify(
-    request: Request, pages: Pages, js: JetStreamContext, store: PersonalDataStore
+    request: Request,
+    pages: Pages,
+    js: JetStreamContext,
+    store: PersonalDataStore,
+    retention: float,
 ) -> Response:
-    session, status = await _readable(request, pages, js)
+    session, status = await _readable(request, pages, js, retention)
     who = session.principal
     found = await read_result_as(who, "document.verify", status, store, pages.guard, request)
     if found is None:
-        raise pages.missing(request, session, "読取結果が見つかりません。")
+        raise pages.missing(request, session, gone(retention))
     result, revision = found  # saved back with If-Match: a save in between is refused (409)
     template: FormTemplate | None = None
     if status.template_id:
@@ -214,9 +219,10 @@ async def page_image(
     store: PersonalDataStore,
     ocr: OcrEngine,
     limits: Limits,
+    retention: float,
 ) -> Response:
     """`limits`: the upload limits the scan was taken under (its kind is sniffed again)."""
-    session, status = await _readable(request, pages, js)
+    session, status = await _readable(request, pages, js, retention)
     try:
         scan = await store.get(records.SCAN_KIND, status.document_id)
     except RecordNotFound:

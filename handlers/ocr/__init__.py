@@ -14,7 +14,11 @@ from handlers.room import Room, Services, Wired
 def wire(services: Services) -> Wired:
     guard = staff_guard(services)
     desk = web.DocumentDesk(
-        services.js, services.pi_store, services.broker, limits_from(services.settings.ocr)
+        services.js,
+        services.pi_store,
+        services.broker,
+        limits_from(services.settings.ocr),
+        services.settings.retention.ocr,
     )
     return Wired(
         routes=[

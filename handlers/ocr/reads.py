@@ -11,11 +11,17 @@ from starlette.requests import Request
 from handlers.identity.authz import Action
 from handlers.identity.guard import Guard
 from handlers.ocr import records
+from handlers.shared.wareki import period
 from infra.pi_store import PersonalDataStore
 from schemas.accounts import Principal
 from schemas.ocr import DocumentResult, DocumentStatus
 
-GONE = "文書が見つかりません。保存期間（5日）を過ぎた可能性があります。"
+
+def gone(retention_seconds: float) -> str:
+    """Why a document staff ask for is not there, with the retention this city set."""
+    return (
+        f"文書が見つかりません。保存期間（{period(retention_seconds)}）を過ぎた可能性があります。"
+    )
 
 
 async def read_result_as(

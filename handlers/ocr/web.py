@@ -24,7 +24,7 @@ from handlers.identity.guard import Guard
 from handlers.ocr import records
 from handlers.ocr.corrections import CorrectionError, checked_corrections
 from handlers.ocr.export import to_csv
-from handlers.ocr.reads import GONE, read_result_as
+from handlers.ocr.reads import gone, read_result_as
 from handlers.ocr.submit import submit_scan
 from handlers.shared.uploads import Limits
 from infra.http import KB, read_form, read_object
@@ -39,7 +39,6 @@ from schemas.ocr import DocumentResult, DocumentStatus
 REPLACED_HEADER = "Madoguchi-Replaced-Characters"
 
 VERIFIED = Publisher("ocr", "web:correct_fields", OcrVerified)
-NOT_FOUND = ApiError(404, "not_found", GONE)
 # Two clerks saving the same document: the second is told, and loses nothing silently.
 CHANGED = ApiError(
     409,
@@ -52,12 +51,14 @@ FORM_OVERHEAD = 64 * KB  # the form's other fields and part headers beside the s
 @dataclass(frozen=True)
 class DocumentDesk:
     """What the document routes work with: the index and templates (`js`), the PI store with
-    scans and results, the bus for verifications, the upload limits."""
+    scans and results, the bus for verifications, the upload limits, how long a document is
+    kept (seconds: told when one is gone)."""
 
     js: JetStreamContext
     store: PersonalDataStore
     broker: NatsBroker
     limits: Limits
+    retention: float
 
 
 def _truthy(value: object) -> bool:
@@ -106,11 +107,11 @@ async def _document(
     session_org = (await guard.authorize(request, "document.read")).org
     status = await records.get_status(desk.js, session_org, request.path_params["document_id"])
     if status is None:
-        raise NOT_FOUND
+        raise ApiError(404, "not_found", gone(desk.retention))
     who = await guard.authorize(request, action, personal_info=status.personal_info)
     found = await read_result_as(who, action, status, desk.store, guard, request)
     if found is None:
-        raise NOT_FOUND
+        raise ApiError(404, "not_found", gone(desk.retention))
     result, revision = found
     return who, status, result, revision
 

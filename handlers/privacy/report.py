@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from handlers.audit.chain import Verdict
+from handlers.shared.wareki import period
 from schemas.settings import Settings
 
 
@@ -30,15 +31,6 @@ class KeyFact:
     created: datetime | None
     current: bool
     data_keys: int
-
-
-def _duration(seconds: float) -> str:
-    if seconds <= 0:
-        return "無期限"
-    for unit, size in (("日", 86400), ("時間", 3600), ("分", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}秒"
 
 
 def render(
@@ -66,7 +58,7 @@ def render(
         ok = abs(s.policy_seconds - s.actual_seconds) < 1
         lines.append(
             f"| {s.name} | {s.kind} | {'あり' if s.personal else 'なし'} | "
-            f"{_duration(s.policy_seconds)} | {_duration(s.actual_seconds)} | "
+            f"{period(s.policy_seconds)} | {period(s.actual_seconds)} | "
             f"{'適合' if ok else '**不一致**'} |"
         )
     lines += [

@@ -1,4 +1,5 @@
-"""Dates as Japanese offices write them: the era year (和暦) with the Western year beside it.
+"""Dates as Japanese offices write them: the era year (和暦) with the Western year beside it,
+and lengths of time as they write them (5日, 12時間).
 
 Pure. Times are shown in Japan time whatever the server's zone.
 """
@@ -66,3 +67,13 @@ def wareki_datetime(value: datetime | str | None) -> str:
         return ""
     local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(JST)
     return f"{wareki_date(local.date())} {local:%H:%M}"
+
+
+def period(seconds: float) -> str:
+    """A length of time in its largest whole unit: 5日, 36時間, 90分; 0 or less: 無期限."""
+    if seconds <= 0:
+        return "無期限"
+    for unit, size in (("日", 86400), ("時間", 3600), ("分", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}秒"

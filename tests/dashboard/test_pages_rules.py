@@ -13,7 +13,8 @@ from handlers.dashboard.documents import (
     preview_width,
     reason_text,
 )
-from handlers.shared.wareki import era_year, wareki_date, wareki_datetime
+from handlers.ocr.reads import gone
+from handlers.shared.wareki import era_year, period, wareki_date, wareki_datetime
 
 
 @pytest.mark.parametrize(
@@ -174,3 +175,15 @@ def test_every_review_reason_has_its_japanese_text() -> None:
     from schemas.ocr import ReviewReason
 
     assert set(get_args(ReviewReason)) <= set(REVIEW_REASONS)
+
+
+def test_periods_are_told_in_their_largest_whole_unit() -> None:
+    assert [period(s) for s in (5 * 86400, 36 * 3600, 90 * 60, 45, 0)] == [
+        "5日",
+        "36時間",
+        "90分",
+        "45秒",
+        "無期限",
+    ]
+    # A city that keeps scans 7 days is told 7 days, not the default 5.
+    assert "保存期間（7日）" in gone(7 * 86400) and "5日" not in gone(7 * 86400)

@@ -173,3 +173,19 @@ async def test_upload_read_correct_export_under_the_city_rules(
     assert await read_all(js, f"access.refused.{ORG}")
     for client in (clerk, elsewhere, colleague, stranger):
         await client.aclose()
+
+
+async def test_a_document_past_its_retention_is_told_with_the_citys_period(
+    app: AppFixture, people: dict[str, str]
+) -> None:
+    clerk, _ = await signed_in(app, people["pi"], "SJ")
+    known = await clerk.get("/staff/documents")
+    assert known.status_code == 200  # signed in and allowed: the 404 below is the document's
+    for path in (
+        "/staff/documents/doc-long-gone",
+        "/staff/documents/doc-long-gone/pages/1.png",
+        "/api/documents/doc-long-gone",
+    ):
+        page = await clerk.get(path)
+        assert page.status_code == 404
+        assert "保存期間（5日）を過ぎた" in page.text  # TEST_SETTINGS keeps the default 5d

@@ -303,13 +303,16 @@ def find_shift(page_ink: Mask, expected: Outlines) -> tuple[int, int, float]:
 
 
 def clear_border_lines(crop: Gray, fill: float = 0.6) -> Gray:
-    """Whiten rows and columns that are mostly ink: remnants of the printed box border."""
+    """Whiten rows and columns that are mostly ink: remnants of the printed box border.
+    A crop without any is returned itself, not a copy (callers can tell, and skip work)."""
     mask = ink(crop)
-    cleaned = crop.copy()
     if mask.size == 0:
-        return cleaned
+        return crop
     rows = mask.mean(axis=1) > fill
     cols = mask.mean(axis=0) > fill
+    if not rows.any() and not cols.any():
+        return crop
+    cleaned = crop.copy()
     cleaned[rows, :] = 255
     cleaned[:, cols] = 255
     return cleaned

@@ -77,6 +77,7 @@ def to_gray(image: Image.Image) -> tuple[Image.Image, Grey | None]:
 # --- light ------------------------------------------------------------------------------------
 
 BLOCK = 16  # the paper is estimated on 16 x 16 blocks: 1.35 mm at 300 dpi, wider than a stroke
+MEAN_SIZE = 4  # ... each the brightest of its 4 x 4 means
 CLOSING = 5  # ... then dark areas up to 5 blocks across (type, rules, a logo) are closed over
 # Spread of the paper's light: 1 - (dark quantile / bright quantile) of the estimated paper.
 # Quantiles, not the extremes: a dark margin, a photo or a black band printed on a few percent
@@ -123,10 +124,12 @@ def _block_max(means: NDArray[np.uint8], step: int) -> NDArray[np.uint8]:
     return blocks
 
 
-def paper_light(image: Image.Image) -> NDArray[np.float32]:
+def paper_light(image: Image.Image, means: Image.Image | None = None) -> NDArray[np.float32]:
     """The paper's brightness across the page ("L") at 1/BLOCK of its size: the block's
-    brightest 4 x 4 mean (strokes fall out, the sensor's noise is averaged), then a closing
-    that fills larger dark areas of type.
+    brightest MEAN_SIZE x MEAN_SIZE mean (strokes fall out, the sensor's noise is averaged),
+    then a closing that fills larger dark areas of type. `means`: the page already averaged
+    over MEAN_SIZE x MEAN_SIZE squares (`imaging.downscale(image, MEAN_SIZE)`), when the
+    caller has it: the same values, not made a second time.
 
     Last, one block's erosion: where the light changes sharply (the edge of a coloured band,
     a hard shadow) the upscaled estimate ramps across a block, and that ramp must lie on the
@@ -136,8 +139,11 @@ def paper_light(image: Image.Image) -> NDArray[np.float32]:
     if height < BLOCK or width < BLOCK:
         return np.full((1, 1), float(np.asarray(image).max(initial=255)), dtype=np.float32)
     box = (0, 0, width - width % BLOCK, height - height % BLOCK)
-    means = np.asarray(image.reduce(BLOCK // 4, box))
-    blocks = _block_max(means, BLOCK // 4)
+    if means is None:
+        averaged = np.asarray(image.reduce(MEAN_SIZE, box))
+    else:
+        averaged = np.asarray(means)[: box[3] // MEAN_SIZE, : box[2] // MEAN_SIZE]
+    blocks = _block_max(averaged, BLOCK // MEAN_SIZE)
     closed = _sliding(_sliding(blocks, CLOSING, np.maximum), CLOSING, np.minimum)
     return _sliding(closed, 3, np.minimum).astype(np.float32)
 
@@ -147,12 +153,14 @@ def light_spread(paper: NDArray[np.float32]) -> float:
     return float(1.0 - dark / bright) if bright > 0 else 0.0
 
 
-def even_light(image: Image.Image, threshold: float | None = None) -> tuple[Image.Image, Light]:
+def even_light(
+    image: Image.Image, threshold: float | None = None, means: Image.Image | None = None
+) -> tuple[Image.Image, Light]:
     """`image` ("L") with its paper made equally bright, when its light spreads by more than
     `threshold` (default UNEVEN_SPREAD, read at each call so the fit can vary it); otherwise
-    `image` itself, untouched."""
+    `image` itself, untouched. `means` as for `paper_light`."""
     threshold = UNEVEN_SPREAD if threshold is None else threshold
-    paper = paper_light(image)
+    paper = paper_light(image, means)
     spread = light_spread(paper)
     if spread <= threshold:
         return image, Light(spread, flattened=False)

@@ -141,3 +141,15 @@ def test_outlines_in_a_corner_are_found_shifted_up_to_the_page_edge(
     found_dx, found_dy, score = imaging.find_shift(page, expected)
     assert (found_dx, found_dy) == shift
     assert score == pytest.approx(1.0)
+
+
+def test_border_lines_are_whitened_and_a_crop_without_any_is_given_back_itself() -> None:
+    crop = np.full((60, 200), 250, dtype=np.uint8)
+    crop[20:40, 30:60] = 0  # writing, not a line
+    assert imaging.clear_border_lines(crop) is crop  # no copy: the caller's median holds
+    crop[1, :] = 0  # what is left of the box's top border
+    crop[:, 197] = 10  # ... and of its right one
+    cleaned = imaging.clear_border_lines(crop)
+    assert cleaned is not crop and crop[1, 5] == 0  # the crop itself is left as it was
+    assert (cleaned[1] == 255).all() and (cleaned[:, 197] == 255).all()
+    assert (cleaned[20:40, 30:60] == 0).all()

@@ -14,7 +14,7 @@ from PIL import Image
 from handlers.ocr.pipeline import read_scan
 from handlers.ocr.reading import plan_pages
 from handlers.shared.uploads import Limits
-from infra.ocr import lighting
+from infra.ocr import imaging, lighting
 from infra.ocr.engine import OcrEngine
 from tests.ocr.corpus import lit_paper, mm, phone_shot, text_page
 from tests.ocr.metrics import cer, comparable
@@ -166,3 +166,21 @@ def test_the_page_is_flattened_only_when_its_light_spreads(depth: float, flatten
     assert measured.flattened is flattened, measured
     if flattened:  # the paper is white again, in the shadow (255 * (1 - depth)) as in the light
         assert int(np.asarray(evened).min()) >= 235
+
+
+@pytest.mark.parametrize("size", [(2480, 3508), (403, 611)])
+def test_the_light_measured_on_the_pages_own_75_dpi_copy_is_the_same(
+    size: tuple[int, int],
+) -> None:
+    # The worker hands `even_light` the 4 x 4 means it keeps as the 75 dpi copy: the paper's
+    # light from them must be the very values measured on the page (sizes that are not a
+    # multiple of the block, and a page of A4 at 300 dpi).
+    rng = np.random.default_rng(7)
+    light = np.asarray(half_in_shadow(size, 0.3), dtype=np.int16)
+    page = np.clip(light - rng.integers(0, 30, light.shape), 0, 255).astype(np.uint8)
+    page[100:140, 50:300] = 20  # a line of "type"
+    image = Image.fromarray(page)
+    means = imaging.downscale(image, lighting.MEAN_SIZE)
+    alone = lighting.paper_light(image)
+    assert np.array_equal(lighting.paper_light(image, means), alone)
+    assert alone.shape == (size[1] // lighting.BLOCK, size[0] // lighting.BLOCK)

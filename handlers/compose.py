@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequen
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import nats.errors
 import uvicorn
@@ -91,6 +92,8 @@ async def serve(
         async with AsyncExitStack() as stack:
             await _serve(options, rooms, stack, on_ready, stop)
             _forget_signals(loop)  # a second Ctrl-C may now interrupt a slow shutdown
+    except StoppedBeforeStart:
+        log.info("stopped before start-up finished: the bus was never reached")
     finally:
         _forget_signals(loop)
 
@@ -128,6 +131,7 @@ async def _serve(
         process_pool(options.settings.ocr.workers or None, languages=options.settings.ocr.languages)
     )
     stack.callback(ocr.close)  # its worker processes start on the first page read
+    await _reach_bus(broker, urls, stop)
     await stack.enter_async_context(_connected(broker, options.graceful_timeout))
     js = broker.connection.jetstream()
     await provision_all(js, options.settings.retention)
@@ -281,11 +285,57 @@ def _megabytes(size: float | None) -> int | None:
     return int(size * 1024 * 1024) if size else None
 
 
+class StoppedBeforeStart(Exception):
+    """Ctrl-C (or `stop`) came while start-up still waited for the bus."""
+
+
+# Reaching the bus is retried for ever (a bus that restarts is waited for, not given up on).
+# So start-up says that it waits, and Ctrl-C ends the wait: before, an operator with the bus
+# down saw a silent process that ignored Ctrl-C.
+BUS_WAIT_NOTICE_SECONDS = 5.0
+BUS_WAIT_REPEAT_SECONDS = 30.0
+
+
+async def _reach_bus(broker: NatsBroker, urls: Sequence[str], stop: asyncio.Event) -> None:
+    """Connect the broker, saying so while the bus cannot be reached; StoppedBeforeStart if
+    `stop` is set first."""
+    connecting = asyncio.ensure_future(broker.connect())
+    stopping = asyncio.ensure_future(stop.wait())
+    waited, wait = 0.0, BUS_WAIT_NOTICE_SECONDS
+    try:
+        while True:
+            done, _ = await asyncio.wait(
+                {connecting, stopping}, timeout=wait, return_when=asyncio.FIRST_COMPLETED
+            )
+            if connecting in done:
+                connecting.result()
+                return
+            if stopping in done:
+                raise StoppedBeforeStart
+            waited += wait
+            log.warning(
+                "the bus at %s cannot be reached yet; still trying after %.0f s (Ctrl-C stops)",
+                ", ".join(_where(url) for url in urls),
+                waited,
+            )
+            wait = BUS_WAIT_REPEAT_SECONDS
+    finally:
+        for task in (connecting, stopping):
+            task.cancel()
+        await asyncio.gather(connecting, stopping, return_exceptions=True)
+
+
+def _where(url: str) -> str:
+    """A bus URL without any user or password in it, for the log."""
+    parts = urlsplit(url)
+    host = f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+    return f"{parts.scheme}://{host}" if parts.scheme else host
+
+
 @asynccontextmanager
 async def _connected(broker: NatsBroker, graceful_timeout: float) -> AsyncIterator[None]:
-    """The broker connected; stopped on the way out, bounded: with the bus gone, draining the
-    subscriptions would wait for ever."""
-    await broker.connect()
+    """The connected broker, stopped on the way out, bounded: with the bus gone, draining
+    the subscriptions would wait for ever."""
     try:
         yield
     finally:

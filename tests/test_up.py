@@ -247,3 +247,44 @@ async def test_a_bad_definition_file_is_refused_in_one_line_naming_where(
     )
     assert code == 1
     assert err.splitlines() == [f"Error: bad.json: {line}"]
+
+
+async def test_start_up_says_it_waits_for_an_unreachable_bus_and_ctrl_c_ends_it(
+    tmp_path: Path,
+) -> None:
+    nowhere = free_port()  # nothing listens there: the bus is down
+    process = await asyncio.create_subprocess_exec(
+        *MADOGUCHI,
+        "--data",
+        str(tmp_path),
+        "up",
+        "--nats-url",
+        f"nats://127.0.0.1:{nowhere}",
+        "--http-port",
+        str(free_port()),
+        "--agent-port",
+        str(free_port()),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stderr is not None
+    seen: list[str] = []
+
+    async def until(wanted: str) -> None:
+        while not any(wanted in line for line in seen):
+            raw = await process.stderr.readline()  # type: ignore[union-attr]
+            assert raw, f"ended before saying {wanted!r}: {seen}"
+            seen.append(raw.decode())
+
+    try:
+        await asyncio.wait_for(until("cannot be reached yet"), timeout=60)
+        assert f"nats://127.0.0.1:{nowhere}" in seen[-1] and "Ctrl-C" in seen[-1]
+        process.send_signal(signal.SIGINT)
+        code = await asyncio.wait_for(process.wait(), timeout=30)
+        seen += (await process.stderr.read()).decode().splitlines()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert code == 0, seen
+    assert any("stopped before start-up finished" in line for line in seen), seen

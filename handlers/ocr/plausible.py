@@ -185,6 +185,13 @@ def long_vowel_first(text: str) -> bool:
     return any(word.startswith("ー") for word in text.split())
 
 
+def kana_count_differs(raw: str, glyphs: int) -> bool:
+    """A katakana line read with more or fewer characters than the glyphs its ink holds
+    (`glyphs`, 0 where not counted): kana is set full-width, one character a glyph, so a glyph
+    was read twice or not at all (VL Gothic's アベ read "アベベ")."""
+    return glyphs > 0 and sum(1 for char in raw if not char.isspace()) != glyphs
+
+
 def characters_dropped(raw: str, glyph_runs: int) -> bool:
     """Fewer digits, hyphens and commas read than separate marks were printed in the box.
 

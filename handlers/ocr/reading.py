@@ -18,6 +18,7 @@ from handlers.ocr.plausible import (
     digits_disagree,
     digits_read_again,
     digits_settled,
+    kana_count_differs,
     long_vowel_first,
     no_letters,
     split_name,
@@ -120,7 +121,11 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
     if spec.kind in ("text", "katakana") and isinstance(value, str) and stray_marks(value):
         return "implausible"
     katakana = value if spec.kind == "katakana" and isinstance(value, str) else None
-    if katakana is not None and (split_name(katakana) or long_vowel_first(katakana)):
+    if katakana is not None and (
+        split_name(katakana)
+        or long_vowel_first(katakana)
+        or kana_count_differs(reading.raw, reading.glyph_runs)
+    ):
         return "implausible"
     if spec.kind in ("text", "katakana") and confusable(reading.symbols):
         return "confusable"

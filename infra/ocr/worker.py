@@ -25,6 +25,7 @@ from infra.ocr import (
     handread,
     imaging,
     ink,
+    kana,
     lighting,
     pdf_scan,
     spacing,
@@ -59,6 +60,12 @@ GLYPH_CHECK_SCALE = 0.8
 # right 10 as first read, 12 keeping the more confident of that and a reading at full size,
 # 21 of that and the tight cut (a Mincho 翔 read 義 at 48, Noto Sans's 蓮 read 夢 at 56).
 LINE_AGAIN_BELOW = 60.0
+# A katakana line read with less confidence than this, or with another count of characters than
+# its ink holds, is read again with its glyphs set apart (`kana.py`). Development set, 192
+# forms: the five kana lines with a glyph doubled, dropped or misread were read at 81 or less
+# or with the count wrong; 15 were read again, those five then right and five right ones no
+# longer unsure (tuning set, 40 forms: one read again, right before and after).
+KANA_AGAIN_BELOW = 85.0
 READING_STATE = ("symbols", "other_choices", "symbol_boxes")  # what `_read_line` leaves
 
 
@@ -96,7 +103,9 @@ class FieldReading:
     # For each of `symbols`, the engine's best other choices with their scores: read only when
     # a digit or kana was read with less than tesseract.SURE_SYMBOL (`tesseract.other_choices`).
     other_choices: tuple[tuple[tuple[str, float], ...], ...] = ()
-    glyph_runs: int = 0  # separate runs of inked columns (digit kinds): characters written
+    # Characters written, counted on the ink: separate runs of inked columns (digit kinds),
+    # glyphs a kana line holds (katakana, `kana.glyph_count`).
+    glyph_runs: int = 0
     digits_again: tuple[
         digit_runs.DigitRun, ...
     ] = ()  # each run of digits in a line jpn read, in order
@@ -571,6 +580,27 @@ def _written_ink(crop: Any, threshold: int) -> Any:
     return mask
 
 
+def _katakana_again(
+    crop: Any, written: Any, glyphs: int, box: FieldBox, text: str, confidence: float
+) -> tuple[str, float]:
+    """A katakana line read with little confidence, or with more or fewer characters than its
+    ink holds, read again with its glyphs set apart: that reading is kept, with its characters'
+    confidences and other choices, when it gives one character a glyph and the first did not,
+    or did with less confidence. Its spaces are the first reading's where that one holds as
+    many characters; else the ink's (`_spaced`)."""
+    read = len("".join(text.split()))
+    if read == glyphs and confidence >= KANA_AGAIN_BELOW:
+        return text, confidence
+    first = {key: tesseract.state.get(key, ()) for key in READING_STATE}
+    apart = tesseract.scaled(Image.fromarray(kana.set_apart(crop, written)), FIELD_SCALE)
+    again, again_confidence = _read_line(apart, box)
+    chars = "".join(again.split())
+    if len(chars) == glyphs and (read != glyphs or again_confidence > confidence):
+        return kana.spaced_as(chars, text), again_confidence
+    tesseract.state.update(first)
+    return text, confidence
+
+
 def _spaced(text: str, ink_mask: Any) -> str:
     """The text with the space between two words that the ink shows and the engine did not
     read ("坂本修" for "坂本 修"): decided only in a line read without any space."""
@@ -657,8 +687,13 @@ def _read_fields(
         text, confidence = _read_line(patch, box)
         if box.kind in WORDED_KINDS and confidence < LINE_AGAIN_BELOW:
             text, confidence, patch = _more_confident(patch, crop, measured, box, text, confidence)
+        glyphs = 0
         if box.kind in WORDED_KINDS and not box.vertical:
-            text = _spaced(text, _written_ink(crop, threshold))
+            written = _written_ink(crop, threshold)
+            if box.kind == "katakana":
+                glyphs = kana.glyph_count(written)
+                text, confidence = _katakana_again(crop, written, glyphs, box, text, confidence)
+            text = _spaced(text, written)
         # One reading a line. A second look at 0.7 of the size, flagged where the two
         # differed, caught no wrong field that confidence or plausibility left unflagged, but
         # flagged right ones, at 40 % of the engine's time in template mode. Without it:
@@ -668,7 +703,7 @@ def _read_fields(
             tesseract.state.get("symbols", ()),
             tesseract.state.pop("other_choices", ()),
         )
-        runs = digit_runs.glyph_runs(crop, threshold) if box.kind in LATIN_KINDS else 0
+        runs = digit_runs.glyph_runs(crop, threshold) if box.kind in LATIN_KINDS else glyphs
         again = (
             digit_runs.digit_runs_again(patch, threshold, FIELD_SCALE)
             if reread_digits and box.kind in REREAD_KINDS and not box.vertical

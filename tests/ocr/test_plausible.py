@@ -13,6 +13,7 @@ from handlers.ocr.plausible import (
     digits_disagree,
     digits_read_again,
     digits_settled,
+    kana_count_differs,
     long_vowel_first,
     no_letters,
     split_name,
@@ -277,3 +278,30 @@ def test_a_close_second_choice_on_a_digit_the_other_model_read_the_same_is_settl
     assert close_second_choice(symbols, others)
     assert not close_second_choice(symbols, others, settled={0, 1, 2})
     assert close_second_choice(symbols, others, settled={0, 2})
+
+
+@pytest.mark.parametrize(
+    ("raw", "glyphs", "doubtful"),
+    [
+        ("アベ ヤスヒロ", 6, False),
+        ("アベベ ヤスヒロ", 6, True),  # a glyph read twice
+        ("アオキモコ", 6, True),  # one not read at all
+        ("アベ ヤスヒロ", 0, False),  # not counted (a comb, a vertical box)
+    ],
+)
+def test_kana_count_differs(raw: str, glyphs: int, doubtful: bool) -> None:
+    assert kana_count_differs(raw, glyphs) is doubtful
+
+
+def test_a_katakana_reading_with_another_count_than_its_ink_is_flagged() -> None:
+    spec = FormField(name="kana", label="フリガナ", kind="katakana", box_mm=(115, 40, 80, 11))
+    sure = tuple((char, 99.0) for char in "アベベヤスヒロ")
+    doubled = FieldReading("kana", "アベベ ヤスヒロ", 95.0, 0.1, symbols=sure, glyph_runs=6)
+    value = field_value(spec, doubled, True, date(2026, 11, 1))
+    assert (value.value, value.needs_review, value.review_reason) == (
+        "アベベ ヤスヒロ",
+        True,
+        "implausible",
+    )
+    right = FieldReading("kana", "アベ ヤスヒロ", 95.0, 0.1, symbols=sure[1:], glyph_runs=6)
+    assert not field_value(spec, right, True, date(2026, 11, 1)).needs_review

@@ -1,0 +1,83 @@
+"""Katakana read exactly: the ink counts the characters (kana is set full-width, one a glyph),
+and a line read with another count, or with little confidence, is read again with its glyphs
+set apart (`infra.ocr.kana`)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from handlers.ocr.reading import assemble, plan_pages
+from infra.ocr import kana, worker
+from tests.ocr.corpus import MINCHO, font_path, mm
+from tests.ocr.dev_corpus import DEV_SEED, DEV_TEMPLATE, FACES, dev_form
+
+FACE_PARAMS = [pytest.param(font_path(), id="ipaexg"), pytest.param(MINCHO, id="ipaexm")]
+
+
+def line_crop(text: str, face: Path, size_mm: float = 4.3) -> np.typing.NDArray[np.uint8]:
+    image = Image.new("L", (mm(10 + 6 * len(text)), mm(10)), 255)
+    ImageDraw.Draw(image).text(
+        (mm(2), mm(2)), text, font=ImageFont.truetype(str(face), mm(size_mm)), fill=0
+    )
+    return np.asarray(image)
+
+
+@pytest.mark.parametrize("face", FACE_PARAMS)
+@pytest.mark.parametrize("written", ["アベ ヤスヒロ", "アオキ トモコ", "ハラダ ショウタ", "イトウ"])
+def test_the_ink_counts_the_characters_of_a_kana_line(written: str, face: Path) -> None:
+    crop = line_crop(written, face)
+    assert kana.glyph_count(crop < 128) == len(written.replace(" ", ""))
+
+
+def test_glyphs_set_apart_are_the_same_glyphs_further_apart() -> None:
+    crop = line_crop("ハラダ ヒナ", font_path())
+    mask = crop < 128
+    apart = kana.set_apart(crop, mask)
+    assert kana.glyph_count(apart < 128) == 5
+    inked = np.flatnonzero(mask.any(axis=0))
+    inked_apart = np.flatnonzero((apart < 128).any(axis=0))
+    assert inked_apart[-1] - inked_apart[0] > inked[-1] - inked[0]
+    assert (apart < 128).sum() == mask.sum()  # the line's ink, nothing more or less
+
+
+@pytest.mark.parametrize(
+    ("chars", "first", "spaced"),
+    [
+        ("アベヤスヒロ", "アベ ヤスヒロ", "アベ ヤスヒロ"),  # the first reading's space kept
+        ("フクダヒナ", "フクダ モナ", "フクダ ヒナ"),  # a glyph read otherwise, same count
+        ("アベヤスヒロ", "アベベ ヤスヒロ", "アベヤスヒロ"),  # another count: left to the ink
+        ("アオキトモコ", "アオキモコ", "アオキトモコ"),
+    ],
+)
+def test_spaces_come_from_a_first_reading_of_the_same_count(
+    chars: str, first: str, spaced: str
+) -> None:
+    assert kana.spaced_as(chars, first) == spaced
+
+
+DEV_FACES_MISSING = not all(path.is_file() for path, _ in FACES)
+
+
+@pytest.mark.skipif(DEV_FACES_MISSING, reason="the development faces are not installed")
+@pytest.mark.parametrize(
+    "form",
+    [
+        pytest.param(14, id="vl-gothic-glyph-doubled"),  # アベ read "アベベ"
+        pytest.param(59, id="sawarabi-glyph-dropped"),  # アオキ トモコ read "アオキモコ"
+        pytest.param(123, id="sawarabi-glyph-misread"),  # ヒ read as モ at 79
+        pytest.param(124, id="noto-serif-glyph-added"),  # アベ カツラ read "アベカツウラ"
+    ],
+)
+def test_kana_names_the_line_reading_got_wrong_are_read_exactly(form: int, tmp_path: Path) -> None:
+    made = dev_form(DEV_SEED + form)
+    path = tmp_path / f"form.{made.kind}"
+    path.write_bytes(made.data)
+    (task,) = plan_pages(str(path), made.kind, 1, DEV_TEMPLATE)
+    result = assemble("form", DEV_TEMPLATE, [worker.read_page(task)], date(2026, 11, 1))
+    field = result.fields["kana"]
+    assert (field.value, field.needs_review) == (made.expected["kana"], False), field

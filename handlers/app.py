@@ -25,7 +25,7 @@ from handlers import (
     payments,
     privacy,
 )
-from handlers.cli_support import cli_settings
+from handlers.cli_support import bus_urls, cli_settings
 from handlers.compose import ServeOptions, serve
 from handlers.room import Room, Services
 from infra.accounts import ensure_admin
@@ -115,16 +115,24 @@ async def _announce(services: Services, http_port: int | None) -> None:
     show_default=True,
     help="the sandbox payment agent",
 )
-@click.option("--nats-url", help="use this server or cluster (URL,...) instead of the embedded one")
+@click.option(
+    "--nats-url",
+    callback=lambda _ctx, _param, value: bus_urls(value) if value else (),
+    help="use this server or cluster (URL,...) instead of the embedded one",
+)
 @click.pass_obj
 def up(
-    obj: dict[str, object], nats_port: int, http_port: int, agent_port: int, nats_url: str | None
+    obj: dict[str, object],
+    nats_port: int,
+    http_port: int,
+    agent_port: int,
+    nats_url: tuple[str, ...],
 ) -> None:
     """Start everything: the bus (embedded unless --nats-url), every handler, the web app."""
     options = ServeOptions(
         data_dir=Path(str(obj["data"])),
         settings=cli_settings(obj),
-        nats_urls=nats_url.split(",") if nats_url else (),
+        nats_urls=nats_url,
         nats_port=nats_port,
         http_port=http_port,
         agent_port=agent_port,
@@ -137,7 +145,12 @@ def up(
 
 
 @cli.command()
-@click.option("--nats-url", required=True, help="the server or cluster to join (URL,...)")
+@click.option(
+    "--nats-url",
+    required=True,
+    callback=lambda _ctx, _param, value: bus_urls(value),
+    help="the server or cluster to join (URL,...)",
+)
 @click.option("--only", "only", multiple=True, help="run only this capability's handlers")
 @click.option(
     "--metrics-port",
@@ -148,7 +161,7 @@ def up(
 @click.pass_obj
 def worker(
     obj: dict[str, object],
-    nats_url: str,
+    nats_url: tuple[str, ...],
     only: tuple[str, ...],
     metrics_port: int | None,
     metrics_host: str,
@@ -166,7 +179,7 @@ def worker(
     options = ServeOptions(
         data_dir=Path(str(obj["data"])),
         settings=cli_settings(obj),
-        nats_urls=nats_url.split(","),
+        nats_urls=nats_url,
         http_port=None,
     )
 
@@ -174,7 +187,7 @@ def worker(
         if metrics_port is not None:
             # Workers have no web app; their counters would be invisible without this.
             start_http_server(metrics_port, addr=metrics_host)
-        click.echo(f"worker running {', '.join(r.name for r in rooms)} on {nats_url}")
+        click.echo(f"worker running {', '.join(r.name for r in rooms)} on {','.join(nats_url)}")
 
     _run(serve(options, rooms, on_ready=ready))
 

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 from nats.aio.client import Client
@@ -29,6 +30,34 @@ def _org(value: str) -> str:
             f"{value!r} is not an org id ([a-z0-9_-]{{1,32}})", param_hint="--org"
         )
     return value
+
+
+BUS_SCHEMES = ("nats", "tls", "ws", "wss")
+
+
+def bus_urls(value: str) -> tuple[str, ...]:
+    """`--nats-url URL,...`: each a bus address without a user or password (madoguchi signs
+    in with its own account from --data); refused in one line, never echoing a password."""
+    urls = tuple(url.strip() for url in value.split(",") if url.strip())
+    for url in urls:
+        try:
+            parts = urlsplit(url)
+            _ = parts.port  # a port that is not a number raises here
+        except ValueError:
+            raise click.BadParameter("a URL is not valid", param_hint="--nats-url") from None
+        if parts.username or parts.password:
+            raise click.BadParameter(
+                "a URL carries a user or password: give the address only"
+                " (the account comes from --data)",
+                param_hint="--nats-url",
+            )
+        if parts.scheme not in BUS_SCHEMES or not parts.hostname:
+            raise click.BadParameter(
+                f"{url!r} is not a bus address like nats://HOST:4222", param_hint="--nats-url"
+            )
+    if not urls:
+        raise click.BadParameter("no URL given", param_hint="--nats-url")
+    return urls
 
 
 def unknown_org_message(org: str) -> str:

@@ -177,6 +177,9 @@ README = str(Path(__file__).parent.parent / "README.md")
             ["worker", "--nats-url", "nats://127.0.0.1:1", "--only", "astrology"],
             "no such capability",
         ),
+        (["up", "--nats-url", "nats://ops:hunter22@127.0.0.1:4222"], "a user or password"),
+        (["worker", "--nats-url", "nats://127.0.0.1:4222,http://x:80"], "is not a bus address"),
+        (["worker", "--nats-url", "nats://127.0.0.1:port"], "a URL is not valid"),
     ],
 )
 async def test_bad_command_lines_exit_non_zero_with_a_reason(
@@ -185,6 +188,7 @@ async def test_bad_command_lines_exit_non_zero_with_a_reason(
     code, _, err = await run_cli("--data", str(tmp_path), *args)
     assert code != 0
     assert message in err
+    assert "hunter22" not in err and "Traceback" not in err
 
 
 async def test_asyncapi_document_is_current(tmp_path: Path) -> None:

@@ -153,3 +153,13 @@ def test_border_lines_are_whitened_and_a_crop_without_any_is_given_back_itself()
     assert cleaned is not crop and crop[1, 5] == 0  # the crop itself is left as it was
     assert (cleaned[1] == 255).all() and (cleaned[:, 197] == 255).all()
     assert (cleaned[20:40, 30:60] == 0).all()
+
+
+def test_set_pixels_and_their_share_are_numpys() -> None:
+    rng = np.random.default_rng(11)
+    mask = rng.random((877, 620)) < 0.01
+    rows, columns = imaging.coordinates(mask)
+    expected = np.nonzero(mask)
+    assert np.array_equal(rows, expected[0]) and np.array_equal(columns, expected[1])
+    assert imaging.share(mask) == mask.mean()
+    assert len(imaging.coordinates(np.zeros((3, 4), dtype=bool))[0]) == 0

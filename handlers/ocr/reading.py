@@ -108,6 +108,8 @@ def field_value(
         return _review(parsed.value, confidence, "low_confidence")
     if spec.kind in ("text", "katakana") and unsure_letter(reading.symbols):
         return _review(parsed.value, confidence, "low_confidence")
+    if spec.kind == "katakana" and reading.space_unsure:  # one word, or two: the ink cannot say
+        return _review(parsed.value, confidence, "low_confidence")
     return _trusted_unless_misaligned(parsed.value, confidence, aligned)
 
 

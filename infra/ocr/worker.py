@@ -106,6 +106,9 @@ class FieldReading:
     # Characters written, counted on the ink: separate runs of inked columns (digit kinds),
     # glyphs a kana line holds (katakana, `kana.glyph_count`).
     glyph_runs: int = 0
+    # A katakana line read as one word where the ink shows a gap that may be a space or not
+    # (`spacing.gap_unsure`).
+    space_unsure: bool = False
     digits_again: tuple[
         digit_runs.DigitRun, ...
     ] = ()  # each run of digits in a line jpn read, in order
@@ -687,13 +690,16 @@ def _read_fields(
         text, confidence = _read_line(patch, box)
         if box.kind in WORDED_KINDS and confidence < LINE_AGAIN_BELOW:
             text, confidence, patch = _more_confident(patch, crop, measured, box, text, confidence)
-        glyphs = 0
+        glyphs, space_unsure = 0, False
         if box.kind in WORDED_KINDS and not box.vertical:
             written = _written_ink(crop, threshold)
             if box.kind == "katakana":
                 glyphs = kana.glyph_count(written)
                 text, confidence = _katakana_again(crop, written, glyphs, box, text, confidence)
             text = _spaced(text, written)
+            space_unsure = (
+                box.kind == "katakana" and " " not in text and spacing.gap_unsure(written, text)
+            )
         # One reading a line. A second look at 0.7 of the size, flagged where the two
         # differed, caught no wrong field that confidence or plausibility left unflagged, but
         # flagged right ones, at 40 % of the engine's time in template mode. Without it:
@@ -717,6 +723,7 @@ def _read_fields(
                 ratio,
                 symbols=symbols,
                 glyph_runs=runs,
+                space_unsure=space_unsure,
                 other_choices=others,
                 digits_again=again,
             )

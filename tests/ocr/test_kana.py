@@ -81,3 +81,18 @@ def test_kana_names_the_line_reading_got_wrong_are_read_exactly(form: int, tmp_p
     result = assemble("form", DEV_TEMPLATE, [worker.read_page(task)], date(2026, 11, 1))
     field = result.fields["kana"]
     assert (field.value, field.needs_review) == (made.expected["kana"], False), field
+
+
+@pytest.mark.skipif(DEV_FACES_MISSING, reason="the development faces are not installed")
+def test_a_kana_name_whose_space_neither_engine_nor_ink_is_sure_of_is_flagged(
+    tmp_path: Path,
+) -> None:
+    """Development form 188, Noto Serif CJK: ミヤザキ エミ came back "ミヤザキエミ" at 92, not
+    flagged; the gap between キ and エ is 1.41 of the line's height, 1.28 of the closest pair."""
+    made = dev_form(DEV_SEED + 188)
+    path = tmp_path / f"form.{made.kind}"
+    path.write_bytes(made.data)
+    (task,) = plan_pages(str(path), made.kind, 1, DEV_TEMPLATE)
+    result = assemble("form", DEV_TEMPLATE, [worker.read_page(task)], date(2026, 11, 1))
+    field = result.fields["kana"]
+    assert field.value == made.expected["kana"] or field.needs_review, field

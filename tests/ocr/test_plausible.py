@@ -305,3 +305,15 @@ def test_a_katakana_reading_with_another_count_than_its_ink_is_flagged() -> None
     )
     right = FieldReading("kana", "アベ ヤスヒロ", 95.0, 0.1, symbols=sure[1:], glyph_runs=6)
     assert not field_value(spec, right, True, date(2026, 11, 1)).needs_review
+
+
+def test_a_katakana_line_read_as_one_word_over_an_unsure_gap_is_flagged() -> None:
+    spec = FormField(name="kana", label="フリガナ", kind="katakana", box_mm=(115, 40, 80, 11))
+    sure = tuple((char, 99.0) for char in "ミヤザキエミ")
+    reading = FieldReading("kana", "ミヤザキエミ", 92.0, 0.1, symbols=sure, glyph_runs=6)
+    assert not field_value(spec, reading, True, date(2026, 11, 1)).needs_review
+    unsure = FieldReading(
+        "kana", "ミヤザキエミ", 92.0, 0.1, symbols=sure, glyph_runs=6, space_unsure=True
+    )
+    value = field_value(spec, unsure, True, date(2026, 11, 1))
+    assert (value.needs_review, value.review_reason) == (True, "low_confidence")

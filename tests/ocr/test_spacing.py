@@ -73,3 +73,33 @@ def test_a_remnant_of_the_border_at_the_edge_does_not_hide_the_space() -> None:
     height, width = crop.shape
     crop[: height * 45 // 100, width - 2 :] = 0  # the sliver: under half the height, above the line
     assert worker._spaced("コンドウトモコ", worker._written_ink(crop, 128)) == "コンドウ トモコ"
+
+
+def blocks(centres_h: list[float], height: int = 40) -> np.typing.NDArray[np.bool_]:
+    """A line of glyphs drawn as blocks 0.8 of the height wide, centred where told (in heights)."""
+    mask = np.zeros((height + 20, round((max(centres_h) + 2) * height)), bool)
+    for centre in centres_h:
+        left = round((centre - 0.4) * height)
+        mask[10 : 10 + height, left : left + round(0.8 * height)] = True
+    return mask
+
+
+@pytest.mark.parametrize(
+    ("distances", "gap", "unsure"),
+    [
+        ([1.14, 1.14, 1.14, 1.41, 1.10], None, True),  # Noto Serif's ミヤザキ エミ, space unread
+        ([1.14, 1.14, 1.14, 1.60, 1.10], 4, False),  # a space as wide as most faces set it
+        ([1.14, 1.14, 1.14, 1.14, 1.10], None, False),  # one word
+        ([1.10, 1.30, 1.12, 1.10, 1.12], None, False),  # wide, but near its closest pair
+    ],
+)
+def test_a_kana_gap_the_ink_cannot_decide_is_unsure(
+    distances: list[float], gap: int | None, unsure: bool
+) -> None:
+    centres = [1.0]
+    for distance in distances:
+        centres.append(centres[-1] + distance)
+    ink = blocks(centres)
+    chars = "ミヤザキエミ"
+    assert spacing.word_gap(ink, chars) == gap
+    assert spacing.gap_unsure(ink, chars) is unsure

@@ -453,10 +453,27 @@ def _box_px(box_mm: tuple[float, ...], dx: int, dy: int, inset_mm: float) -> tup
     return x0, y0, max(_to_px(w) - 2 * inset, 1), max(_to_px(h) - 2 * inset, 1)
 
 
-def _field_crop(image: Image.Image, box: FieldBox, dx: int, dy: int, skew: float) -> Any:
-    """The box interior as cut from the page, straightened, border and specks not yet removed."""
+def _field_crop(
+    image: Image.Image, box: FieldBox, dx: int, dy: int, skew: float, threshold: int | None = None
+) -> Any:
+    """The box interior as cut from the page, straightened, border and specks not yet removed.
+    Given the page's ink threshold, a line of writing's box is turned bicubic only as far as
+    its writing goes and PAPER_MARGIN_MM beyond (`imaging.deskewed_writing`)."""
     inset = CHECKBOX_INSET_MM if box.kind == "checkbox" else BORDER_INSET_MM
-    return _crop_mm(image, box.box_mm, inset, dx, dy, skew)
+    if threshold is None or box.vertical or box.kind == "checkbox":
+        return _crop_mm(image, box.box_mm, inset, dx, dy, skew)
+    region = _box_px(box.box_mm, dx, dy, inset)
+    margin, edge = _to_px(PAPER_MARGIN_MM), _to_px(ink.BORDER_BAND_MM)
+    return imaging.deskewed_writing(image, region, skew, threshold, margin, edge)  # type: ignore[arg-type]
+
+
+# The bicubic turn was a third of the time outside Tesseract in template mode (17 of 51 ms a
+# tuning form, one process); past the writing it now costs 9. A box cut short there instead
+# read with less confidence (6 right development names sent to review, margin 4 or 12 mm);
+# kept, as nearest pixels past 4 mm: 40 tuning forms exact 99.72 -> 100.00 %, flagged 2.78 ->
+# 2.50 %; 48 development forms unchanged (exact 98.67 %, flagged 5.30 %); wrong and not
+# flagged 0.00 % on both. Every other field read as before, confidences within 6 points.
+PAPER_MARGIN_MM = 4.0
 
 
 def _crop_mm(
@@ -666,7 +683,9 @@ def _read_fields(
         if box.hand or box.cells or box.kind == "choice":
             readings.append(_read_hand(image, box, dx, dy, skew, threshold))
             continue
-        raw_crop = _field_crop(image, box, dx, dy, skew)
+        # Table cells (full-page reading, tuned on whole bicubic crops) are turned as they were.
+        past_writing = threshold if reread_digits else None
+        raw_crop = _field_crop(image, box, dx, dy, skew, past_writing)
         despeckled = imaging.despeckle(raw_crop)  # for the ink measure, and for `_cleaned`
         crop = _cleaned(raw_crop, despeckled)
         ratio = imaging.ink_ratio(crop)

@@ -110,6 +110,46 @@ def test_a_deskewed_crop_has_the_pixels_of_its_turned_patch(
     got = np.asarray(imaging.deskewed_crop(page, box, angle))
     assert got.shape == (box[3], box[2])
     assert np.array_equal(got, expected)
+    # The first columns alone are the same pixels as in the whole box.
+    left = np.asarray(imaging.deskewed_crop(page, box, angle, width=box[2] // 3))
+    assert np.array_equal(left, expected[:, : box[2] // 3])
+
+
+def _written_page() -> Image.Image:
+    """Paper with grain and one-pixel specks, a line of writing at the left of a long box and
+    what is left of the box's top border across it."""
+    rng = np.random.default_rng(3)
+    page = rng.integers(235, 256, size=(200, 600), dtype=np.uint8)
+    page[rng.integers(0, 200, 300), rng.integers(0, 600, 300)] = 30  # specks
+    page[80:110, 60:90] = page[80:110, 110:140] = 20  # two characters, ink up to column 139
+    page[52, :] = 40  # the border's remnant, inside the box's top edge
+    return Image.fromarray(page)
+
+
+@pytest.mark.parametrize("angle", [0.8, -1.3])
+def test_a_box_is_turned_bicubic_as_far_as_its_writing_and_nearest_on_the_paper_beyond(
+    angle: float,
+) -> None:
+    page, box, margin = _written_page(), (40, 50, 500, 80), 12
+    got = imaging.deskewed_writing(page, box, angle, threshold=128, margin=margin, edge=6)
+    bicubic = np.asarray(imaging.deskewed_crop(page, box, angle))
+    nearest = np.asarray(imaging.deskewed_crop(page, box, angle, Image.Resampling.NEAREST))
+    assert got.shape == bicubic.shape
+    # The writing ends near column 100 of the box (139 - 40, give or take the turn); its
+    # strokes and their margin are bicubic, the rest is nearest: no speck or the border's
+    # remnant moved the cut to the box's right end.
+    bicubic_columns = np.flatnonzero((got == bicubic).all(axis=0) & (got != nearest).any(axis=0))
+    assert 95 <= bicubic_columns.max() <= 100 + margin + 6
+    cut = bicubic_columns.max() + 1
+    assert np.array_equal(got[:, :cut], bicubic[:, :cut])
+    assert np.array_equal(got[:, cut + 2 :], nearest[:, cut + 2 :])
+
+
+def test_a_box_without_writing_is_turned_bicubic_throughout() -> None:
+    page = _written_page()
+    box = (200, 50, 300, 80)  # specks and the border's remnant only
+    got = imaging.deskewed_writing(page, box, 0.8, threshold=128, margin=12, edge=6)
+    assert np.array_equal(got, np.asarray(imaging.deskewed_crop(page, box, 0.8)))
 
 
 @pytest.mark.parametrize("radius", [1, 2, 3])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -11,6 +11,7 @@ FieldKind = Literal["text", "katakana", "digits", "integer", "date", "checkbox"]
 FormFieldKind = Literal[FieldKind, "choice"]  # one Literal: a bad kind is one problem
 CELL_KINDS = frozenset({"digits", "integer", "katakana", "date"})
 MAX_CELLS = 40
+MAX_WORDS = 200  # a 続柄 list is about 40; room for a city's own longer lists
 TEMPLATE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 FIELD_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 
@@ -46,6 +47,12 @@ class FormField(BaseModel):
     options: tuple[ChoiceOption, ...] = ()
     multiple: bool = False  # a choice that may have several options marked
     direction: Literal["horizontal", "vertical"] = "horizontal"  # vertical: 縦書き
+    # A printed text field that holds one of these words (続柄: 本人, 妻, 長男 …): a reading
+    # that is none of them is sent to staff. (Read among their characters only, the fast
+    # model returned nothing for a lone 妻: the list checks the reading, it does not steer it.)
+    words: tuple[Annotated[str, Field(min_length=1, max_length=20)], ...] = Field(
+        default=(), max_length=MAX_WORDS
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> FormField:
@@ -62,6 +69,10 @@ class FormField(BaseModel):
                 _check_box(option.box_mm, f"field {self.name!r} option {option.value!r}")
         elif self.options or self.multiple:
             raise ValueError(f"field {self.name!r}: options and multiple are for choice fields")
+        if self.words and (self.kind != "text" or self.hand):
+            raise ValueError(f"field {self.name!r}: words are for printed text fields")
+        if any(char.isspace() for word in self.words for char in word):
+            raise ValueError(f"field {self.name!r}: a word has no spaces")
         return self
 
     @property

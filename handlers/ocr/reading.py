@@ -120,6 +120,11 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
     text = value if spec.kind == "text" and isinstance(value, str) else None
     if text is not None and (no_letters(text) or stray_punctuation(text)):
         return "implausible"
+    # A field of listed words (続柄): none of them is implausible; one of them is what the
+    # form expects, and the name rules below (男 read for 勇) do not apply to it.
+    listed = text is not None and bool(spec.words)
+    if listed and "".join(str(text).split()) not in spec.words:
+        return "implausible"
     if spec.kind in ("text", "katakana") and isinstance(value, str) and stray_marks(value):
         return "implausible"
     katakana = value if spec.kind == "katakana" and isinstance(value, str) else None
@@ -129,7 +134,7 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
         or kana_count_differs(reading.raw, reading.glyph_runs)
     ):
         return "implausible"
-    if spec.kind in ("text", "katakana") and confusable(reading.symbols):
+    if spec.kind in ("text", "katakana") and not listed and confusable(reading.symbols):
         return "confusable"
     settled = digits_settled(reading.symbols, reading.digits_again)
     if close_second_choice(reading.symbols, reading.other_choices, settled):

@@ -78,6 +78,14 @@ PLACES = [
     "沖縄県那覇市泉崎",
 ]
 RELATIONS = ["本人", "妻", "夫", "長男", "長女", "次男", "子", "母", "父"]
+# The 続柄 a city lists for a claimant (as 住民票 writes them), wider than what the forms
+# above are filled with: the template's `words`, a reading none of them is flagged.
+RELATION_WORDS = (
+    *("本人", "世帯主", "妻", "夫", "子", "父", "母", "祖父", "祖母", "孫", "兄", "姉", "弟", "妹"),
+    *("長男", "長女", "次男", "次女", "二男", "二女", "三男", "三女", "四男", "四女"),
+    *("養父", "養母", "養子", "義父", "義母", "子の妻", "子の夫", "叔父", "叔母", "伯父", "伯母"),
+    *("甥", "姪", "同居人", "縁故者", "未届の妻", "未届の夫", "代理人"),
+)
 
 DEV_TEMPLATE = FormTemplate(
     id="jidou-teate",
@@ -85,7 +93,13 @@ DEV_TEMPLATE = FormTemplate(
     fields=(
         FormField(name="name", label="請求者氏名", kind="text", box_mm=(20, 40, 90, 11)),
         FormField(name="kana", label="フリガナ", kind="katakana", box_mm=(115, 40, 80, 11)),
-        FormField(name="relation", label="続柄", kind="text", box_mm=(20, 63, 30, 11)),
+        FormField(
+            name="relation",
+            label="続柄",
+            kind="text",
+            box_mm=(20, 63, 30, 11),
+            words=RELATION_WORDS,
+        ),
         FormField(name="born", label="生年月日", kind="date", box_mm=(60, 63, 75, 11)),
         FormField(name="children", label="児童数", kind="integer", box_mm=(145, 63, 12, 11)),
         FormField(name="postal", label="郵便番号", kind="digits", box_mm=(20, 86, 40, 11)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from pydantic import ValidationError
 
 from handlers.ocr.plausible import (
     characters_dropped,
@@ -317,3 +318,38 @@ def test_a_katakana_line_read_as_one_word_over_an_unsure_gap_is_flagged() -> Non
     )
     value = field_value(spec, unsure, True, date(2026, 11, 1))
     assert (value.needs_review, value.review_reason) == (True, "low_confidence")
+
+
+def test_a_listed_words_field_flags_a_reading_that_is_none_of_its_words() -> None:
+    words = ("本人", "妻", "夫", "長男", "子の妻")
+    listed = FormField(
+        name="relation", label="続柄", kind="text", box_mm=(20, 63, 30, 11), words=words
+    )
+    free = listed.model_copy(update={"words": ()})
+    # Sawarabi Mincho's lone 妻 came back as "お" at 94, sure of every character.
+    misread = FieldReading("relation", "お", 94.0, 0.05, symbols=(("お", 94.0),))
+    assert not field_value(free, misread, True, date(2026, 11, 1)).needs_review
+    value = field_value(listed, misread, True, date(2026, 11, 1))
+    assert (value.value, value.needs_review, value.review_reason) == ("お", True, "implausible")
+    # 男 in a name is always doubtful (勇 comes back as 男); in 続柄 it is what is expected.
+    for word in ("妻", "長男", "子の 妻"):  # a space the engine put between words is not one
+        right = FieldReading("relation", word, 95.0, 0.05, symbols=tuple((c, 95.0) for c in word))
+        assert not field_value(listed, right, True, date(2026, 11, 1)).needs_review, word
+
+
+@pytest.mark.parametrize(
+    ("kind", "hand", "words"),
+    [("katakana", False, ("ホンニン",)), ("text", True, ("妻",)), ("text", False, ("子の 妻",))],
+)
+def test_words_are_for_printed_text_fields_of_words_without_spaces(
+    kind: str, hand: bool, words: tuple[str, ...]
+) -> None:
+    with pytest.raises(ValidationError, match=r"words|a word"):
+        FormField(
+            name="relation",
+            label="続柄",
+            kind=kind,
+            box_mm=(20, 63, 30, 11),
+            hand=hand,
+            words=words,
+        )

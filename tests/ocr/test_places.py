@@ -1,11 +1,20 @@
 """Place names at the start of an address, against the official list (`handlers.ocr.places`):
-tables of readings."""
+tables of readings, and what a field's value and review become."""
 
 from __future__ import annotations
+
+from datetime import date
 
 import pytest
 
 from handlers.ocr.places import Gazetteer, check_place, gazetteer, one_edit
+from handlers.ocr.reading import field_value
+from infra.ocr.worker import FieldReading
+from schemas.forms import FormField
+
+TODAY = date(2026, 11, 1)
+ADDRESS = FormField(name="address", label="住所", kind="text", box_mm=(20.0, 40.0, 130.0, 11.0))
+NAME = FormField(name="name", label="氏名", kind="text", box_mm=(20.0, 60.0, 90.0, 11.0))
 
 
 def test_the_list_is_current_and_small() -> None:
@@ -94,3 +103,51 @@ def test_a_list_is_read_from_its_lines() -> None:
     check = check_place("冨山県上市町", places)
     assert check is not None
     assert check.value == "富山県上市町"
+
+
+def _reading(text: str, confidences: dict[str, float], line: float = 95.0) -> FieldReading:
+    symbols = tuple((char, confidences.get(char, 98.0)) for char in text if not char.isspace())
+    return FieldReading("address", text, line, 0.1, symbols=symbols)
+
+
+def test_a_misread_place_name_is_put_right_and_its_doubts_go_with_it() -> None:
+    # 冨 is always doubtful (confusable) and 嘉 was read unsure (low_confidence): both were
+    # about the place name the list put right, so neither flags the field.
+    for read, unsure in (("冨山県富山市新桜町5", {}), ("富山県嘉山市新桜町5", {"嘉": 70.0})):
+        value = field_value(ADDRESS, _reading(read, unsure), True, TODAY)
+        assert (value.value, value.needs_review) == ("富山県富山市新桜町5", False), read
+
+
+def test_a_line_unsure_only_of_the_place_name_put_right_is_not_flagged() -> None:
+    # Sawarabi Mincho's 那覇 read as 那再 (71), the line at 79: under REVIEW_CONFIDENCE only
+    # because of the character the list put right.
+    value = field_value(ADDRESS, _reading("沖縄県那再市泉崎1371", {"再": 71.0}, 79.0), True, TODAY)
+    assert (value.value, value.needs_review) == ("沖縄県那覇市泉崎1371", False)
+    assert value.confidence >= 80.0
+    unsure_after = field_value(ADDRESS, _reading("沖縄県那覇市泉崎1371", {}, 70.0), True, TODAY)
+    assert unsure_after.review_reason == "low_confidence"  # the rest of the line was unsure
+
+
+def test_doubts_after_the_place_name_still_flag() -> None:
+    value = field_value(ADDRESS, _reading("冨山県富山市高朗町5", {}), True, TODAY)
+    assert (value.value, value.review_reason) == ("富山県富山市高朗町5", "confusable")
+
+
+def test_a_place_name_one_edit_from_another_keeps_its_doubts() -> None:
+    # 秋田市 is listed, but so is 北秋田市, one edit away: an unsure 秋 still goes to a person.
+    value = field_value(ADDRESS, _reading("秋田県秋田市山王1", {"秋": 70.0}), True, TODAY)
+    assert (value.value, value.review_reason) == ("秋田県秋田市山王1", "low_confidence")
+
+
+def test_an_address_naming_no_listed_place_is_flagged_implausible() -> None:
+    value = field_value(ADDRESS, _reading("富山県嘉嘉市新桜町5", {}), True, TODAY)
+    assert (value.value, value.needs_review, value.review_reason) == (
+        "富山県嘉嘉市新桜町5",
+        True,
+        "implausible",
+    )
+
+
+def test_a_name_is_not_taken_for_a_place() -> None:
+    value = field_value(NAME, _reading("富山花子", {}), True, TODAY)
+    assert (value.value, value.needs_review) == ("富山花子", False)

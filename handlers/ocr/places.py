@@ -19,10 +19,10 @@ from importlib.resources import files
 
 PLACES_FILE = "places.tsv"
 # A designated city's ward written after it (札幌市|中央区); the city alone names no ward.
-_WARD_AFTER = re.compile(r".{1,3}区")
+_WARD_AFTER = re.compile(r".{1,4}区")  # 保土ケ谷区, the longest
 # A designated city's ward without its prefecture (札幌市中央区…): only with 市 and 区 read
 # where they belong, so that no name is taken for a place.
-_CITY_WARD = re.compile(r".{1,4}市.{1,3}区")
+_CITY_WARD = re.compile(r".{1,4}市.{1,4}区")
 _DISTRICT = re.compile(r"^(.+?郡)(.+)$")
 _SUFFIXES = frozenset("市区町村郡")
 # Fewer characters than this are not put right (大阪府市 is not 大阪府堺市 with 堺 dropped).
@@ -60,7 +60,9 @@ class _Form:
 
     written: str  # as the gazetteer spells it
     key: str  # folded for comparison
-    city_only: bool = False  # a designated city without its ward (神奈川県横浜市)
+    # A designated city without its ward (神奈川県横浜市): taken only as read, and only when no
+    # ward follows, so that it never hides a misread ward.
+    city_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,7 @@ def check_place(text: str, places: Gazetteer) -> PlaceCheck | None:
     matches = [
         m
         for m in _matches(folded, forms)
-        if not (m.form.city_only and _WARD_AFTER.match(folded, m.read))
+        if not (m.form.city_only and (m.edits or _WARD_AFTER.match(folded, m.read)))
     ]
     exact = [m for m in matches if m.edits == 0]
     if exact:

@@ -173,6 +173,8 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
         return "implausible"
     if spec.kind in ("text", "katakana") and not listed and confusable(reading.symbols):
         return "confusable"
+    if katakana is not None and reading.kana_size_unsure:  # ュ or ユ: the ink sits otherwise
+        return "confusable"
     settled = digits_settled(reading.symbols, reading.digits_again)
     if close_second_choice(reading.symbols, reading.other_choices, settled):
         return "confusable"

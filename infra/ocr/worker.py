@@ -116,6 +116,9 @@ class FieldReading:
     # A katakana line read as one word where the ink shows a gap that may be a space or not
     # (`spacing.gap_unsure`).
     space_unsure: bool = False
+    # A katakana line with a kana read small whose glyph sits as a full-size one does, or the
+    # reverse (`kana.size_unsure`): ュ or ユ, ッ or ツ, the reading does not say.
+    kana_size_unsure: bool = False
     digits_again: tuple[
         digit_runs.DigitRun, ...
     ] = ()  # each run of digits in a line jpn read, in order
@@ -718,7 +721,7 @@ def _read_fields(
         text, confidence = _read_line(patch, box)
         if box.kind in WORDED_KINDS and confidence < LINE_AGAIN_BELOW:
             text, confidence, patch = _more_confident(patch, crop, measured, box, text, confidence)
-        glyphs, space_unsure = 0, False
+        glyphs, space_unsure, size_unsure = 0, False, False
         if box.kind in WORDED_KINDS and not box.vertical:
             written = _written_ink(crop, threshold)
             if box.kind == "katakana":
@@ -728,6 +731,7 @@ def _read_fields(
             space_unsure = (
                 box.kind == "katakana" and " " not in text and spacing.gap_unsure(written, text)
             )
+            size_unsure = box.kind == "katakana" and kana.size_unsure(written, text)
         # One reading a line. A second look at 0.7 of the size, flagged where the two
         # differed, caught no wrong field that confidence or plausibility left unflagged, but
         # flagged right ones, at 40 % of the engine's time in template mode. Without it:
@@ -752,6 +756,7 @@ def _read_fields(
                 symbols=symbols,
                 glyph_runs=runs,
                 space_unsure=space_unsure,
+                kana_size_unsure=size_unsure,
                 other_choices=others,
                 digits_again=again,
             )

@@ -4,6 +4,7 @@ set apart (`infra.ocr.kana`)."""
 
 from __future__ import annotations
 
+import random
 from datetime import date
 from pathlib import Path
 
@@ -14,8 +15,8 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from handlers.ocr.reading import assemble, plan_pages
 from infra.ocr import imaging, kana, tesseract, worker
 from infra.ocr.worker import FieldBox
-from tests.ocr.corpus import MINCHO, font_path, mm
-from tests.ocr.dev_corpus import DEV_SEED, DEV_TEMPLATE, FACES, dev_form
+from tests.ocr.corpus import MINCHO, font_path, mm, scan_look
+from tests.ocr.dev_corpus import DEV_SEED, DEV_TEMPLATE, FACES, dev_form, render
 
 FACE_PARAMS = [pytest.param(font_path(), id="ipaexg"), pytest.param(MINCHO, id="ipaexm")]
 NOTO_SERIF = FACES[0][0]
@@ -120,3 +121,49 @@ def test_a_reading_set_apart_a_little_more_confident_does_not_replace_the_first(
     ink = worker._written_ink(crop, 160)
     again = worker._katakana_again(crop, ink, kana.glyph_count(ink), box, text, confidence)
     assert again == (written, confidence)
+
+
+SIZE_FACES = [pytest.param(font_path(), 0, id="ipaexg")] + [
+    pytest.param(path, index, id=path.stem) for path, index in FACES if path.is_file()
+]
+
+
+@pytest.mark.parametrize(("face", "index"), SIZE_FACES)
+@pytest.mark.parametrize(
+    ("written", "misread"),
+    [
+        ("ハラダ ショウタ", "ハラダ シヨウタ"),  # ョ read as ヨ
+        ("ハットリ リュウ", "ハツトリ リユウ"),  # ッ as ツ and ュ as ユ
+        ("アベ シュンヤ", "アベ シユンヤ"),
+        ("ヤマモト ヨウ", "ャマモト ヨウ"),  # a full-size ヤ read small
+        ("フクダ ツヨシ", "フクダ ツョシ"),
+    ],
+)
+def test_a_kana_read_at_the_other_size_than_its_ink_is_unsure(
+    written: str, misread: str, face: Path, index: int
+) -> None:
+    image = Image.new("L", (mm(80), mm(9)), 255)
+    font = ImageFont.truetype(str(face), mm(4.3), index=index)
+    ImageDraw.Draw(image).text((mm(2), mm(2)), written, font=font, fill=0)
+    mask = np.asarray(image.filter(ImageFilter.GaussianBlur(0.7))) < 160
+    assert not kana.size_unsure(mask, written)
+    assert kana.size_unsure(mask, misread)
+    assert not kana.size_unsure(mask, misread + "ウ")  # glyphs and characters not one to one
+
+
+@pytest.mark.skipif(DEV_FACES_MISSING, reason="the development faces are not installed")
+def test_a_full_size_kana_the_engine_reads_small_is_flagged(tmp_path: Path) -> None:
+    """Noto Serif CJK at 4.37 mm, scanned, a template of the kana box alone: コンドウ ユウヤ
+    came back "コンドウ ュウヤ" at 91, not flagged; its ユ sits in the middle of the line."""
+    rng = random.Random(33)
+    size_mm = rng.uniform(3.8, 4.8)
+    page = scan_look(render({"kana": "コンドウ ユウヤ"}, FACES[0], size_mm), rng)
+    path = tmp_path / "form.png"
+    page.save(path)
+    kana_only = DEV_TEMPLATE.model_copy(
+        update={"fields": [f for f in DEV_TEMPLATE.fields if f.name == "kana"]}
+    )
+    (task,) = plan_pages(str(path), "png", 1, kana_only)
+    result = assemble("form", kana_only, [worker.read_page(task)], date(2026, 11, 1))
+    field = result.fields["kana"]
+    assert field.value == "コンドウ ユウヤ" or field.review_reason == "confusable", field

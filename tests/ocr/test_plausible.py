@@ -322,6 +322,22 @@ def test_a_katakana_line_read_as_one_word_over_an_unsure_gap_is_flagged() -> Non
     assert (value.needs_review, value.review_reason) == (True, "low_confidence")
 
 
+def test_a_katakana_line_with_a_kana_whose_size_the_ink_contradicts_is_confusable() -> None:
+    spec = FormField(name="kana", label="フリガナ", kind="katakana", box_mm=(115, 40, 80, 11))
+    sure = tuple((char, 95.0) for char in "ハラダシヨウタ")
+    reading = FieldReading("kana", "ハラダ シヨウタ", 92.0, 0.1, symbols=sure, glyph_runs=7)
+    assert not field_value(spec, reading, True, date(2026, 11, 1)).needs_review
+    unsure = FieldReading(
+        "kana", "ハラダ シヨウタ", 92.0, 0.1, symbols=sure, glyph_runs=7, kana_size_unsure=True
+    )
+    value = field_value(spec, unsure, True, date(2026, 11, 1))
+    assert (value.value, value.needs_review, value.review_reason) == (
+        "ハラダ シヨウタ",
+        True,
+        "confusable",
+    )
+
+
 def test_a_listed_words_field_flags_a_reading_that_is_none_of_its_words() -> None:
     words = ("本人", "妻", "夫", "長男", "子の妻")
     listed = FormField(

@@ -45,7 +45,7 @@ def bus_urls(value: str) -> tuple[str, ...]:
             _ = parts.port  # a port that is not a number raises here
         except ValueError:
             raise click.BadParameter("a URL is not valid", param_hint="--nats-url") from None
-        if parts.username or parts.password:
+        if parts.username or parts.password or "@" in url:  # user:pw@host has no scheme
             raise click.BadParameter(
                 "a URL carries a user or password: give the address only"
                 " (the account comes from --data)",
@@ -53,7 +53,7 @@ def bus_urls(value: str) -> tuple[str, ...]:
             )
         if parts.scheme not in BUS_SCHEMES or not parts.hostname:
             raise click.BadParameter(
-                f"{url!r} is not a bus address like nats://HOST:4222", param_hint="--nats-url"
+                "a URL is not a bus address like nats://HOST:4222", param_hint="--nats-url"
             )
     if not urls:
         raise click.BadParameter("no URL given", param_hint="--nats-url")

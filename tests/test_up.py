@@ -178,6 +178,7 @@ README = str(Path(__file__).parent.parent / "README.md")
             "no such capability",
         ),
         (["up", "--nats-url", "nats://ops:hunter22@127.0.0.1:4222"], "a user or password"),
+        (["up", "--nats-url", "ops:hunter22@127.0.0.1:4222"], "a user or password"),
         (["worker", "--nats-url", "nats://127.0.0.1:4222,http://x:80"], "is not a bus address"),
         (["worker", "--nats-url", "nats://127.0.0.1:port"], "a URL is not valid"),
     ],

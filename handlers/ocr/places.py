@@ -23,7 +23,7 @@ _WARD_AFTER = re.compile(r".{1,4}区")  # 保土ケ谷区, the longest
 # A designated city's ward without its prefecture (札幌市中央区…): only with 市 and 区 read
 # where they belong, so that no name is taken for a place.
 _CITY_WARD = re.compile(r".{1,4}市.{1,4}区")
-_DISTRICT = re.compile(r"^(.+?郡)(.+)$")
+_DISTRICT = re.compile(r"^(.+?郡)(.+[町村])$")  # not 蒲郡市, 大和郡山市: 郡 is in their name
 _SUFFIXES = frozenset("市区町村郡")
 # Fewer characters than this are not put right (大阪府市 is not 大阪府堺市 with 堺 dropped).
 _SHORTEST_FIX = 5
@@ -97,7 +97,6 @@ class PlaceCheck:
     """What the gazetteer says of a reading that starts like an address."""
 
     value: str  # the reading, its place names put right when one listed name was one edit away
-    settled: int  # leading characters (spaces not counted) as read, vouched for by the list
     corrected: bool = False
     doubtful: bool = False  # names no listed place, or is one edit from several
 
@@ -115,22 +114,25 @@ def check_place(text: str, places: Gazetteer) -> PlaceCheck | None:
     letters = "".join(text.split())
     folded = _fold(letters)
     forms = places.forms
-    matches = [
+    matches = list(_matches(folded, forms))
+    # A designated city without its ward (横浜市) is an answer only as read with no ward after
+    # it, and never the one a misreading is put right to; but one edit from it, it is a
+    # rival: 北海道三幌市 is one edit from 札幌市 as well as from 三笠市, so neither is chosen.
+    usable = [
         m
-        for m in _matches(folded, forms)
+        for m in matches
         if not (m.form.city_only and (m.edits or _WARD_AFTER.match(folded, m.read)))
     ]
-    exact = [m for m in matches if m.edits == 0]
-    if exact:
-        longest = max(exact, key=lambda m: m.read)
-        alone = all(m.form.written == longest.form.written or m.edits == 0 for m in matches)
-        return PlaceCheck(text, longest.read if alone else 0)
-    fixes = {(m.form.written, m.read) for m in matches if _plausible_misreading(folded, m)}
-    if len(fixes) == 1 and len({m.form.written for m in matches}) == 1:
+    if any(m.edits == 0 for m in usable):
+        return PlaceCheck(text)
+    fixes = {(m.form.written, m.read) for m in usable if _plausible_misreading(folded, m)}
+    present = {m.form.written for m in matches if m.edits == 0}  # 札幌市 before its ward
+    rivals = {m.form.written for m in matches if m.edits and m.form.written not in present}
+    if len(fixes) == 1 and len(rivals) == 1:
         written, read = fixes.pop()
-        return PlaceCheck(written + _after(text, read), read, corrected=True)
+        return PlaceCheck(written + _after(text, read), corrected=True)
     if matches or _starts_like_address(folded, places):
-        return PlaceCheck(text, 0, doubtful=True)
+        return PlaceCheck(text, doubtful=True)
     return None
 
 

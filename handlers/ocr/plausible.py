@@ -1,7 +1,8 @@
 """Doubts about a reading that parsed: pure checks, each a reason for staff to look.
 
 They flag, never correct: a name written 髙橋 must stay 髙橋, so a doubtful character goes to a
-person rather than to a guess.
+person rather than to a guess. (Only place names are ever shown put right, by
+`handlers.ocr.places`, and a field so changed still goes to a person.)
 """
 
 from __future__ import annotations

@@ -2,13 +2,13 @@
 
 `plan_pages` turns a document and its template into page tasks for the workers;
 `assemble` turns their readings into the contract's result, deciding for each field its
-normalised value, its confidence and whether staff must review it.
+normalised value, its confidence and whether staff must review it. A value is never changed
+from what was read, save an address's place names put right from the official list, and those
+always go to staff.
 """
 
 from __future__ import annotations
 
-import unicodedata
-from dataclasses import replace
 from datetime import date
 
 from handlers.ocr.hand import hand_value, is_hand_field
@@ -110,10 +110,10 @@ def field_value(
         place = check_place(value, gazetteer())
         if place is not None and place.doubtful:
             return _review(value, confidence, "implausible")
-        if place is not None:
-            settled = _settled(reading, value, place.settled)
-            confidence = _without_settled(confidence, reading.symbols, settled.symbols)
-            reading, value = settled, place.value
+        if place is not None and place.corrected:
+            # Shown put right, never trusted unseen: the paper may hold a name the list no
+            # longer has (浜松市中区, now 中央区), and staff compare it with the scan.
+            return _review(place.value, confidence, "confusable")
     if doubt := _doubt(spec, reading, value):
         return _review(value, confidence, doubt)
     if confidence < REVIEW_CONFIDENCE:
@@ -123,31 +123,6 @@ def field_value(
     if spec.kind == "katakana" and reading.space_unsure:  # one word, or two: the ink cannot say
         return _review(value, confidence, "low_confidence")
     return _trusted_unless_misaligned(value, confidence, aligned)
-
-
-def _settled(reading: FieldReading, value: str, places: int) -> FieldReading:
-    """The reading without the symbols of its first `places` letters, a place name the
-    gazetteer vouches for: their doubts (冨 always doubtful, a misread kanji's low confidence)
-    were about the name it put right or confirmed. Whole when the symbols do not line up with
-    the value's letters."""
-    read = "".join(char for char, _ in reading.symbols[:places])
-    if not places or unicodedata.normalize("NFKC", read) != "".join(value.split())[:places]:
-        return reading
-    return replace(
-        reading, symbols=reading.symbols[places:], other_choices=reading.other_choices[places:]
-    )
-
-
-def _without_settled(
-    confidence: float, symbols: tuple[tuple[str, float], ...], rest: tuple[tuple[str, float], ...]
-) -> float:
-    """The line's confidence with the characters the gazetteer vouches for counted as sure: a
-    misread 覇 (71) or a dropped one pulled 沖縄県那覇市泉崎… under REVIEW_CONFIDENCE by itself."""
-    if len(rest) == len(symbols) or not symbols:
-        return confidence
-    settled = symbols[: len(symbols) - len(rest)]
-    lift = sum(100.0 - score for _, score in settled) / len(symbols)
-    return round(min(100.0, confidence + lift), 1)
 
 
 def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> ReviewReason | None:

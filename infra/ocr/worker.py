@@ -686,7 +686,9 @@ def _read_fields(
     task: PageTask,
     skew: float,
     alignment: tuple[int, int, bool],
-    reread_digits: bool = True,  # table cells give text only: no doubts are drawn from them
+    # A ruled table's cells: text only (no doubts drawn from them, digits not read again),
+    # cut as whole bicubic crops (what full-page reading was tuned on).
+    table_cells: bool = False,
 ) -> PageReading:
     dx, dy, aligned = alignment
     threshold = ink.page_ink_threshold(np.asarray(small_deskewed))
@@ -695,8 +697,7 @@ def _read_fields(
         if box.hand or box.cells or box.kind == "choice":
             readings.append(_read_hand(image, box, dx, dy, skew, threshold))
             continue
-        # Table cells (full-page reading, tuned on whole bicubic crops) are turned as they were.
-        past_writing = threshold if reread_digits else None
+        past_writing = None if table_cells else threshold
         raw_crop = _field_crop(image, box, dx, dy, skew, past_writing)
         despeckled = imaging.despeckle(raw_crop)  # for the ink measure, and for `_cleaned`
         crop = _cleaned(raw_crop, despeckled)
@@ -744,7 +745,7 @@ def _read_fields(
         runs = digit_runs.glyph_runs(crop, threshold) if box.kind in LATIN_KINDS else glyphs
         again = (
             digit_runs.digit_runs_again(patch, threshold, FIELD_SCALE)
-            if reread_digits and box.kind in REREAD_KINDS and not box.vertical
+            if not table_cells and box.kind in REREAD_KINDS and not box.vertical
             else ()
         )
         readings.append(
@@ -823,7 +824,7 @@ def _read_ruled_page(
         if box is not None
     )
     read = _read_fields(
-        image, straight, replace(task, fields=cells), skew, (0, 0, True), reread_digits=False
+        image, straight, replace(task, fields=cells), skew, (0, 0, True), table_cells=True
     )
     by_name = {f.name: f for f in read.fields}
     for box in cells:

@@ -42,6 +42,9 @@ TEMPLATE = FormTemplate(
 )
 
 
+pytestmark = pytest.mark.skipif(not VL_GOTHIC.is_file(), reason="fonts-vlgothic (make fonts)")
+
+
 @pytest.fixture(scope="module")
 async def result(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DocumentResult]:
     page = scan_look(render_form(TEMPLATE, dict(WRITTEN), VL_GOTHIC), random.Random(2))

@@ -170,6 +170,21 @@ def test_unsure_letter(symbols: tuple[tuple[str, float], ...], doubtful: bool) -
     assert unsure_letter(symbols) is doubtful
 
 
+def test_a_place_name_put_right_is_shown_so_but_never_trusted_unseen() -> None:
+    spec = FormField(name="address", label="住所", kind="text", box_mm=(20.0, 40.0, 130.0, 11.0))
+    for read, shown in (
+        ("富山県嘉山市新桜町7", "富山県富山市新桜町7"),  # 嘉 read at 86, the line trusted
+        ("静岡県浜松市中区元城町103", "静岡県浜松市中央区元城町103"),  # a former ward, read right
+    ):
+        reading = FieldReading("address", read, 96.0, 0.1, symbols=tuple((c, 96.0) for c in read))
+        value = field_value(spec, reading, True, date(2026, 11, 1))
+        assert (value.value, value.needs_review, value.review_reason) == (
+            shown,
+            True,
+            "confusable",
+        )
+
+
 def test_a_line_read_confidently_with_one_unsure_letter_goes_to_review() -> None:
     # After the place names (which `handlers.ocr.places` checks against the official list): a
     # misread kanji in the street's name only shows in its own confidence.

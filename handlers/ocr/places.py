@@ -98,6 +98,9 @@ class PlaceCheck:
 
     value: str  # the reading, its place names put right when one listed name was one edit away
     corrected: bool = False
+    # Put right: the letter (spaces not counted) of the reading that was read otherwise or
+    # added, or, when one was dropped, the letter the dropped one stood before.
+    edit_at: int = -1
     doubtful: bool = False  # names no listed place, or is one edit from several
 
 
@@ -130,7 +133,8 @@ def check_place(text: str, places: Gazetteer) -> PlaceCheck | None:
     rivals = {m.form.written for m in matches if m.edits and m.form.written not in present}
     if len(fixes) == 1 and len(rivals) == 1:
         written, read = fixes.pop()
-        return PlaceCheck(written + _after(text, read), corrected=True)
+        edit_at = _first_difference(folded[:read], _fold(written))
+        return PlaceCheck(written + _after(text, read), corrected=True, edit_at=edit_at)
     if matches or _starts_like_address(folded, places):
         return PlaceCheck(text, doubtful=True)
     return None
@@ -197,6 +201,12 @@ def one_edit(read: str, wanted: str) -> int | None:
     pairs = enumerate(zip(shorter, longer, strict=False))
     start = next((i for i, (a, b) in pairs if a != b), len(shorter))
     return 1 if shorter[start:] == longer[start + 1 :] else None
+
+
+def _first_difference(read: str, written: str) -> int:
+    return next(
+        (i for i, (a, b) in enumerate(zip(read, written, strict=False)) if a != b), len(read)
+    )
 
 
 def _after(text: str, read: int) -> str:

@@ -9,12 +9,15 @@ always go to staff.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 from handlers.ocr.hand import hand_value, is_hand_field
 from handlers.ocr.marks import char_whitelist, checkbox_from_ink
 from handlers.ocr.places import check_place, gazetteer
 from handlers.ocr.plausible import (
+    ALWAYS_DOUBTFUL,
+    CONFUSABLE_MIN_CONFIDENCE,
     characters_dropped,
     close_second_choice,
     confusable,
@@ -111,8 +114,11 @@ def field_value(
         if place is not None and place.doubtful:
             return _review(value, confidence, "implausible")
         if place is not None and place.corrected:
-            # Shown put right, never trusted unseen: the paper may hold a name the list no
-            # longer has (浜松市中区, now 中央区), and staff compare it with the scan.
+            # Shown put right only where the engine doubted that letter, and never trusted
+            # unseen: a name read surely but not listed is what the paper says (a former
+            # ward, 浜松市中区, now 中央区) and is shown as read, for staff to look at.
+            if not _doubted_at(reading, value, place.edit_at):
+                return _review(value, confidence, "implausible")
             return _review(place.value, confidence, "confusable")
     if doubt := _doubt(spec, reading, value):
         return _review(value, confidence, doubt)
@@ -123,6 +129,18 @@ def field_value(
     if spec.kind == "katakana" and reading.space_unsure:  # one word, or two: the ink cannot say
         return _review(value, confidence, "low_confidence")
     return _trusted_unless_misaligned(value, confidence, aligned)
+
+
+def _doubted_at(reading: FieldReading, value: str, at: int) -> bool:
+    """Whether the engine was unsure of the value's letter `at` (spaces not counted) or of
+    the one before it (a letter dropped between them), or read a character it misreads others
+    as (冨). False when its characters do not line up with the value's."""
+    letters = "".join(value.split())
+    read = [(char, score) for char, score in reading.symbols if not char.isspace()]
+    if unicodedata.normalize("NFKC", "".join(char for char, _ in read)) != letters:
+        return False
+    near = read[max(at - 1, 0) : at + 1]
+    return any(score < CONFUSABLE_MIN_CONFIDENCE or char in ALWAYS_DOUBTFUL for char, score in near)
 
 
 def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> ReviewReason | None:

@@ -8,20 +8,15 @@ One page holds every case, so the module costs one page read.
 
 from __future__ import annotations
 
-import random
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from handlers.ocr.pipeline import read_scan
-from handlers.shared.uploads import Limits
-from infra.ocr.engine import OcrEngine
-from infra.ocr.pool import serial_pool
 from schemas.forms import FormField, FormTemplate
 from schemas.ocr import DocumentResult
-from tests.ocr.corpus import render_form, save_pdf, scan_look
+from tests.ocr.one_read import read_rendered
 
 TODAY = date(2026, 11, 1)
 # Debian's fonts-vlgothic (`make test` installs it with the other faces, `make fonts`).
@@ -43,17 +38,10 @@ TEMPLATE = FormTemplate(
 
 @pytest.fixture(scope="module")
 async def result(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DocumentResult]:
-    written: dict[str, str | bool] = {**DATES, "kana": "ハセ ガワ ユウキ"}
-    page = scan_look(render_form(TEMPLATE, written, VL_GOTHIC), random.Random(2))
-    pdf = save_pdf([page], tmp_path_factory.mktemp("doubts") / "form.pdf").read_bytes()
-    engine = OcrEngine(serial_pool())
-    try:
-        read, refusal = await read_scan(engine, "doubts-doc", pdf, TEMPLATE, Limits(), TODAY)
-    finally:
-        engine.close()
-    assert refusal is None
-    assert set(read.fields) == {f.name for f in TEMPLATE.fields}  # every box was read
-    yield read
+    folder = tmp_path_factory.mktemp("doubts")
+    yield await read_rendered(
+        TEMPLATE, {**DATES, "kana": "ハセ ガワ ユウキ"}, VL_GOTHIC, folder, TODAY
+    )
 
 
 def test_a_digit_with_a_close_second_choice_is_flagged(result: DocumentResult) -> None:

@@ -7,20 +7,15 @@ One page holds every case, so the module costs one page read.
 
 from __future__ import annotations
 
-import random
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from handlers.ocr.pipeline import read_scan
-from handlers.shared.uploads import Limits
-from infra.ocr.engine import OcrEngine
-from infra.ocr.pool import serial_pool
 from schemas.forms import FormField, FormTemplate
 from schemas.ocr import DocumentResult
-from tests.ocr.corpus import render_form, save_pdf, scan_look
+from tests.ocr.one_read import read_rendered
 
 TODAY = date(2026, 11, 1)
 # Debian's fonts-vlgothic (`make test` installs it with the other faces, `make fonts`).
@@ -47,15 +42,8 @@ pytestmark = pytest.mark.skipif(not VL_GOTHIC.is_file(), reason="fonts-vlgothic 
 
 @pytest.fixture(scope="module")
 async def result(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DocumentResult]:
-    page = scan_look(render_form(TEMPLATE, dict(WRITTEN), VL_GOTHIC), random.Random(2))
-    pdf = save_pdf([page], tmp_path_factory.mktemp("places") / "form.pdf").read_bytes()
-    engine = OcrEngine(serial_pool())
-    try:
-        read, refusal = await read_scan(engine, "places-doc", pdf, TEMPLATE, Limits(), TODAY)
-    finally:
-        engine.close()
-    assert refusal is None
-    yield read
+    folder = tmp_path_factory.mktemp("places")
+    yield await read_rendered(TEMPLATE, dict(WRITTEN), VL_GOTHIC, folder, TODAY)
 
 
 def test_a_misread_prefecture_is_put_right(result: DocumentResult) -> None:

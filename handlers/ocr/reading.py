@@ -109,17 +109,9 @@ def field_value(
     if not parsed.trusted:
         return _review(parsed.value, confidence, _reason_for(parsed.problem))
     value = parsed.value
-    if spec.kind == "text" and isinstance(value, str) and not spec.words:
-        place = check_place(value, gazetteer())
-        if place is not None and place.doubtful:
-            return _review(value, confidence, "implausible")
-        if place is not None and place.corrected:
-            # Shown put right only where the engine doubted that letter, and never trusted
-            # unseen: a name read surely but not listed is what the paper says (a former
-            # ward, 浜松市中区, now 中央区) and is shown as read, for staff to look at.
-            if not _doubted_at(reading, value, place.edit_at):
-                return _review(value, confidence, "implausible")
-            return _review(place.value, confidence, "confusable")
+    is_text = spec.kind == "text" and isinstance(value, str) and not spec.words
+    if is_text and (placed := _place_checked(reading, str(value), confidence)):
+        return placed
     if doubt := _doubt(spec, reading, value):
         return _review(value, confidence, doubt)
     if confidence < REVIEW_CONFIDENCE:
@@ -129,6 +121,20 @@ def field_value(
     if spec.kind == "katakana" and reading.space_unsure:  # one word, or two: the ink cannot say
         return _review(value, confidence, "low_confidence")
     return _trusted_unless_misaligned(value, confidence, aligned)
+
+
+def _place_checked(reading: FieldReading, value: str, confidence: float) -> FieldValue | None:
+    """The value for staff when it starts like an address whose place names are not listed
+    as read; None when they are, or when it does not start like an address."""
+    place = check_place(value, gazetteer())
+    if place is None or not (place.doubtful or place.corrected):
+        return None
+    # Shown put right only where the engine doubted that letter, and never trusted unseen: a
+    # name read surely but not listed is what the paper says (a former ward, 浜松市中区, now
+    # 中央区) and is shown as read, for staff to look at.
+    if place.corrected and _doubted_at(reading, value, place.edit_at):
+        return _review(place.value, confidence, "confusable")
+    return _review(value, confidence, "implausible")
 
 
 def _doubted_at(reading: FieldReading, value: str, at: int) -> bool:

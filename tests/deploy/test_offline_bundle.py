@@ -84,3 +84,7 @@ def test_installs_and_scans_to_completed_with_no_network(bundle: Path, tmp_path:
     assert result["status"] == "completed"
     assert result["fields"]["name"]["value"] == "山田 花子"
     assert report["up_exit"] == 0
+    # A wheel install has the vendored traineddata only as package data, and they load there.
+    assert report["vendored"] == {
+        model: {"in_package": True, "loaded": model} for model in ("jpn_vert", "jpn_best_int")
+    }

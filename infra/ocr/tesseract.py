@@ -96,13 +96,19 @@ def vertical_api() -> Any:
 def second_jpn_api() -> Any:
     """A second opinion on a doubted line, loaded on first need: the larger jpn network
     (tessdata_best as integers) reads kanji of names and relationships that the fast one
-    misreads, but it is about 1.6 times slower and reads kana and digits worse. It puts a
-    space between CJK characters: the caller removes them."""
+    misreads, but it is about 1.6 times slower and reads kana and digits worse (a 1 may come
+    back ①). Spaced as the fast model spaces (the setting its traineddata carries): without
+    it, a space between every two CJK characters, and a real gap (山田 花子) lost among them."""
     import tesserocr
 
     tessdata = vendored_tessdata(state.get("tessdata", default_tessdata()), SECOND_MODEL)
     return _loaded(
-        "second", SECOND_MODEL, tesserocr.PSM.SINGLE_LINE, tessdata, oem=tesserocr.OEM.LSTM_ONLY
+        "second",
+        SECOND_MODEL,
+        tesserocr.PSM.SINGLE_LINE,
+        tessdata,
+        oem=tesserocr.OEM.LSTM_ONLY,
+        variables={"preserve_interword_spaces": "1"},
     )
 
 

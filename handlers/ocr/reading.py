@@ -4,7 +4,7 @@
 `assemble` turns their readings into the contract's result, deciding for each field its
 normalised value, its confidence and whether staff must review it. A value is never changed
 from what was read, save an address's place names put right from the official list, and those
-always go to staff.
+always go to staff (as does a line whose characters the worker took from its larger model).
 """
 
 from __future__ import annotations
@@ -16,11 +16,8 @@ from handlers.ocr.hand import hand_value, is_hand_field
 from handlers.ocr.marks import char_whitelist, checkbox_from_ink
 from handlers.ocr.places import check_place, gazetteer
 from handlers.ocr.plausible import (
-    ALWAYS_DOUBTFUL,
-    CONFUSABLE_MIN_CONFIDENCE,
     characters_dropped,
     close_second_choice,
-    confusable,
     digits_disagree,
     digits_read_again,
     digits_settled,
@@ -33,6 +30,7 @@ from handlers.ocr.plausible import (
     unsure_letter,
 )
 from handlers.shared.normalise import normalise
+from infra.ocr.confusables import ALWAYS_DOUBTFUL, CONFUSABLE_MIN_CONFIDENCE, confusable
 from infra.ocr.worker import FieldBox, FieldReading, PageReading, PageTask
 from schemas.forms import FormField, FormFieldKind, FormTemplate
 from schemas.ocr import DocumentResult, FieldValue, FieldValueType, PageText, ReviewReason
@@ -170,6 +168,8 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
         or kana_count_differs(reading.raw, reading.glyph_runs)
     ):
         return "implausible"
+    if reading.second_opinion == "differed":  # the two networks read a character otherwise
+        return "confusable"
     if spec.kind in ("text", "katakana") and not listed and confusable(reading.symbols):
         return "confusable"
     if katakana is not None and reading.kana_size_unsure:  # ュ or ユ: the ink sits otherwise

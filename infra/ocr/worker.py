@@ -28,6 +28,7 @@ from infra.ocr import (
     kana,
     lighting,
     pdf_scan,
+    second,
     spacing,
     tables,
     tesseract,
@@ -122,6 +123,8 @@ class FieldReading:
     digits_again: tuple[
         digit_runs.DigitRun, ...
     ] = ()  # each run of digits in a line jpn read, in order
+    # What the larger network said of a doubted line of words (`second.py`): "" not asked.
+    second_opinion: second.Verdict = ""
 
 
 @dataclass(frozen=True)
@@ -598,6 +601,34 @@ def _more_confident(
     return text, confidence, patch
 
 
+def _second_opinion(
+    patch: Image.Image, box: FieldBox, text: str, confidence: float
+) -> tuple[str, float, second.Verdict]:
+    """A doubted line of words read again by the larger network (`second.py`): where the two
+    agree, the more confident scores stand; where they differ, each character is the more
+    confident reading's, and the line goes to staff. The first reading's boxes and other
+    choices are kept."""
+    import tesserocr
+
+    symbols = tesseract.state.get("symbols", ())
+    if not second.doubted(symbols, confidence):
+        return text, confidence, ""
+    single = box.box_mm[3] <= SINGLE_LINE_MAX_MM
+    psm = tesserocr.PSM.SINGLE_LINE if single else tesserocr.PSM.SINGLE_BLOCK
+    first = {key: tesseract.state.get(key, ()) for key in READING_STATE}
+    _, again_confidence = tesseract.ocr(patch, psm, None, tesseract.second_jpn_api(), symbols=True)
+    result = second.merged(text, symbols, tesseract.state.get("symbols", ()))
+    tesseract.state.update(first)
+    if result.verdict == "unaligned":
+        return text, confidence, result.verdict
+    tesseract.state["symbols"] = result.symbols
+    if len(result.symbols) != len(symbols):
+        tesseract.state["other_choices"] = ()
+    if result.verdict == "agreed":
+        confidence = max(confidence, again_confidence)
+    return result.text, confidence, result.verdict
+
+
 def _written_ink(crop: Any, threshold: int) -> Any:
     """The crop's ink without a band of BORDER_BAND_MM along its edges, where what is left of
     the box's border lies: a remnant down one edge stretched the line's height to the box's
@@ -722,6 +753,9 @@ def _read_fields(
         text, confidence = _read_line(patch, box)
         if box.kind in WORDED_KINDS and confidence < LINE_AGAIN_BELOW:
             text, confidence, patch = _more_confident(patch, crop, measured, box, text, confidence)
+        verdict: second.Verdict = ""
+        if box.kind == "text" and not box.vertical:
+            text, confidence, verdict = _second_opinion(patch, box, text, confidence)
         glyphs, space_unsure, size_unsure = 0, False, False
         if box.kind in WORDED_KINDS and not box.vertical:
             written = _written_ink(crop, threshold)
@@ -760,6 +794,7 @@ def _read_fields(
                 kana_size_unsure=size_unsure,
                 other_choices=others,
                 digits_again=again,
+                second_opinion=verdict,
             )
         )
     text = "\n".join(r.raw for r in readings if r.raw)

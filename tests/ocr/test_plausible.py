@@ -10,7 +10,6 @@ from pydantic import ValidationError
 from handlers.ocr.plausible import (
     characters_dropped,
     close_second_choice,
-    confusable,
     digits_disagree,
     digits_read_again,
     digits_settled,
@@ -23,6 +22,7 @@ from handlers.ocr.plausible import (
     unsure_letter,
 )
 from handlers.ocr.reading import field_value
+from infra.ocr.confusables import confusable
 from infra.ocr.digit_runs import DigitRun
 from infra.ocr.worker import FieldReading
 from schemas.forms import FormField
@@ -393,3 +393,15 @@ def test_words_are_for_printed_text_fields_of_words_without_spaces(
             hand=hand,
             words=words,
         )
+
+
+@pytest.mark.parametrize("words", [(), ("妻", "母")])
+def test_a_line_the_two_networks_read_otherwise_goes_to_staff(words: tuple[str, ...]) -> None:
+    spec = FormField(name="name", label="氏名", kind="text", box_mm=(20, 40, 90, 11), words=words)
+    text = "母" if words else "宮崎 蓮"
+    sure = tuple((char, 99.0) for char in text if not char.isspace())
+    agreed = FieldReading("name", text, 96.0, 0.1, symbols=sure, second_opinion="agreed")
+    assert not field_value(spec, agreed, True, date(2026, 11, 1)).needs_review
+    differed = FieldReading("name", text, 96.0, 0.1, symbols=sure, second_opinion="differed")
+    value = field_value(spec, differed, True, date(2026, 11, 1))
+    assert (value.value, value.needs_review, value.review_reason) == (text, True, "confusable")

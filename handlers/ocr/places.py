@@ -5,7 +5,8 @@ Every Japanese address starts with its prefecture and municipality (富山県富
 `python -m training.places`).
 The fast model misreads their rarer kanji (富山 as 冨山 or 嘉山, 那覇 as 那一), so a reading that
 starts one edit away from exactly one listed name is put right, and one that starts like an
-address but names no listed place, or is one edit from several, goes to a person.
+address but names no listed place, or is one edit from several, goes to a person. A postal code
+written first (〒930-0094 富山県富山市) is kept as read and the place names after it checked.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib.resources import files
 
 PLACES_FILE = "places.tsv"
+# 〒930-0094 before the prefecture, full- or half-width, the hyphen read as any dash (or 一).
+_POSTAL_CODE = re.compile(r"〒?\s*[0-9０-９]{3}\s*[-－‐‑‒–—―−ー一─]\s*[0-9０-９]{4}\s*")
 # A designated city's ward written after it (札幌市|中央区); the city alone names no ward.
 _WARD_AFTER = re.compile(r".{1,4}区")  # 保土ケ谷区, the longest
 # A designated city's ward without its prefecture (札幌市中央区…): only with 市 and 区 read
@@ -112,8 +115,21 @@ class _Match:
 
 
 def check_place(text: str, places: Gazetteer) -> PlaceCheck | None:
-    """The place names `text` starts with, checked; None when it does not start like an
-    address (a person's name, a relation, a sentence), which is then left alone."""
+    """The place names `text` starts with (after a postal code, if one is written first),
+    checked; None when it does not start like an address (a person's name, a relation, a
+    sentence), which is then left alone."""
+    code = _POSTAL_CODE.match(text)
+    if code is None:
+        return _check_names(text, places)
+    check = _check_names(text[code.end() :], places)
+    if check is None:
+        return None
+    # The code stays as read; `edit_at` counts its letters too, as it counts the value's.
+    shift = len("".join(code[0].split())) if check.corrected else 0
+    return replace(check, value=code[0] + check.value, edit_at=check.edit_at + shift)
+
+
+def _check_names(text: str, places: Gazetteer) -> PlaceCheck | None:
     letters = "".join(text.split())
     folded = _fold(letters)
     forms = places.forms

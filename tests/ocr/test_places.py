@@ -86,12 +86,25 @@ KEPT, CORRECTED, DOUBTFUL, UNTOUCHED = "kept", "corrected", "doubtful", "untouch
         ("北海道三幌市北1条西2丁目", DOUBTFUL, None),
         ("奈良県山市1丁目", DOUBTFUL, None),  # 大和郡山市 has 郡 in its name: no 山市 made of it
         ("愛知県蒲郡市神明町", KEPT, None),
+        # A postal code written first: kept as read, the place names after it checked.
+        ("〒930-0094 富山県富山市新桜町", KEPT, None),
+        ("930-0094富山県富山市新桜町", KEPT, None),
+        ("〒９３０－００９４富山県富山市新桜町", KEPT, None),  # full-width, as a scan may hold
+        ("〒060-0001札幌市中央区北一条西", KEPT, None),
+        ("〒930-0094 冨山県富山市新桜町", CORRECTED, "〒930-0094 富山県富山市新桜町"),
+        ("930-0094 冨山県 富山市 新桜町", CORRECTED, "930-0094 富山県富山市新桜町"),
+        ("〒０６０－０００１北海道札幌市中夫区", CORRECTED, "〒０６０－０００１北海道札幌市中央区"),
+        ("〒930一0094 富山県嘉山市新桜町", CORRECTED, "〒930一0094 富山県富山市新桜町"),  # - as 一
+        ("〒930-0094 富山県嘉嘉市新桜町", DOUBTFUL, None),
         # Not an address: never touched.
         ("山田太郎", UNTOUCHED, None),
         ("千葉太郎", UNTOUCHED, None),  # one edit from 千葉県
         ("富山花子", UNTOUCHED, None),  # one edit from 富山市
         ("西村花子", UNTOUCHED, None),  # one edit from 東村 (沖縄県国頭郡東村)
         ("本人", UNTOUCHED, None),
+        ("〒930-0094", UNTOUCHED, None),
+        ("〒930-0094 山田太郎", UNTOUCHED, None),
+        ("090-1234-5678", UNTOUCHED, None),  # a telephone number
         ("", UNTOUCHED, None),
     ],
 )
@@ -140,6 +153,18 @@ def test_a_designated_city_misread_alone_is_never_put_to_another_place() -> None
                     assert check.value == written + "北1条西2丁目", misread
 
 
+def test_a_correction_after_a_postal_code_points_at_the_letter_put_right() -> None:
+    # `edit_at` counts the code's letters (spaces not), as reading.py counts the value's.
+    for read in ("〒930-0094 冨山県富山市", "〒930-0094冨山県富山市", "930 - 0094 冨山県富山市"):
+        check = check_place(read, gazetteer())
+        assert check is not None and check.corrected, read
+        letters = "".join(read.split())
+        assert (letters[check.edit_at], "".join(check.value.split())[check.edit_at]) == (
+            "冨",
+            "富",
+        ), read
+
+
 def test_a_list_is_read_from_its_lines() -> None:
     places = Gazetteer.from_lines(["# a comment", "富山県\t富山市 中新川郡上市町", ""])
     assert places.municipalities == {"富山県": ("富山市", "中新川郡上市町")}
@@ -168,6 +193,19 @@ def test_a_misread_place_name_is_put_right_and_sent_to_staff() -> None:
             True,
             "confusable",
         ), read
+
+
+def test_a_place_name_after_a_postal_code_is_put_right_where_the_engine_doubted_it() -> None:
+    read = "〒930-0094 富山県嘉山市新桜町5"
+    doubted = field_value(ADDRESS, _reading(read, {"嘉": 70.0}), True, TODAY)
+    assert (doubted.value, doubted.review_reason) == (
+        "〒930-0094 富山県富山市新桜町5",
+        "confusable",
+    )
+    # A doubted digit of the code (its letter 2, where 嘉 is in the names alone) says nothing
+    # of the place name, read surely: as read.
+    surely = field_value(ADDRESS, _reading(read, {"3": 70.0}), True, TODAY)
+    assert (surely.value, surely.review_reason) == (read, "implausible")
 
 
 def test_doubts_after_the_place_name_still_flag() -> None:

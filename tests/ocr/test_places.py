@@ -208,6 +208,20 @@ def test_a_place_name_after_a_postal_code_is_put_right_where_the_engine_doubted_
     assert (surely.value, surely.review_reason) == (read, "implausible")
 
 
+def test_a_misread_ward_after_a_designated_city_follows_the_municipality_rule() -> None:
+    # One edit from exactly one of 札幌市's wards (中央区), the engine unsure of that character.
+    for read in ("北海道札幌市中夬区北1条西2丁目", "札幌市中夬区北1条西2丁目"):
+        put_right = read.replace("夬", "央")
+        doubted = field_value(ADDRESS, _reading(read, {"夬": 70.0}), True, TODAY)
+        assert (doubted.value, doubted.review_reason) == (put_right, "confusable"), read
+        surely = field_value(ADDRESS, _reading(read, {}), True, TODAY)
+        assert (surely.value, surely.review_reason) == (read, "implausible"), read
+    # Near none of them (甲区), or several (中区: 中央区 and 北区): as read, even if doubted.
+    for read in ("北海道札幌市甲区北1条", "北海道札幌市中区北1条"):
+        unsure = field_value(ADDRESS, _reading(read, {"甲": 70.0, "中": 70.0}), True, TODAY)
+        assert (unsure.value, unsure.review_reason) == (read, "implausible"), read
+
+
 def test_doubts_after_the_place_name_still_flag() -> None:
     value = field_value(ADDRESS, _reading("冨山県富山市高朗町5", {}), True, TODAY)
     assert (value.value, value.review_reason) == ("富山県富山市高朗町5", "confusable")

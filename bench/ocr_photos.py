@@ -26,7 +26,8 @@ import numpy as np
 from PIL import Image
 
 from infra.ocr import lighting
-from infra.ocr.worker import PageTask, read_page
+from infra.ocr.readings import PageTask
+from infra.ocr.worker import read_page
 from tests.ocr.corpus import filled_form, shadowed_photo, text_page
 from tests.ocr.metrics import cer
 from tests.ocr.report_corpus import report_photo_page

@@ -19,7 +19,7 @@ from datetime import date
 from handlers.shared.normalise import normalise
 from infra.ocr.handread import CellGuess
 from infra.ocr.marks import Mark
-from infra.ocr.worker import FieldReading
+from infra.ocr.readings import FieldReading
 from schemas.forms import FormField
 from schemas.ocr import FieldValue, FieldValueType, ReviewReason
 

@@ -31,7 +31,7 @@ from handlers.ocr.plausible import (
 )
 from handlers.shared.normalise import normalise
 from infra.ocr.confusables import ALWAYS_DOUBTFUL, CONFUSABLE_MIN_CONFIDENCE, confusable
-from infra.ocr.worker import FieldBox, FieldReading, PageReading, PageTask
+from infra.ocr.readings import FieldBox, FieldReading, PageReading, PageTask
 from schemas.forms import FormField, FormFieldKind, FormTemplate
 from schemas.ocr import DocumentResult, FieldValue, FieldValueType, PageText, ReviewReason
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from infra.ocr.pool import OcrPool
 from infra.ocr.probe import FileFacts
-from infra.ocr.worker import PageReading, PageTask, page_preview, probe_file, read_page
+from infra.ocr.readings import PageReading, PageTask
+from infra.ocr.worker import page_preview, probe_file, read_page
 
 SCRATCH_PREFIX = "madoguchi-ocr-"
 PageProgress = Callable[[int, int], Awaitable[None]]

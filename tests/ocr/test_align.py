@@ -6,17 +6,18 @@ from pathlib import Path
 
 from PIL import Image
 
-from infra.ocr import imaging, lighting, worker
-from infra.ocr.worker import FieldBox, PageTask
+from infra.ocr import imaging, lighting, template, worker
+from infra.ocr.page import SMALL_FACTOR
+from infra.ocr.readings import FieldBox, PageTask
 from tests.ocr.corpus import text_page
 from tests.ocr.dev_corpus import DEV_SEED, DEV_TEMPLATE, dev_form
 
 FIELDS = tuple(FieldBox(f.name, f.kind, f.box_mm) for f in DEV_TEMPLATE.fields)
 
 
-def _alignment(page: Image.Image, task: PageTask) -> worker.Alignment:
-    small = imaging.downscale(page, worker.SMALL_FACTOR)
-    return worker._align(small, imaging.estimate_skew(small), task)
+def _alignment(page: Image.Image, task: PageTask) -> template.Alignment:
+    small = imaging.downscale(page, SMALL_FACTOR)
+    return template.align(small, imaging.estimate_skew(small), task)
 
 
 def test_a_form_whose_text_skew_misses_the_outlines_still_aligns(tmp_path: Path) -> None:
@@ -29,7 +30,7 @@ def test_a_form_whose_text_skew_misses_the_outlines_still_aligns(tmp_path: Path)
     page, _ = lighting.even_light(worker.load_page(task.path, task.kind, 0))
     alignment = _alignment(worker._plain_paper(page), task)
     assert alignment.found
-    assert alignment.skew != imaging.estimate_skew(imaging.downscale(page, worker.SMALL_FACTOR))
+    assert alignment.skew != imaging.estimate_skew(imaging.downscale(page, SMALL_FACTOR))
 
 
 def test_a_page_of_text_is_not_taken_for_the_form() -> None:

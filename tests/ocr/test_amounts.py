@@ -15,8 +15,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from handlers.ocr.reading import assemble, plan_pages
-from infra.ocr import imaging, tesseract, worker
-from infra.ocr.worker import FieldBox
+from infra.ocr import fields, imaging, tesseract, worker
+from infra.ocr.readings import FieldBox
 from schemas.forms import FormField, FormTemplate
 from tests.ocr.corpus import mm, render_form, save_pdf, scan_look
 
@@ -55,20 +55,20 @@ def _typed(text: str) -> np.ndarray:
 
 def test_only_a_trailing_yen_is_whitened() -> None:
     with_unit, without = _typed("468,000円"), _typed("468,000")
-    assert (worker._without_unit(with_unit, 128) < 128).sum() == (without < 128).sum()
+    assert (fields._without_unit(with_unit, 128) < 128).sum() == (without < 128).sum()
     # Another full-width character stays: the digit model's reading then shows it.
     person = _typed("3人")
-    assert np.array_equal(worker._without_unit(person, 128), person)
+    assert np.array_equal(fields._without_unit(person, 128), person)
 
 
 def test_a_yen_that_single_character_mode_misses_is_still_whitened() -> None:
     """A real crop: a clean Noto Sans 円 for which Tesseract's single-character mode returns
     nothing; read as a raw line, it is 円, and the digit model then reads the amount alone."""
     crop = np.asarray(Image.open(DATA / "noto-sans-amount-yen.png"))
-    digits = worker._without_unit(crop, 192)
+    digits = fields._without_unit(crop, 192)
     assert (digits < 192).sum() < (crop < 192).sum()  # 円 gone
-    patch = tesseract.scaled(Image.fromarray(imaging.pad(digits, 20)), worker.FIELD_SCALE)
-    text, confidence = worker._read_line(patch, FieldBox("income", "integer", (0, 0, 50, 11)))
+    patch = tesseract.scaled(Image.fromarray(imaging.pad(digits, 20)), fields.FIELD_SCALE)
+    text, confidence = fields.read_line(patch, FieldBox("income", "integer", (0, 0, 50, 11)))
     assert text == "847,000" and confidence >= 80, (text, confidence)
 
 
@@ -76,4 +76,4 @@ def test_the_tallest_band_of_ink_leaves_a_speck_out() -> None:
     ink = np.zeros((30, 5), dtype=bool)
     ink[4:20, 1:4] = True  # the glyph
     ink[25:27, 2] = True  # a speck below it
-    assert worker._tallest_band(ink) == (4, 20)
+    assert fields._tallest_band(ink) == (4, 20)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from infra.ocr import imaging, ink, worker
+from infra.ocr import imaging, ink, template
 from infra.ocr.imaging import median3
 
 DPI = 300
@@ -141,4 +141,4 @@ def test_a_box_despeckled_once_measures_and_cleans_as_before(bordered: bool) -> 
     despeckled = median3(crop)
     assert ink.measure(crop, DPI, 160, despeckled) == ink.measure(crop, DPI, 160)
     expected = imaging.despeckle(imaging.clear_border_lines(crop))
-    assert np.array_equal(worker._cleaned(crop, despeckled), expected)
+    assert np.array_equal(template.cleaned(crop, despeckled), expected)

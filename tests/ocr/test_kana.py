@@ -13,8 +13,8 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from handlers.ocr.reading import assemble, plan_pages
-from infra.ocr import imaging, kana, tesseract, worker
-from infra.ocr.worker import FieldBox
+from infra.ocr import fields, imaging, kana, tesseract, worker
+from infra.ocr.readings import FieldBox
 from tests.ocr.corpus import MINCHO, font_path, mm, scan_look
 from tests.ocr.dev_corpus import DEV_SEED, DEV_TEMPLATE, FACES, dev_form, render
 
@@ -115,11 +115,11 @@ def test_a_reading_set_apart_a_little_more_confident_does_not_replace_the_first(
     ImageDraw.Draw(image).text((mm(2), mm(4.5) - mm(4.771 / 2)), written, font=face, fill=0)
     crop = np.asarray(image.filter(ImageFilter.GaussianBlur(0.856156)))
     box = FieldBox("kana", "katakana", (115, 40, 80, 11))
-    patch = tesseract.scaled(Image.fromarray(imaging.pad(crop, 20)), worker.FIELD_SCALE)
-    text, confidence = worker._read_line(patch, box)
-    assert (text, confidence < worker.KANA_AGAIN_BELOW) == (written, True)  # read again
-    ink = worker._written_ink(crop, 160)
-    again = worker._katakana_again(crop, ink, kana.glyph_count(ink), box, text, confidence)
+    patch = tesseract.scaled(Image.fromarray(imaging.pad(crop, 20)), fields.FIELD_SCALE)
+    text, confidence = fields.read_line(patch, box)
+    assert (text, confidence < fields.KANA_AGAIN_BELOW) == (written, True)  # read again
+    ink = fields._written_ink(crop, 160)
+    again = fields._katakana_again(crop, ink, kana.glyph_count(ink), box, text, confidence)
     assert again == (written, confidence)
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from handlers.ocr.places import Gazetteer, check_place, gazetteer, one_edit
 from handlers.ocr.reading import field_value
-from infra.ocr.worker import FieldReading
+from infra.ocr.readings import FieldReading
 from schemas.forms import FormField
 
 TODAY = date(2026, 11, 1)

@@ -24,7 +24,7 @@ from handlers.ocr.plausible import (
 from handlers.ocr.reading import field_value
 from infra.ocr.confusables import confusable
 from infra.ocr.digit_runs import DigitRun
-from infra.ocr.worker import FieldReading
+from infra.ocr.readings import FieldReading
 from schemas.forms import FormField
 
 

@@ -28,7 +28,7 @@ from handlers.ocr.pipeline import read_scan
 from handlers.ocr.reading import plan_pages
 from handlers.shared.uploads import Limits
 from infra.ocr.engine import OcrEngine
-from infra.ocr.worker import PageReading
+from infra.ocr.readings import PageReading
 from schemas.forms import FormTemplate
 from schemas.ocr import DocumentResult
 from tests.ocr.corpus import (

@@ -9,8 +9,8 @@ import tesserocr
 from PIL import Image, ImageDraw
 
 from infra.ocr import tesseract
+from infra.ocr.fields import FIELD_SCALE
 from infra.ocr.tesseract import BUNDLED_TESSDATA, SECOND_MODEL, second_jpn_api, vendored_tessdata
-from infra.ocr.worker import FIELD_SCALE
 from tests.ocr.corpus import font, mm
 
 # Measured when written: the fast jpn model reads this line 高橋夢 (confidence 78), the second

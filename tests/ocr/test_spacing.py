@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from infra.ocr import spacing, worker
+from infra.ocr import fields, spacing
 from tests.ocr.corpus import MINCHO, font_path, mm
 
 NOTO_SANS = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
@@ -61,8 +61,8 @@ def test_glyphs_that_do_not_match_the_characters_decide_nothing() -> None:
 
 def test_the_worker_puts_the_space_in_a_line_read_without_one() -> None:
     ink = line_ink("坂本 修", font_path())
-    assert worker._spaced("坂本修", ink) == "坂本 修"
-    assert worker._spaced("坂本 修", ink) == "坂本 修"  # a space the engine read is kept
+    assert fields._spaced("坂本修", ink) == "坂本 修"
+    assert fields._spaced("坂本 修", ink) == "坂本 修"  # a space the engine read is kept
 
 
 def test_a_remnant_of_the_border_at_the_edge_does_not_hide_the_space() -> None:
@@ -72,7 +72,7 @@ def test_a_remnant_of_the_border_at_the_edge_does_not_hide_the_space() -> None:
     crop = np.where(ink, 0, 255).astype(np.uint8)
     height, width = crop.shape
     crop[: height * 45 // 100, width - 2 :] = 0  # the sliver: under half the height, above the line
-    assert worker._spaced("コンドウトモコ", worker._written_ink(crop, 128)) == "コンドウ トモコ"
+    assert fields._spaced("コンドウトモコ", fields._written_ink(crop, 128)) == "コンドウ トモコ"
 
 
 def blocks(centres_h: list[float], height: int = 40) -> np.typing.NDArray[np.bool_]:

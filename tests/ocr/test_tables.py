@@ -15,8 +15,8 @@ from handlers.ocr.pipeline import read_scan
 from handlers.shared.uploads import Limits
 from infra.ocr import imaging, tables, worker
 from infra.ocr.engine import OcrEngine
+from infra.ocr.page import SMALL_FACTOR, SMALL_INK
 from infra.ocr.tesseract import PX_PER_MM
-from infra.ocr.worker import SMALL_FACTOR, SMALL_INK
 from tests.ocr.corpus import (
     TextPage,
     filled_form,
@@ -85,7 +85,7 @@ async def test_a_page_without_rules_reads_as_before(
 ) -> None:
     data = save_pdf([plain_page().image], tmp_path / "p.pdf").read_bytes()
     now = await read_text(engine, data)
-    monkeypatch.setattr(worker.tables, "find_tables", lambda *_args, **_kw: [])
+    monkeypatch.setattr(tables, "find_tables", lambda *_args, **_kw: [])
     before = await read_text(engine, data)  # the reading with no table step at all
     assert now == before
     assert "\t" not in now and len(comparable(now)) > 200, now

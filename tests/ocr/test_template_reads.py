@@ -14,8 +14,9 @@ from PIL import Image, ImageDraw
 
 from handlers.ocr.plausible import digits_disagree
 from handlers.ocr.reading import assemble, plan_pages
-from infra.ocr import digit_runs, imaging, ink, tesseract, worker
-from infra.ocr.worker import FieldBox
+from infra.ocr import digit_runs, fields, imaging, ink, tesseract, worker
+from infra.ocr.page import SMALL_FACTOR
+from infra.ocr.readings import FieldBox, PageTask
 from tests.ocr.corpus import (
     MINCHO,
     _form_values,
@@ -70,14 +71,14 @@ def test_a_lone_digit_read_two_ways_that_disagree_is_not_trusted() -> None:
     keeps its confidence."""
     glyph = np.asarray(Image.open(DATA / "mincho-3-read-as-8.png"))
     latin = tesseract.latin_api()
-    assert worker._glyph_checked(glyph, "8", 91.0, latin) == 0.0  # sent to a person
-    assert worker._glyph_checked(glyph, "3", 91.0, latin) == 91.0
+    assert fields._glyph_checked(glyph, "8", 91.0, latin) == 0.0  # sent to a person
+    assert fields._glyph_checked(glyph, "3", 91.0, latin) == 91.0
     margin = 20
     crop = imaging.pad(glyph, margin)
     height, width = glyph.shape
     measured = ink.Ink(2.0, 0.05, (margin, margin, width, height))  # the ink box, as cut
     box = FieldBox("members", "integer", (45.0, 120.0, 14.0, 12.0))
-    text, confidence = worker._read_glyph(crop, measured, box)
+    text, confidence = fields._read_glyph(crop, measured, box)
     assert text == "3" or confidence == 0.0, (text, confidence)  # never a trusted 8
 
 
@@ -91,7 +92,7 @@ def test_a_lone_kanji_read_two_ways_that_disagree_is_not_trusted() -> None:
     height, width = glyph.shape
     measured = ink.Ink(2.0, 0.05, (margin, margin, width, height))
     box = FieldBox("relation", "text", (20.0, 63.0, 30.0, 11.0))
-    text, confidence = worker._read_glyph(crop, measured, box)
+    text, confidence = fields._read_glyph(crop, measured, box)
     assert confidence == 0.0, (text, confidence)
 
 
@@ -133,9 +134,9 @@ def test_digits_the_japanese_model_misread_are_read_again(
     that gives it away; eng reads the same place, cut on its own, as 20. A line read right
     stays trusted."""
     patch = Image.open(DATA / image)
-    text, _ = worker._read_line(patch, FieldBox("filed", "date", (20.0, 132.0, 75.0, 11.0)))
+    text, _ = fields.read_line(patch, FieldBox("filed", "date", (20.0, 132.0, 75.0, 11.0)))
     assert text == read  # the model's reading these crops were kept for
-    pairs = digit_runs.digit_runs_again(patch, DIGITS_THRESHOLD, worker.FIELD_SCALE)
+    pairs = digit_runs.digit_runs_again(patch, DIGITS_THRESHOLD, fields.FIELD_SCALE)
     assert digits_disagree(pairs) is doubtful, pairs
 
 
@@ -150,8 +151,8 @@ def test_a_line_of_words_read_unsure_is_read_again_cut_tight() -> None:
     top = mm(y + height / 2) - mm(size / 2) - mm(0.3)
     draw.text((mm(x + 2.5), top), "菊地 桂", font=font(size, MINCHO), fill=0)
     box = FieldBox("name", "text", (x, y, width, height))
-    task = worker.PageTask("", "png", 0, (box,))
-    small = imaging.downscale(page, worker.SMALL_FACTOR)
-    (reading,) = worker._read_fields(page, small, task, 0.0, (0, 0, True)).fields
+    task = PageTask("", "png", 0, (box,))
+    small = imaging.downscale(page, SMALL_FACTOR)
+    (reading,) = fields.read_fields(page, small, task, 0.0, (0, 0, True)).fields
     assert reading.raw == "菊地 桂", reading
     assert [char for char, _ in reading.symbols] == list("菊地桂")  # its own characters

@@ -1,0 +1,73 @@
+"""What crosses the OCR worker process's boundary: the task for one page (and, in template
+mode, the template's boxes) and the page's reading (its fields' readings). Small frozen
+values, picklable: they travel to and from the worker processes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from infra.ocr import digit_runs, handread, second
+from infra.ocr.marks import Mark
+
+
+@dataclass(frozen=True)
+class FieldBox:
+    name: str
+    kind: str
+    box_mm: tuple[float, float, float, float]
+    whitelist: str | None = None
+    hand: bool = False
+    cells: int = 0  # a comb of this many cells, read one character a cell by the hand model
+    options: tuple[tuple[float, float, float, float], ...] = ()  # a choice's option areas
+    vertical: bool = False  # 縦書き: read with jpn_vert
+
+
+@dataclass(frozen=True)
+class PageTask:
+    path: str
+    kind: str  # pdf, tiff, png, jpeg
+    page_index: int
+    fields: tuple[FieldBox, ...] = ()  # empty: read the whole page as text
+    page_size_mm: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class FieldReading:
+    name: str
+    raw: str
+    confidence: float
+    ink_ratio: float
+    blank: bool = False  # no ink in the box (measured by `ink.measure`): nothing was written
+    cells: tuple[handread.CellGuess, ...] = ()  # a comb: one guess per cell
+    marks: tuple[Mark, ...] = ()  # hand marks: one per choice option, or the checkbox's
+    symbols: tuple[tuple[str, float], ...] = ()  # each character read, with its confidence
+    # For each of `symbols`, the engine's best other choices with their scores: read only when
+    # a digit or kana was read with less than tesseract.SURE_SYMBOL (`tesseract.other_choices`).
+    other_choices: tuple[tuple[tuple[str, float], ...], ...] = ()
+    # Characters written, counted on the ink: separate runs of inked columns (digit kinds),
+    # glyphs a kana line holds (katakana, `kana.glyph_count`).
+    glyph_runs: int = 0
+    # A katakana line read as one word where the ink shows a gap that may be a space or not
+    # (`spacing.gap_unsure`).
+    space_unsure: bool = False
+    # A katakana line with a kana read small whose glyph sits as a full-size one does, or the
+    # reverse (`kana.size_unsure`): ュ or ユ, ッ or ツ, the reading does not say.
+    kana_size_unsure: bool = False
+    digits_again: tuple[
+        digit_runs.DigitRun, ...
+    ] = ()  # each run of digits in a line jpn read, in order
+    # What the larger network said of a doubted line of words (`second.py`): "" not asked.
+    second_opinion: second.Verdict = ""
+
+
+@dataclass(frozen=True)
+class PageReading:
+    page_index: int
+    text: str
+    confidence: float
+    skew_degrees: float = 0.0
+    orientation_degrees: int = 0
+    aligned: bool = True
+    fields: tuple[FieldReading, ...] = field(default=())
+    peak_rss_kib: int = 0

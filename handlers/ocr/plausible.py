@@ -2,8 +2,8 @@
 
 They flag, never correct: a name written 髙橋 must stay 髙橋, so a doubtful character goes to a
 person rather than to a guess. (Only place names are ever shown put right, by
-`handlers.ocr.places`, and lines the worker's two networks read otherwise, `infra.ocr.second`;
-a field so changed still goes to a person.)
+`handlers.ocr.places`, and letters the worker's two networks read otherwise,
+`infra.ocr.second_opinion`; a field so changed still goes to a person.)
 """
 
 from __future__ import annotations

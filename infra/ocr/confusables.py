@@ -1,7 +1,7 @@
 """Characters the fast jpn model confuses in faces it was not trained on: the rare variant of
 a pair is what a misreading usually produces. Read by the review rules
 (`handlers.ocr.plausible`) and by the worker, which asks the larger network about a line that
-holds one (`second.py`).
+holds one (`second_opinion.py`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """A template's fields read inside an OCR worker: each box cut from the aligned page
 (`template.py`), blank decided by its ink, its text read by the process's reused Tesseract
 engines (`tesseract.py`) and read again where a reading is doubted (`digit_runs.py`,
-`kana.py`, `second.py`); handwritten fields, combs and choices by `handread.py`.
+`kana.py`, `second_opinion.py`); handwritten fields, combs and choices by `handread.py`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,16 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from infra.ocr import digit_runs, handread, imaging, ink, kana, second, spacing, tesseract
+from infra.ocr import (
+    digit_runs,
+    handread,
+    imaging,
+    ink,
+    kana,
+    second_opinion,
+    spacing,
+    tesseract,
+)
 from infra.ocr.page import rss_kib, to_px
 from infra.ocr.readings import FieldBox, FieldReading, PageReading, PageTask
 from infra.ocr.template import BORDER_INSET_MM, cleaned, crop_mm, field_crop
@@ -89,8 +98,8 @@ def read_fields(
         text, confidence = read_line(patch, box)
         if box.kind in WORDED_KINDS and confidence < LINE_AGAIN_BELOW:
             text, confidence, patch = _more_confident(patch, crop, measured, box, text, confidence)
-        verdict: second.Verdict = ""
-        if box.kind == "text" and not box.vertical:
+        verdict: second_opinion.Verdict = "not_asked"
+        if box.kind == "text" and not box.vertical and not table_cells:  # cells: page text
             text, confidence, verdict = _second_opinion(patch, box, text, confidence)
         glyphs, space_unsure, size_unsure = 0, False, False
         if box.kind in WORDED_KINDS and not box.vertical:
@@ -285,30 +294,29 @@ def _more_confident(
 
 def _second_opinion(
     patch: Image.Image, box: FieldBox, text: str, confidence: float
-) -> tuple[str, float, second.Verdict]:
-    """A doubted line of words read again by the larger network (`second.py`): where the two
-    agree, the more confident scores stand; where they differ, each character is the more
-    confident reading's, and the line goes to staff. The first reading's boxes and other
-    choices are kept."""
+) -> tuple[str, float, second_opinion.Verdict]:
+    """A doubted line read again by the larger network (`second_opinion.py`). Read otherwise,
+    the line holds the surer reading's letters and goes to staff; read alike, its scores rise
+    to the surer ones only when `agreement_clears` it. The first reading's boxes and other
+    choices stay: only letters change, never their number."""
     import tesserocr
 
     symbols = tesseract.state.get("symbols", ())
-    if not second.doubted(symbols, confidence):
-        return text, confidence, ""
+    if not second_opinion.doubted(text, symbols, confidence):
+        return text, confidence, "not_asked"
     single = box.box_mm[3] <= SINGLE_LINE_MAX_MM
     psm = tesserocr.PSM.SINGLE_LINE if single else tesserocr.PSM.SINGLE_BLOCK
     first = {key: tesseract.state.get(key, ()) for key in READING_STATE}
-    _, again_confidence = tesseract.ocr(patch, psm, None, tesseract.second_jpn_api(), symbols=True)
-    result = second.merged(text, symbols, tesseract.state.get("symbols", ()))
+    _, larger = tesseract.ocr(patch, psm, None, tesseract.second_jpn_api(), symbols=True)
+    result = second_opinion.merged(text, symbols, tesseract.state.get("symbols", ()))
     tesseract.state.update(first)
-    if result.verdict == "unaligned":
-        return text, confidence, result.verdict
-    tesseract.state["symbols"] = result.symbols
-    if len(result.symbols) != len(symbols):
-        tesseract.state["other_choices"] = ()
-    if result.verdict == "agreed":
-        confidence = max(confidence, again_confidence)
-    return result.text, confidence, result.verdict
+    if result.verdict == "differed":
+        tesseract.state["symbols"] = result.symbols
+        return result.text, confidence, result.verdict
+    if result.verdict == "agreed" and second_opinion.agreement_clears(symbols, larger):
+        tesseract.state["symbols"] = result.symbols
+        return text, max(confidence, larger), result.verdict
+    return text, confidence, result.verdict
 
 
 def _written_ink(crop: Any, threshold: int) -> Any:

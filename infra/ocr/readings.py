@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from infra.ocr import digit_runs, handread, second
+from infra.ocr import digit_runs, handread
 from infra.ocr.marks import Mark
+from infra.ocr.second_opinion import Verdict
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,8 @@ class FieldReading:
     digits_again: tuple[
         digit_runs.DigitRun, ...
     ] = ()  # each run of digits in a line jpn read, in order
-    # What the larger network said of a doubted line of words (`second.py`): "" not asked.
-    second_opinion: second.Verdict = ""
+    # What the larger network said of a doubted printed text line (`second_opinion.py`).
+    second_opinion: Verdict = "not_asked"
 
 
 @dataclass(frozen=True)

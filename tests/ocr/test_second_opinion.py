@@ -1,0 +1,104 @@
+"""A doubted text line beside the larger network's reading of it
+(`infra/ocr/second_opinion.py`): pure functions, no engine."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.ocr.second_opinion import agreement_clears, doubted, letters, merged
+
+
+def test_where_the_two_agree_the_more_confident_scores_stand() -> None:
+    first = [("山", 99), ("田", 80), ("花", 70), ("子", 97)]
+    second = [("山", 90), ("田", 96), (" ", 0), ("花", 95), ("子", 99)]
+    result = merged("山田 花子", first, second)
+    assert result.verdict == "agreed"
+    assert result.text == "山田 花子"
+    assert result.symbols == (("山", 99), ("田", 96), ("花", 95), ("子", 99))
+
+
+def test_a_confusable_pair_member_read_alike_is_not_made_surer() -> None:
+    # Neither network tells 高 from 髙 reliably: the fast one cannot read 髙 at all.
+    result = merged("高橋", [("高", 90), ("橋", 80)], [("高", 97), ("橋", 97)])
+    assert result.verdict == "agreed"
+    assert result.symbols == (("高", 90), ("橋", 97))
+
+
+def test_where_they_differ_each_letter_is_the_more_confident_reading() -> None:
+    first = [("宮", 99), ("崎", 99), ("夢", 93)]
+    second = [("定", 87), ("崎", 96), ("蓮", 95)]
+    result = merged("宮崎 夢", first, second)
+    assert result.verdict == "differed"
+    assert result.text == "宮崎 蓮"  # the first reading's space, each letter the surer one
+    assert result.symbols == (("宮", 99), ("崎", 99), ("蓮", 95))
+
+
+def test_a_less_confident_other_reading_changes_nothing_but_still_differs() -> None:
+    first = [("青", 99), ("木", 99), ("智", 93), ("子", 100)]
+    second = [("青", 96), ("木", 96), ("習", 60), ("子", 96)]
+    result = merged("青木 智子", first, second)
+    assert (result.text, result.verdict) == ("青木 智子", "differed")
+
+
+def test_digits_and_marks_are_never_changed_only_doubted() -> None:
+    # Digits are the English model's to doubt (digit_runs.py); a letter never becomes a mark.
+    first = [(c, 80.0) for c in "旭1992番地"]
+    second = [("旭", 95), ("①", 95), ("⓪", 95), ("⑨", 95), ("②", 95), ("番", 95), ("地", 95)]
+    assert [c for c, _ in letters(second)] == list("旭1092番地")
+    result = merged("旭1992番地", first, second)
+    assert (result.text, result.verdict) == ("旭1992番地", "differed")
+    for other in ("=", "7"):
+        result = merged("妻", [("妻", 60)], [(other, 95)])
+        assert (result.text, result.verdict) == ("妻", "differed"), other
+
+
+def test_circled_digits_read_alike_agree() -> None:
+    first = [(c, 99.0) for c in "旭2387番地11"]
+    second = [("旭", 95), ("②", 95), ("③", 95), ("⑧", 95), ("⑦", 95), ("番", 95), ("地", 95)]
+    result = merged("旭2387番地11", first, [*second, ("⑪", 95)])
+    assert (result.text, result.verdict) == ("旭2387番地11", "agreed")
+
+
+def test_an_iteration_mark_is_a_letter() -> None:
+    first = [("佐", 99), ("夕", 70), ("木", 99)]
+    result = merged("佐夕木", first, [("佐", 96), ("々", 94), ("木", 96)])
+    assert (result.text, result.verdict) == ("佐々木", "differed")
+
+
+def test_readings_of_other_lengths_leave_the_first_as_it_was() -> None:
+    first = [("原", 99), ("田", 100), ("夢", 95)]
+    result = merged("原田 夢", first, [("原", 90), ("田", 90), ("サ", 60), ("夢", 50)])
+    assert result.verdict == "unaligned"
+    assert (result.text, result.symbols) == ("原田 夢", tuple(first))
+
+
+@pytest.mark.parametrize(
+    ("first", "larger", "clears"),
+    [
+        ([("山", 99), ("田", 80)], 96.0, True),
+        ([("山", 99), ("田", 80)], 92.0, False),  # the larger network not sure of the line
+        ([("高", 94), ("橋", 99)], 97.0, False),  # a pair member the fast one was unsure of
+        ([("高", 99), ("橋", 80)], 97.0, True),
+    ],
+)
+def test_when_agreement_clears_a_doubt(
+    first: list[tuple[str, float]], larger: float, clears: bool
+) -> None:
+    assert agreement_clears(first, larger) is clears
+
+
+@pytest.mark.parametrize(
+    ("text", "symbols", "confidence", "asked"),
+    [
+        ("山田", [("山", 99), ("田", 98)], 96.0, False),  # sure of every letter and the line
+        ("山田", [("山", 99), ("田", 94)], 96.0, True),  # a letter under 95
+        ("山田", [("山", 99), ("田", 98)], 89.0, True),  # the line under 90
+        ("三朗", [("三", 99), ("朗", 99)], 96.0, True),  # the rare member of a confusable pair
+        ("12", [("1", 60), ("2", 99)], 96.0, False),  # digits are the digit rules' to doubt
+        ("", [], 0.0, False),  # nothing read: nothing to compare
+    ],
+)
+def test_which_lines_are_asked_again(
+    text: str, symbols: list[tuple[str, float]], confidence: float, asked: bool
+) -> None:
+    assert doubted(text, symbols, confidence) is asked

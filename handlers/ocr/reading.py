@@ -30,7 +30,12 @@ from handlers.ocr.plausible import (
     unsure_letter,
 )
 from handlers.shared.normalise import normalise
-from infra.ocr.confusables import ALWAYS_DOUBTFUL, CONFUSABLE_MIN_CONFIDENCE, confusable
+from infra.ocr.confusables import (
+    ALWAYS_DOUBTFUL,
+    CONFUSABLE_MIN_CONFIDENCE,
+    NO_RARE_TWIN,
+    confusable,
+)
 from infra.ocr.readings import FieldBox, FieldReading, PageReading, PageTask
 from schemas.forms import FormField, FormFieldKind, FormTemplate
 from schemas.ocr import DocumentResult, FieldValue, FieldValueType, PageText, ReviewReason
@@ -170,6 +175,8 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
         return "implausible"
     if reading.second_opinion == "differed":  # the two networks read a character otherwise
         return "confusable"
+    if text is not None and not listed and _twin_unreadable(str(text)):
+        return "confusable"
     if spec.kind in ("text", "katakana") and not listed and confusable(reading.symbols):
         return "confusable"
     if katakana is not None and reading.kana_size_unsure:  # ュ or ユ: the ink sits otherwise
@@ -180,6 +187,12 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
     if digits_disagree(reading.digits_again):
         return "confusable"
     return None
+
+
+def _twin_unreadable(text: str) -> bool:
+    """A name holding 高, 崎 or 吉, whose rare twins (髙, 﨑, 𠮷) the engine cannot read: an
+    address is left out, its place names being checked against the official list."""
+    return any(char in NO_RARE_TWIN for char in text) and check_place(text, gazetteer()) is None
 
 
 def _trusted_unless_misaligned(

@@ -398,10 +398,32 @@ def test_words_are_for_printed_text_fields_of_words_without_spaces(
 @pytest.mark.parametrize("words", [(), ("妻", "母")])
 def test_a_line_the_two_networks_read_otherwise_goes_to_staff(words: tuple[str, ...]) -> None:
     spec = FormField(name="name", label="氏名", kind="text", box_mm=(20, 40, 90, 11), words=words)
-    text = "母" if words else "宮崎 蓮"
+    text = "母" if words else "西村 蓮"
     sure = tuple((char, 99.0) for char in text if not char.isspace())
     agreed = FieldReading("name", text, 96.0, 0.1, symbols=sure, second_opinion="agreed")
     assert not field_value(spec, agreed, True, date(2026, 11, 1)).needs_review
     differed = FieldReading("name", text, 96.0, 0.1, symbols=sure, second_opinion="differed")
     value = field_value(spec, differed, True, date(2026, 11, 1))
     assert (value.value, value.needs_review, value.review_reason) == (text, True, "confusable")
+
+
+@pytest.mark.parametrize(
+    ("text", "doubtful"),
+    [
+        ("高橋 一郎", True),  # the paper may say 髙橋: no model here reads 髙
+        ("山崎 花子", True),  # 﨑
+        ("吉田 修", True),  # 𠮷
+        ("山田 花子", False),
+        ("高知県高知市本町1", False),  # an address: its place names are checked on the list
+    ],
+)
+def test_a_name_holding_a_character_whose_rare_twin_is_unreadable_goes_to_staff(
+    text: str, doubtful: bool
+) -> None:
+    spec = FormField(name="name", label="氏名", kind="text", box_mm=(20, 40, 90, 11))
+    sure = tuple((char, 99.0) for char in text if not char.isspace())
+    reading = FieldReading("name", text, 97.0, 0.1, symbols=sure)
+    value = field_value(spec, reading, True, date(2026, 11, 1))
+    assert value.needs_review is doubtful
+    if doubtful:
+        assert value.review_reason == "confusable"

@@ -24,7 +24,9 @@ from collections.abc import Sequence
 # IPAexMincho, Noto Sans and Serif CJK, VL Gothic, Sawarabi Mincho) at 3.8 and 4.5 mm came
 # back 穂 as 策 in 4 of the 12, 颯 as 編 in 7, 勝 as 騰 in 2 (lines at 80 and 89), each of
 # them a character names and addresses hardly hold.
-ALWAYS_DOUBTFUL = frozenset("朗﨑嵜髙齋齊澤邊邉𠮷男冨夢策編騰")
+# 寄, 図, 凶, 較 and 囚 likewise, for 嵜 and 𠮷 (names set in IPAexGothic, IPAexMincho and Noto
+# Sans: 嵜本 read 寄本, 𠮷川 read 図川, by both networks alike).
+ALWAYS_DOUBTFUL = frozenset("朗﨑嵜髙齋齊澤邊邉𠮷男冨夢策編騰寄図凶較囚")
 DOUBTFUL_WHEN_UNSURE = frozenset("郎崎高斉斎沢辺吉勇バパビピブプベペボポばぱびぴぶぷべぺぼぽ")
 # Below this symbol confidence a common member of a confusable pair is doubtful. Set on the
 # tuning corpus (IPAexGothic): right readings of these characters scored 97-100 there.

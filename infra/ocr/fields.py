@@ -296,9 +296,10 @@ def _second_opinion(
     patch: Image.Image, box: FieldBox, text: str, confidence: float
 ) -> tuple[str, float, second_opinion.Verdict]:
     """A doubted line read again by the larger network (`second_opinion.py`). Read otherwise,
-    the line holds the surer reading's letters and goes to staff; read alike, its scores rise
-    to the surer ones only when `agreement_clears` it. The first reading's boxes and other
-    choices stay: only letters change, never their number."""
+    the line holds the surer reading's letters and goes to staff; read alike, the line's
+    confidence rises to the larger network's only when `agreement_clears` it, its letters'
+    scores never. The first reading's boxes and other choices stay: only letters change,
+    never their number."""
     import tesserocr
 
     symbols = tesseract.state.get("symbols", ())
@@ -312,9 +313,10 @@ def _second_opinion(
     tesseract.state.update(first)
     if result.verdict == "differed":
         tesseract.state["symbols"] = result.symbols
+        if len(result.symbols) != len(symbols):  # a space among the symbols: pairs lost
+            tesseract.state["other_choices"] = ()
         return result.text, confidence, result.verdict
     if result.verdict == "agreed" and second_opinion.agreement_clears(symbols, larger):
-        tesseract.state["symbols"] = result.symbols
         return text, max(confidence, larger), result.verdict
     return text, confidence, result.verdict
 

@@ -70,22 +70,24 @@ def letters(symbols: Symbols) -> list[tuple[str, float]]:
 
 def merged(text: str, first: Symbols, second: Symbols) -> Merged:
     """Both readings of a line side by side. Where they hold as many characters: a letter read
-    otherwise is the more confident reading's, any other character stays the first's; a
-    character read alike keeps the higher score, save a member of a confusable pair (the fast
-    model cannot read 髙 at all: its 高 is never made surer). The verdict says whether they
-    differed anywhere. Else the first reading stands, `unaligned`."""
+    otherwise is the more confident reading's, with the lower of the two scores (still a
+    doubt: `_doubted_at` may put a place name right there); any other character stays the
+    first's. A character read alike keeps the first reading's score: agreement is no proof of
+    a letter (both networks read 嵜 as 寄), so a letter the fast model was unsure of stays
+    unsure. The verdict says whether they differed anywhere. Else the first reading stands,
+    `unaligned`."""
     ours, theirs = letters(first), letters(second)
     if len(ours) != len(theirs) or "".join(c for c, _ in ours) != "".join(text.split()):
         return Merged(text, tuple(first), "unaligned")
     chosen = []
     differed = False
     for (mine, my_score), (other, other_score) in zip(ours, theirs, strict=True):
-        if mine == other:
-            chosen.append((mine, my_score if mine in PAIRS else max(my_score, other_score)))
-            continue
-        differed = True
-        surer = other_score > my_score and _letter(mine) and _letter(other)
-        chosen.append((other, other_score) if surer else (mine, my_score))
+        if mine != other:
+            differed = True
+            if other_score > my_score and _letter(mine) and _letter(other):
+                chosen.append((other, my_score))
+                continue
+        chosen.append((mine, my_score))
     return Merged(_spaced_like(text, chosen), tuple(chosen), "differed" if differed else "agreed")
 
 

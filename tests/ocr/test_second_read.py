@@ -31,6 +31,27 @@ DOUBTED = {
     "saburo": "原田 三郎",
     "variant": "髙橋 一郎",
 }
+# Rare variants and their misreadings, laid out as a code review's probe had them: both
+# networks read 嵜本 誠 as 寄本 誠 (the fast one at 49, its 寄 at 82; the larger at 95), which
+# agreement made trusted; 𠮷田 浩 came back 図田 浩 (86), trusted before the second opinion.
+VARIANTS = ["𠮷川 明", "𠮷田 浩", "一通につき 三百円", "郎女 ぽんず", "斉藤 ぱせり", "山﨑 太郎"]
+VARIANTS += ["髙橋 一郎", "高橋 ぶどう", "嵜本 誠", "東京都品川区大﨑1丁目", "柳﨑 花子", "髙村 薫"]
+
+
+def variants_form(count: int) -> FormTemplate:
+    return FormTemplate(
+        id="probe",
+        name="氏名の届",
+        fields=tuple(
+            FormField(
+                name=f"f{i}",
+                label="氏名",
+                kind="text",
+                box_mm=(60 + (i % 3) * 7, 40 + 17 * i + (i * i) % 4, 100, 12),
+            )
+            for i in range(count)
+        ),
+    )
 
 
 def names_form(written: Mapping[str, str]) -> FormTemplate:
@@ -51,6 +72,13 @@ async def read(written: Mapping[str, str], folder: Path) -> DocumentResult:
 @pytest.fixture(scope="module")
 async def misread(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DocumentResult]:
     yield await read(MISREAD, tmp_path_factory.mktemp("misread"))
+
+
+@pytest.fixture(scope="module")
+async def variants(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DocumentResult]:
+    written = {f"f{i}": name for i, name in enumerate(VARIANTS)}
+    folder = tmp_path_factory.mktemp("variants")
+    yield await read_rendered(variants_form(len(written)), written, font_path(), folder, TODAY)
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +121,12 @@ def test_a_rare_variant_both_read_as_its_common_twin_stays_doubtful(
     variant = doubted.fields["variant"]
     assert variant.value in (DOUBTED["variant"], "高橋 一郎")
     assert variant.needs_review
+
+
+@pytest.mark.parametrize("name", ["嵜本 誠", "𠮷田 浩", "𠮷川 明"])
+def test_a_misreading_both_networks_share_is_not_trusted(
+    variants: DocumentResult, name: str
+) -> None:
+    field = variants.fields[f"f{VARIANTS.index(name)}"]
+    assert field.value != name  # neither network reads 嵜 or 𠮷
+    assert field.needs_review

@@ -6,9 +6,10 @@ The larger network reads the kanji of names the fast one misreads (蓮 read 夢,
 妻 read 表), but it is slower and reads kana and digits worse (circled digits, a kana line in
 pieces), so it is asked only about doubted lines, it may change only letters (digits are the
 English model's to doubt, `digit_runs.py`), and only where both readings hold as many
-characters. Its agreement is no proof: both networks read 髙 as 高, and both drop a glyph
-neither knows (a city's 外字), so agreement clears a doubt only when the larger network was
-sure of the whole line and no member of a confusable pair was in doubt.
+characters. Its agreement is no proof: both networks read 髙 as 高 and 嵜 as 寄, and both
+drop a glyph neither knows (a city's 外字), so agreement raises only the line's confidence,
+only when the larger network was sure of the whole line and no member of a confusable pair was
+in doubt; each letter keeps the score the fast model gave it.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ SECOND_LINE_BELOW = 90.0
 # Read alike, a line's doubt is cleared only when the larger network read it with at least this.
 # Set on 65 rendered names holding 髙, 齊 or 邉 in five faces (not the development, tuning or
 # report sets): both networks read 髙橋 一郎 as 高橋 一郎, the larger at 92 to 95; at 95, with
-# pair members never made surer, no name flagged without the second opinion came back trusted
-# and wrong. It cost the development set's flagged share 3.22 -> 3.74 %.
+# pair members' scores never raised, no name flagged without the second opinion came back
+# trusted and wrong. It cost the development set's flagged share 3.22 -> 3.74 %.
 AGREED_MIN_CONFIDENCE = 95.0
 PAIRS = ALWAYS_DOUBTFUL | DOUBTFUL_WHEN_UNSURE
 

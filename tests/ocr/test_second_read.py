@@ -10,10 +10,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageDraw
 
+from infra.ocr import fields, imaging
+from infra.ocr.page import SMALL_FACTOR
+from infra.ocr.readings import FieldBox, PageTask
 from schemas.forms import FormField, FormTemplate
 from schemas.ocr import DocumentResult
-from tests.ocr.corpus import font_path
+from tests.ocr.corpus import MINCHO, font, font_path, mm
 from tests.ocr.one_read import read_rendered
 
 TODAY = date(2026, 11, 1)
@@ -130,3 +134,24 @@ def test_a_misreading_both_networks_share_is_not_trusted(
     field = variants.fields[f"f{VARIANTS.index(name)}"]
     assert field.value != name  # neither network reads 嵜 or 𠮷
     assert field.needs_review
+
+
+def test_a_ruled_table_cell_is_not_asked() -> None:
+    """Cells are page text, with no flag to carry a change: the same doubted line (IPAexMincho's
+    菊地 桂, read at 14 at the field scale) is asked about in a field, not in a cell."""
+    page = Image.new("L", (mm(120), mm(30)), 255)
+    draw = ImageDraw.Draw(page)
+    x, y, width, height, size = 10.0, 10.0, 90.0, 11.0, 3.8
+    draw.rectangle((mm(x), mm(y), mm(x + width), mm(y + height)), outline=0, width=2)
+    top = mm(y + height / 2) - mm(size / 2) - mm(0.3)
+    draw.text((mm(x + 2.5), top), "菊地 桂", font=font(size, MINCHO), fill=0)
+    task = PageTask("", "png", 0, (FieldBox("name", "text", (x, y, width, height)),))
+    small = imaging.downscale(page, SMALL_FACTOR)
+    verdicts = [
+        fields.read_fields(page, small, task, 0.0, (0, 0, True), table_cells=cells)
+        .fields[0]
+        .second_opinion
+        for cells in (False, True)
+    ]
+    assert verdicts[0] != "not_asked"
+    assert verdicts[1] == "not_asked"

@@ -55,9 +55,8 @@ class FieldReading:
     # A katakana line with a kana read small whose glyph sits as a full-size one does, or the
     # reverse (`kana.size_unsure`): ュ or ユ, ッ or ツ, the reading does not say.
     kana_size_unsure: bool = False
-    digits_again: tuple[
-        digit_runs.DigitRun, ...
-    ] = ()  # each run of digits in a line jpn read, in order
+    # Each run of digits in a line jpn read, in order, with what eng read in its place.
+    digits_again: tuple[digit_runs.DigitRun, ...] = ()
     # What the larger network said of a doubted printed text line (`second_opinion.py`).
     second_opinion: Verdict = "not_asked"
 

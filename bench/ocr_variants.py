@@ -26,6 +26,8 @@ NAMES = [
     "田邉 実", "髙田 恵", "髙橋 由美", "齊藤 由紀", "渡邉 陽子", "髙村 薫",
     "𠮷川 明", "𠮷田 浩", "山﨑 太郎", "嵜本 誠", "柳﨑 花子", "髙橋 一郎",
 ]  # fmt: skip
+# Not Sawarabi Mincho: it has none of these glyphs (田邉 prints as 田 and a blank, 柳﨑 as 柳
+# and an empty box), so what its page says is not the name.
 FACES = {
     "IPAexGothic": font_path(),
     "IPAexMincho": MINCHO,

@@ -16,9 +16,8 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from schemas.forms import FormField, FormTemplate
 from tests.ocr.corpus import MINCHO, font_path
-from tests.ocr.one_read import read_rendered
+from tests.ocr.one_read import names_page, read_rendered
 
 TODAY = date(2026, 11, 1)
 NAMES = [
@@ -38,22 +37,6 @@ FACES = {
 PER_PAGE = 10
 
 
-def names_page(count: int) -> FormTemplate:
-    return FormTemplate(
-        id="variants",
-        name="氏名の届",
-        fields=tuple(
-            FormField(
-                name=f"f{i}",
-                label="氏名",
-                kind="text",
-                box_mm=(60 + (i % 3) * 7, 40 + 17 * i + (i * i) % 4, 100, 12),
-            )
-            for i in range(count)
-        ),
-    )
-
-
 async def main() -> None:
     right = flagged = trusted_wrong = 0
     for face_name, face in FACES.items():
@@ -65,7 +48,7 @@ async def main() -> None:
             written = {f"f{i}": name for i, name in enumerate(chunk)}
             with tempfile.TemporaryDirectory() as folder:
                 result = await read_rendered(
-                    names_page(len(chunk)), written, face, Path(folder), TODAY
+                    names_page(len(chunk), "variants"), written, face, Path(folder), TODAY
                 )
             for key, name in written.items():
                 got = result.fields[key]

@@ -1,5 +1,6 @@
 """One rendered form read once through an in-process worker: the page a module of field tests
-shares (reading it costs about a second, so each module reads it once)."""
+shares (reading it costs about a second, so each module reads it once); and the pages those
+tests and `bench.ocr_variants` lay out."""
 
 from __future__ import annotations
 
@@ -8,13 +9,51 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
+from PIL import Image, ImageDraw
+
 from handlers.ocr.pipeline import read_scan
 from handlers.shared.uploads import Limits
+from infra.ocr import fields, imaging
 from infra.ocr.engine import OcrEngine
+from infra.ocr.page import SMALL_FACTOR
 from infra.ocr.pool import serial_pool
-from schemas.forms import FormTemplate
+from infra.ocr.readings import FieldBox, FieldReading, PageTask
+from schemas.forms import FormField, FormTemplate
 from schemas.ocr import DocumentResult
-from tests.ocr.corpus import render_form, save_pdf, scan_look
+from tests.ocr.corpus import font, mm, render_form, save_pdf, scan_look
+
+
+def names_page(count: int, template_id: str) -> FormTemplate:
+    """`count` name boxes down a page, each a little off the one above (a code review's
+    probe of rare variants: readings depend on where a name sits, so the layout is kept)."""
+    return FormTemplate(
+        id=template_id,
+        name="氏名の届",
+        fields=tuple(
+            FormField(
+                name=f"f{i}",
+                label="氏名",
+                kind="text",
+                box_mm=(60 + (i % 3) * 7, 40 + 17 * i + (i * i) % 4, 100, 12),
+            )
+            for i in range(count)
+        ),
+    )
+
+
+def read_one_box(text: str, face: Path, size_mm: float, table_cells: bool = False) -> FieldReading:
+    """`text` printed `size_mm` high in a 90 x 11 mm box on a clean page, read as a field (or
+    as a ruled table's cell) by the worker's field reader, without the pipeline around it."""
+    page = Image.new("L", (mm(120), mm(30)), 255)
+    draw = ImageDraw.Draw(page)
+    x, y, width, height = 10.0, 10.0, 90.0, 11.0
+    draw.rectangle((mm(x), mm(y), mm(x + width), mm(y + height)), outline=0, width=2)
+    top = mm(y + height / 2) - mm(size_mm / 2) - mm(0.3)
+    draw.text((mm(x + 2.5), top), text, font=font(size_mm, face), fill=0)
+    task = PageTask("", "png", 0, (FieldBox("name", "text", (x, y, width, height)),))
+    small = imaging.downscale(page, SMALL_FACTOR)
+    read = fields.read_fields(page, small, task, 0.0, (0, 0, True), table_cells=table_cells)
+    return read.fields[0]
 
 
 async def read_rendered(

@@ -10,15 +10,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw
 
-from infra.ocr import fields, imaging
-from infra.ocr.page import SMALL_FACTOR
-from infra.ocr.readings import FieldBox, PageTask
 from schemas.forms import FormField, FormTemplate
 from schemas.ocr import DocumentResult
-from tests.ocr.corpus import MINCHO, font, font_path, mm
-from tests.ocr.one_read import read_rendered
+from tests.ocr.corpus import MINCHO, font_path
+from tests.ocr.one_read import names_page, read_one_box, read_rendered
 
 TODAY = date(2026, 11, 1)
 # Measured when written, in IPAexGothic with the fast model alone (the readings depend on where
@@ -40,22 +36,6 @@ DOUBTED = {
 # agreement made trusted; 𠮷田 浩 came back 図田 浩 (86), trusted before the second opinion.
 VARIANTS = ["𠮷川 明", "𠮷田 浩", "一通につき 三百円", "郎女 ぽんず", "斉藤 ぱせり", "山﨑 太郎"]
 VARIANTS += ["髙橋 一郎", "高橋 ぶどう", "嵜本 誠", "東京都品川区大﨑1丁目", "柳﨑 花子", "髙村 薫"]
-
-
-def variants_form(count: int) -> FormTemplate:
-    return FormTemplate(
-        id="probe",
-        name="氏名の届",
-        fields=tuple(
-            FormField(
-                name=f"f{i}",
-                label="氏名",
-                kind="text",
-                box_mm=(60 + (i % 3) * 7, 40 + 17 * i + (i * i) % 4, 100, 12),
-            )
-            for i in range(count)
-        ),
-    )
 
 
 def names_form(written: Mapping[str, str]) -> FormTemplate:
@@ -82,7 +62,9 @@ async def misread(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Doc
 async def variants(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DocumentResult]:
     written = {f"f{i}": name for i, name in enumerate(VARIANTS)}
     folder = tmp_path_factory.mktemp("variants")
-    yield await read_rendered(variants_form(len(written)), written, font_path(), folder, TODAY)
+    yield await read_rendered(
+        names_page(len(written), "probe"), written, font_path(), folder, TODAY
+    )
 
 
 @pytest.fixture(scope="module")
@@ -139,18 +121,8 @@ def test_a_misreading_both_networks_share_is_not_trusted(
 def test_a_ruled_table_cell_is_not_asked() -> None:
     """Cells are page text, with no flag to carry a change: the same doubted line (IPAexMincho's
     菊地 桂, read at 14 at the field scale) is asked about in a field, not in a cell."""
-    page = Image.new("L", (mm(120), mm(30)), 255)
-    draw = ImageDraw.Draw(page)
-    x, y, width, height, size = 10.0, 10.0, 90.0, 11.0, 3.8
-    draw.rectangle((mm(x), mm(y), mm(x + width), mm(y + height)), outline=0, width=2)
-    top = mm(y + height / 2) - mm(size / 2) - mm(0.3)
-    draw.text((mm(x + 2.5), top), "菊地 桂", font=font(size, MINCHO), fill=0)
-    task = PageTask("", "png", 0, (FieldBox("name", "text", (x, y, width, height)),))
-    small = imaging.downscale(page, SMALL_FACTOR)
     verdicts = [
-        fields.read_fields(page, small, task, 0.0, (0, 0, True), table_cells=cells)
-        .fields[0]
-        .second_opinion
+        read_one_box("菊地 桂", MINCHO, 3.8, table_cells=cells).second_opinion
         for cells in (False, True)
     ]
     assert verdicts[0] != "not_asked"

@@ -10,24 +10,22 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from handlers.ocr.plausible import digits_disagree
 from handlers.ocr.reading import assemble, plan_pages
 from infra.ocr import digit_runs, fields, imaging, ink, tesseract, worker
-from infra.ocr.page import SMALL_FACTOR
-from infra.ocr.readings import FieldBox, PageTask
+from infra.ocr.readings import FieldBox
 from tests.ocr.corpus import (
     MINCHO,
     _form_values,
-    font,
     load_template,
-    mm,
     render_form,
     save_pdf,
     scan_look,
 )
 from tests.ocr.metrics import score_fields
+from tests.ocr.one_read import read_one_box
 
 TODAY = date(2026, 11, 1)
 DATA = Path(__file__).parent / "data"
@@ -144,15 +142,6 @@ def test_a_line_of_words_read_unsure_is_read_again_cut_tight() -> None:
     """IPAexMincho's 菊地 桂 in a name box (3.8 mm type): at the field scale the engine gives
     "多地 杜" with confidence 14; cut tight around its ink, 菊地 桂 at 69. The more confident
     reading is kept (and, under 80, still goes to a person)."""
-    page = Image.new("L", (mm(120), mm(30)), 255)
-    draw = ImageDraw.Draw(page)
-    x, y, width, height, size = 10.0, 10.0, 90.0, 11.0, 3.8
-    draw.rectangle((mm(x), mm(y), mm(x + width), mm(y + height)), outline=0, width=2)
-    top = mm(y + height / 2) - mm(size / 2) - mm(0.3)
-    draw.text((mm(x + 2.5), top), "菊地 桂", font=font(size, MINCHO), fill=0)
-    box = FieldBox("name", "text", (x, y, width, height))
-    task = PageTask("", "png", 0, (box,))
-    small = imaging.downscale(page, SMALL_FACTOR)
-    (reading,) = fields.read_fields(page, small, task, 0.0, (0, 0, True)).fields
+    reading = read_one_box("菊地 桂", MINCHO, 3.8)
     assert reading.raw == "菊地 桂", reading
     assert [char for char, _ in reading.symbols] == list("菊地桂")  # its own characters

@@ -3,6 +3,7 @@ every field that came back wrong listed, flagged or not.
 
     .venv/bin/python -m bench.ocr_dev dev 64        # development forms (tests/ocr/dev_corpus.py)
     .venv/bin/python -m bench.ocr_dev tuning 40     # tuning forms (tests/ocr/corpus.py)
+    .venv/bin/python -m bench.ocr_dev dev 192 192   # 192 development forms from the 193rd on
 
 There is deliberately no `report` choice: the report set is read only by `make bench`, once,
 so no rule is chosen by looking at its misreadings.
@@ -31,21 +32,21 @@ TUNING_SEEDS = 10_000  # the tuning forms `make bench` reads
 Made = list[tuple[bytes, str, dict[str, str | int | bool]]]  # file, face, expected values
 
 
-def forms(which: str, count: int) -> tuple[FormTemplate, Made]:
+def forms(which: str, count: int, first: int = 0) -> tuple[FormTemplate, Made]:
     if which == "dev":
-        made = [dev_form(DEV_SEED + n) for n in range(count)]
+        made = [dev_form(DEV_SEED + first + n) for n in range(count)]
         return DEV_TEMPLATE, [(f.data, f.face, dict(f.expected)) for f in made]
     out: Made = []
     for n in range(count):
-        form = filled_form(TUNING_SEEDS + n)
+        form = filled_form(TUNING_SEEDS + first + n)
         buffer = io.BytesIO()
         form.image.save(buffer, "PDF", resolution=300)
         out.append((buffer.getvalue(), "ipaexg", dict(form.expected)))
     return load_template(), out
 
 
-async def main(which: str, count: int) -> None:
-    template, made = forms(which, count)
+async def main(which: str, count: int, first: int = 0) -> None:
+    template, made = forms(which, count, first)
     engine = OcrEngine(process_pool(os.cpu_count() or 1))
     try:
         results = await asyncio.gather(
@@ -67,18 +68,20 @@ async def main(which: str, count: int) -> None:
             if not same_value(want, got.value):
                 mark = "flagged" if got.needs_review else "WRONG-UNFLAGGED"
                 print(
-                    f"{n:3d} {face:<28} {name:<14} {want!r} -> {got.value!r} "
+                    f"{first + n:3d} {face:<28} {name:<14} {want!r} -> {got.value!r} "
                     f"conf {got.confidence} {mark} {got.review_reason or ''}"
                 )
             elif got.needs_review:
-                print(f"{n:3d} {face:<28} {name:<14} right but flagged: {got.review_reason}")
+                print(
+                    f"{first + n:3d} {face:<28} {name:<14} right but flagged: {got.review_reason}"
+                )
     score = total_score(scores)
     print(
-        f"{which}: {count} forms, {score.total} fields: exact {100 * score.exact_rate:.2f} %, "
+        f"{which}: {count} forms from {first}, {score.total} fields: exact {100 * score.exact_rate:.2f} %, "
         f"wrong and not flagged {100 * score.wrong_unflagged_rate:.2f} %, "
         f"flagged {100 * score.flagged_rate:.2f} %  reasons {dict(reasons)}"
     )
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+    asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 0))

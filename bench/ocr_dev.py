@@ -77,7 +77,8 @@ async def main(which: str, count: int, first: int = 0) -> None:
                 )
     score = total_score(scores)
     print(
-        f"{which}: {count} forms from {first}, {score.total} fields: exact {100 * score.exact_rate:.2f} %, "
+        f"{which}: {count} forms from {first}, {score.total} fields: "
+        f"exact {100 * score.exact_rate:.2f} %, "
         f"wrong and not flagged {100 * score.wrong_unflagged_rate:.2f} %, "
         f"flagged {100 * score.flagged_rate:.2f} %  reasons {dict(reasons)}"
     )

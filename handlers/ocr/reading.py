@@ -3,8 +3,9 @@
 `plan_pages` turns a document and its template into page tasks for the workers;
 `assemble` turns their readings into the contract's result, deciding for each field its
 normalised value, its confidence and whether staff must review it. A value is never changed
-from what was read, save an address's place names put right from the official list, and those
-always go to staff (as does a line whose characters the worker took from its larger model).
+from what was read, save an address's place names put right from the official list and a
+listed word (続柄) that the line read again gives, and those always go to staff (as does a
+line whose characters the worker took from its larger model).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import unicodedata
 from datetime import date
 
 from handlers.ocr.hand import hand_value, is_hand_field
+from handlers.ocr.listed import listed, word_read_again
 from handlers.ocr.marks import char_whitelist, checkbox_from_ink
 from handlers.ocr.places import check_place, gazetteer
 from handlers.ocr.plausible import (
@@ -72,6 +74,7 @@ def plan_pages(path: str, kind: str, pages: int, template: FormTemplate | None) 
                     f.cells or 0,
                     tuple(option.box_mm for option in f.options),
                     vertical=f.direction == "vertical",
+                    words=f.words,
                 )
                 for f in template.fields
                 if f.page == index + 1
@@ -102,6 +105,11 @@ def field_value(
         return _trusted_unless_misaligned(mark.value, 100.0, aligned)
     if reading.blank:  # no ink (measured on the pixels): nothing written in the box
         return _trusted_unless_misaligned(_EMPTY_VALUE[spec.kind], 100.0, aligned)
+    # Read as none of its words: the one word the line read again gives, for staff to compare
+    # with the scan; with none or several, what was read (flagged in `_doubt`).
+    unlisted = bool(spec.words) and not listed(spec.words, reading.raw)
+    if unlisted and (found := word_read_again(spec.words, reading.words_again)):
+        return _review(found[0], found[1], "confusable")
     if not reading.raw:  # ink, but nothing Tesseract could read
         return _review(None, 0.0, "ink_unread")
     raw = reading.raw
@@ -161,8 +169,8 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
         return "implausible"
     # A field of listed words (続柄): none of them is implausible; one of them is what the
     # form expects, and the name rules below (男 read for 勇) do not apply to it.
-    listed = text is not None and bool(spec.words)
-    if listed and "".join(str(text).split()) not in spec.words:
+    is_listed = text is not None and bool(spec.words)
+    if is_listed and not listed(spec.words, str(text)):
         return "implausible"
     if spec.kind in ("text", "katakana") and isinstance(value, str) and stray_marks(value):
         return "implausible"
@@ -175,9 +183,9 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
         return "implausible"
     if reading.second_opinion == "differed":  # the two networks read a character otherwise
         return "confusable"
-    if text is not None and not listed and _twin_unreadable(str(text)):
+    if text is not None and not is_listed and _twin_unreadable(str(text)):
         return "confusable"
-    if spec.kind in ("text", "katakana") and not listed and confusable(reading.symbols):
+    if spec.kind in ("text", "katakana") and not is_listed and confusable(reading.symbols):
         return "confusable"
     if katakana is not None and reading.kana_size_unsure:  # ュ or ユ: the ink sits otherwise
         return "confusable"

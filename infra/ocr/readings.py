@@ -22,6 +22,8 @@ class FieldBox:
     cells: int = 0  # a comb of this many cells, read one character a cell by the hand model
     options: tuple[tuple[float, float, float, float], ...] = ()  # a choice's option areas
     vertical: bool = False  # 縦書き: read with jpn_vert
+    # The words the field holds (続柄): a line read as none of them is read again (`fields.py`).
+    words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,9 @@ class FieldReading:
     digits_again: tuple[digit_runs.DigitRun, ...] = ()
     # What the larger network said of a doubted printed text line (`second_opinion.py`).
     second_opinion: Verdict = "not_asked"
+    # A line of a listed-words field read as none of its words, read again by both networks,
+    # cut tight and not: each reading's letters (spaces dropped), with its confidence.
+    words_again: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -202,3 +202,77 @@ def stray_marks(text: str) -> bool:
 def _is_mark(char: str) -> bool:
     # ー is a letter to Unicode (Lm), but a word of ー alone is a line, not a sound.
     return char in "ー〜|" or unicodedata.category(char)[0] in "PS"
+
+
+def digit_inside_word(text: str) -> bool:
+    """A digit (of any script: 0, ０, ①) with a letter on either side, spaces not counted: in
+    a name it is a glyph the face lacks, printed as an empty box and read as a digit
+    (Sawarabi Mincho's 柳﨑 花子 came back "柳0 花子" at 82). For text that does not start like
+    an address, whose 1丁目 and 2番地 hold digits between letters."""
+    letters = "".join(text.split())
+    numeric = [unicodedata.category(char)[0] == "N" for char in letters]
+    for place in range(1, len(letters) - 1):
+        if numeric[place] and not numeric[place - 1] and _is_letter(letters[place - 1]):
+            after = next((i for i in range(place, len(letters)) if not numeric[i]), None)
+            if after is not None and _is_letter(letters[after]):
+                return True
+    return False
+
+
+def _is_letter(char: str) -> bool:
+    return unicodedata.category(char)[0] == "L"
+
+
+def long_vowel_misplaced(text: str) -> bool:
+    """ー where no sound stands before it to lengthen, or 一 inside a katakana word: the two
+    are one bar, and the engine reads either for the other (IPAexGothic's 一通につき came back
+    "ー通につき" at 90, 一 between katakana "ヤマーチ"). ー follows a kana; after a kanji or
+    starting a word it is 一 misread. After a digit or a Latin letter it is left alone, a
+    dash as an address may be written (1ー2ー3), unless a kanji follows (3ー丁目)."""
+    for word in text.split():
+        for place, char in enumerate(word):
+            before = word[place - 1] if place else ""
+            after = word[place + 1] if place + 1 < len(word) else ""
+            unlengthened = not before or _is_kanji(before) or _is_kanji(after)
+            if char == "ー" and not _is_kana(before) and unlengthened:
+                return True
+            if char == "一" and _is_katakana(before) and _is_katakana(after):
+                return True
+    return False
+
+
+def _is_kana(char: str) -> bool:
+    return bool(char) and "\u3041" <= char <= "\u30ff" and char != "・"
+
+
+def _is_katakana(char: str) -> bool:
+    return bool(char) and "\u30a1" <= char <= "\u30ff" and char != "・"
+
+
+def _is_kanji(char: str) -> bool:
+    return len(char) == 1 and (unicodedata.name(char, "").startswith("CJK") or char == "々")
+
+
+# Katakana drawn as their hiragana twins are: the engine gives ヘ, ベ, ペ for へ, べ, ぺ.
+_HIRAGANA_SHAPED = frozenset("ヘベペ")
+
+
+def katakana_among_hiragana(text: str) -> bool:
+    """A katakana letter inside a hiragana word: one whose hiragana twin has its shape (ヘ, ベ,
+    ペ) beside a hiragana, or any between two. Rendered hiragana words in five faces came back
+    with ぺ read as ペ (こんぶわぺ as "こんぶわペ", 90) and ぷ as パ ("まパえす", 91), trusted.
+    ヶ and ヵ (ひばりヶ丘) are place-name counters, not words' letters."""
+    for word in text.split():
+        for place, char in enumerate(word):
+            if not _is_katakana(char) or char in "ーヶヵ":
+                continue
+            before = word[place - 1] if place else ""
+            after = word[place + 1] if place + 1 < len(word) else ""
+            beside = [_is_hiragana(before), _is_hiragana(after)]
+            if all(beside) or (char in _HIRAGANA_SHAPED and any(beside)):
+                return True
+    return False
+
+
+def _is_hiragana(char: str) -> bool:
+    return bool(char) and "\u3041" <= char <= "\u309f"

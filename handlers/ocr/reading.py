@@ -20,11 +20,14 @@ from handlers.ocr.places import check_place, gazetteer
 from handlers.ocr.plausible import (
     characters_dropped,
     close_second_choice,
+    digit_inside_word,
     digits_disagree,
     digits_read_again,
     digits_settled,
     kana_count_differs,
+    katakana_among_hiragana,
     long_vowel_first,
+    long_vowel_misplaced,
     no_letters,
     split_name,
     stray_marks,
@@ -36,6 +39,7 @@ from infra.ocr.confusables import (
     ALWAYS_DOUBTFUL,
     CONFUSABLE_MIN_CONFIDENCE,
     NO_RARE_TWIN,
+    VOICED_HIRAGANA,
     confusable,
 )
 from infra.ocr.readings import FieldBox, FieldReading, PageReading, PageTask
@@ -181,9 +185,18 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
         or kana_count_differs(reading.raw, reading.glyph_runs)
     ):
         return "implausible"
+    # Not listed words: a name or an address (whose place names are checked on the list).
+    free = str(text) if text is not None and not is_listed else None
+    place = check_place(free, gazetteer()) if free is not None else None
+    if free is not None and (
+        long_vowel_misplaced(free)
+        or katakana_among_hiragana(free)
+        or (place is None and digit_inside_word(free))
+    ):
+        return "implausible"
     if reading.second_opinion == "differed":  # the two networks read a character otherwise
         return "confusable"
-    if text is not None and not is_listed and _twin_unreadable(str(text)):
+    if free is not None and place is None and _unreadable_twin(free):
         return "confusable"
     if spec.kind in ("text", "katakana") and not is_listed and confusable(reading.symbols):
         return "confusable"
@@ -197,10 +210,12 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
     return None
 
 
-def _twin_unreadable(text: str) -> bool:
-    """A name holding 高, 崎 or 吉, whose rare twins (髙, 﨑, 𠮷) the engine cannot read: an
-    address is left out, its place names being checked against the official list."""
-    return any(char in NO_RARE_TWIN for char in text) and check_place(text, gazetteer()) is None
+def _unreadable_twin(text: str) -> bool:
+    """A character whose twin no model here tells apart from it, however surely read: 高, 崎
+    and 吉, whose rare twins (髙, 﨑, 𠮷) the engine cannot read, or a hiragana of the は row
+    with either mark (ぱ read as ば). An address is left out, its place names being checked
+    against the official list."""
+    return any(char in NO_RARE_TWIN or char in VOICED_HIRAGANA for char in text)
 
 
 def _trusted_unless_misaligned(

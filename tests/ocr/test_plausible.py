@@ -10,11 +10,14 @@ from pydantic import ValidationError
 from handlers.ocr.plausible import (
     characters_dropped,
     close_second_choice,
+    digit_inside_word,
     digits_disagree,
     digits_read_again,
     digits_settled,
     kana_count_differs,
+    katakana_among_hiragana,
     long_vowel_first,
+    long_vowel_misplaced,
     no_letters,
     split_name,
     stray_marks,
@@ -427,3 +430,88 @@ def test_a_name_holding_a_character_whose_rare_twin_is_unreadable_goes_to_staff(
     assert value.needs_review is doubtful
     if doubtful:
         assert value.review_reason == "confusable"
+
+
+@pytest.mark.parametrize(
+    ("text", "doubtful"),
+    [
+        ("柳0 花子", True),  # an empty box (a glyph the face lacks) read as a digit
+        ("柳1花子", True),
+        ("柳 0 花子", True),
+        ("坂10子", True),
+        ("山田 花子", False),
+        ("花子2", False),  # not between letters
+        ("3丁目", False),
+        ("", False),
+    ],
+)
+def test_digit_inside_word(text: str, doubtful: bool) -> None:
+    assert digit_inside_word(text) is doubtful
+
+
+@pytest.mark.parametrize(
+    ("text", "doubtful"),
+    [
+        ("ー通につき 三百円", True),  # 一 read as ー: no sound before it to lengthen
+        ("ーノ瀬 ルーシー", True),
+        ("山田 ー郎", True),
+        ("第ー", True),  # after a kanji
+        ("北ー条西", True),
+        ("3ー丁目", True),  # a kanji after it
+        ("ヤマ一チ 商店", True),  # 一 inside a katakana word: ー read as 一
+        ("一通につき 三百円", False),
+        ("一ノ瀬 ルーシー", False),
+        ("センター前", False),  # after a kana, a kanji may follow
+        ("すーぱー", False),
+        ("1ー2ー3", False),  # a dash between numbers, as written in an address
+        ("一宮 一郎", False),
+        ("", False),
+    ],
+)
+def test_long_vowel_misplaced(text: str, doubtful: bool) -> None:
+    assert long_vowel_misplaced(text) is doubtful
+
+
+@pytest.mark.parametrize(
+    ("text", "doubtful"),
+    [
+        ("中村 こんぶわペ", True),  # ぺ read as its katakana twin
+        ("山田 ベに", True),
+        ("斉藤 まパえす", True),  # ぷ read as パ
+        ("中村 こんぶわぺ", False),
+        ("アベ はなこ", False),  # a katakana word and a hiragana one
+        ("ひばりヶ丘", False),  # ヶ counts places, it is not a letter of a word
+        ("センターの前", False),
+        ("ペンを", False),
+    ],
+)
+def test_katakana_among_hiragana(text: str, doubtful: bool) -> None:
+    assert katakana_among_hiragana(text) is doubtful
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("柳0 花子", "implausible"),
+        ("ーノ瀬 ルーシー", "implausible"),
+        ("中村 こんぶわペ", "implausible"),
+        ("斉藤 ばせり", "confusable"),  # how 斉藤 ぱせり is read, the engine sure of ば
+        ("山田 ぽんず", "confusable"),
+        ("茨城県つくば市吾妻1丁目", None),  # ば in a listed place name
+        ("山田 はな", None),
+        ("沖縄県那覇市泉1番地", None),  # an address's digits sit between letters
+        ("山田 花子", None),
+    ],
+)
+def test_a_name_read_with_a_misplaced_character_goes_to_staff(
+    text: str, reason: str | None
+) -> None:
+    spec = FormField(name="name", label="氏名", kind="text", box_mm=(20, 40, 90, 11))
+    sure = tuple((char, 99.0) for char in text if not char.isspace())
+    reading = FieldReading("name", text, 97.0, 0.1, symbols=sure)
+    value = field_value(spec, reading, True, date(2026, 11, 1))
+    assert (value.value, value.needs_review, value.review_reason) == (
+        text,
+        reason is not None,
+        reason,
+    )

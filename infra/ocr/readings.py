@@ -52,7 +52,7 @@ class FieldReading:
     # glyphs a kana line holds (katakana, `kana.glyph_count`).
     glyph_runs: int = 0
     # A katakana line read as one word where the ink shows a gap that may be a space or not
-    # (`spacing.gap_unsure`).
+    # (`spacing.unsure_gap`); the line holds the space there when read again it had one.
     space_unsure: bool = False
     # A katakana line with a kana read small whose glyph sits as a full-size one does, or the
     # reverse (`kana.size_unsure`): ュ or ユ, ッ or ツ, the reading does not say.

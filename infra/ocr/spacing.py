@@ -12,6 +12,7 @@ given without spaces.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,14 +95,26 @@ def word_gap(mask: NDArray[np.bool_], chars: str) -> int | None:
 def gap_unsure(mask: NDArray[np.bool_], chars: str) -> bool:
     """Kana neighbours nearly as far apart as a space makes them, which `word_gap` did not
     take for one: whether a space is there, the ink does not say."""
+    return unsure_gap(mask, chars) is not None
+
+
+def unsure_gap(mask: NDArray[np.bool_], chars: str) -> int | None:
+    """How many of `chars` come before the gap `gap_unsure` finds; None where it finds none."""
     widest = _widest_pair(mask, chars)
-    return (
+    unsure = (
         widest is not None
         and widest.kana
         and widest.pairs > 1
         and widest.height_ratio >= KANA_SPACED
         and KANA_UNSURE_TO_CLOSEST <= widest.closest_ratio < KANA_SPACED_TO_CLOSEST
     )
+    return widest.place if unsure and widest is not None else None
+
+
+def spaced_as_read_again(chars: str, place: int, readings: Sequence[str]) -> bool:
+    """Whether a reading of the same line again holds `chars`, and a space only after the
+    first `place` of them: the gap the ink could not decide, read as a space."""
+    return f"{chars[:place]} {chars[place:]}" in (" ".join(text.split()) for text in readings)
 
 
 def _widest_pair(mask: NDArray[np.bool_], chars: str) -> _Widest | None:

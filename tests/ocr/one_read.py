@@ -47,17 +47,18 @@ def read_one_box(
     size_mm: float,
     table_cells: bool = False,
     words: tuple[str, ...] = (),
+    kind: str = "text",
 ) -> FieldReading:
-    """`text` printed `size_mm` high in a 90 x 11 mm box on a clean page, read as a field (or
-    as a ruled table's cell, or a field of listed `words`) by the worker's field reader,
-    without the pipeline around it."""
+    """`text` printed `size_mm` high in a 90 x 11 mm box on a clean page, read as a field of
+    `kind` (or as a ruled table's cell, or a field of listed `words`) by the worker's field
+    reader, without the pipeline around it."""
     page = Image.new("L", (mm(120), mm(30)), 255)
     draw = ImageDraw.Draw(page)
     x, y, width, height = 10.0, 10.0, 90.0, 11.0
     draw.rectangle((mm(x), mm(y), mm(x + width), mm(y + height)), outline=0, width=2)
     top = mm(y + height / 2) - mm(size_mm / 2) - mm(0.3)
     draw.text((mm(x + 2.5), top), text, font=font(size_mm, face), fill=0)
-    task = PageTask("", "png", 0, (FieldBox("name", "text", (x, y, width, height), words=words),))
+    task = PageTask("", "png", 0, (FieldBox("name", kind, (x, y, width, height), words=words),))
     small = imaging.downscale(page, SMALL_FACTOR)
     read = fields.read_fields(page, small, task, 0.0, (0, 0, True), table_cells=table_cells)
     return read.fields[0]

@@ -103,3 +103,22 @@ def test_a_kana_gap_the_ink_cannot_decide_is_unsure(
     chars = "ミヤザキエミ"
     assert spacing.word_gap(ink, chars) == gap
     assert spacing.gap_unsure(ink, chars) is unsure
+
+
+@pytest.mark.parametrize(
+    ("readings", "spaced"),
+    [
+        (["ミヤザキ エミ"], True),
+        (["ミヤザキエミ", "ミヤザキ エミ"], True),  # one reading again is enough
+        (["ミヤザキ  エミ"], True),  # a wider space is a space
+        (["ミヤザキエミ"], False),
+        (["ミヤ ザキエミ"], False),  # a space, but elsewhere
+        (["ミヤザキ エミ ー"], False),  # other characters
+        (["ミヤザギ エミ"], False),
+        ([], False),
+    ],
+)
+def test_an_unsure_gap_is_a_space_when_a_reading_again_puts_one_there(
+    readings: list[str], spaced: bool
+) -> None:
+    assert spacing.spaced_as_read_again("ミヤザキエミ", 4, readings) is spaced

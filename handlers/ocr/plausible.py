@@ -156,6 +156,23 @@ def long_vowel_first(text: str) -> bool:
     return any(word.startswith("ー") for word in text.split())
 
 
+# Small kana (and ゕ, ゖ): each follows a kana it changes the sound of, so none starts a word.
+_SMALL_KANA = frozenset("ァィゥェォッャュョヮヵヶぁぃぅぇぉっゃゅょゎゕゖ")
+
+
+def small_kana_first(text: str) -> bool:
+    """A word that starts with a small kana: ャ, ッ, ァ ... change the sound before them, so
+    no word starts with one (Noto Serif CJK's アベ came back as "ァベ" at 86, ァ at 95.5)."""
+    return any(word[0] in _SMALL_KANA for word in text.split())
+
+
+def space_inside_number(text: str) -> bool:
+    """Digits on both sides of a space: one number read as two (Sawarabi Mincho's 2377番地
+    came back as "237 7番地" at 95, every digit sure). A space typed between two numbers
+    ("1-2-3 101") is flagged too: for staff to look at, not for the engine to decide."""
+    return re.search(r"[0-9０-９]\s+[0-9０-９]", text) is not None
+
+
 def kana_count_differs(raw: str, glyphs: int) -> bool:
     """A katakana line read with more or fewer characters than the glyphs its ink holds
     (`glyphs`, 0 where not counted): kana is set full-width, one character a glyph, so a glyph

@@ -29,6 +29,8 @@ from handlers.ocr.plausible import (
     long_vowel_first,
     long_vowel_misplaced,
     no_letters,
+    small_kana_first,
+    space_inside_number,
     split_name,
     stray_marks,
     stray_punctuation,
@@ -177,6 +179,9 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
     if is_listed and not listed(spec.words, str(text)):
         return "implausible"
     if spec.kind in ("text", "katakana") and isinstance(value, str) and stray_marks(value):
+        return "implausible"
+    worded = value if spec.kind in ("text", "katakana") and isinstance(value, str) else None
+    if worded is not None and (small_kana_first(worded) or space_inside_number(worded)):
         return "implausible"
     katakana = value if spec.kind == "katakana" and isinstance(value, str) else None
     if katakana is not None and (

@@ -19,6 +19,8 @@ from handlers.ocr.plausible import (
     long_vowel_first,
     long_vowel_misplaced,
     no_letters,
+    small_kana_first,
+    space_inside_number,
     split_name,
     stray_marks,
     stray_punctuation,
@@ -28,7 +30,7 @@ from handlers.ocr.reading import field_value
 from infra.ocr.confusables import confusable
 from infra.ocr.digit_runs import DigitRun
 from infra.ocr.readings import FieldReading
-from schemas.forms import FormField
+from schemas.forms import FormField, FormFieldKind
 
 
 @pytest.mark.parametrize(
@@ -278,6 +280,52 @@ def test_a_date_the_two_models_read_differently_is_shown_as_the_digit_model_read
 )
 def test_long_vowel_first(text: str, doubtful: bool) -> None:
     assert long_vowel_first(text) is doubtful
+
+
+@pytest.mark.parametrize(
+    ("text", "doubtful"),
+    [
+        ("アベ シンヤ", False),
+        ("ァベ シンヤ", True),  # ア read small: no word starts with a small kana
+        ("サトウ ョウコ", True),
+        ("ショウタ", False),  # inside a word it is what the sound needs
+        ("ゃまだ", True),
+        ("霞ヶ関", False),
+        ("", False),
+    ],
+)
+def test_small_kana_first(text: str, doubtful: bool) -> None:
+    assert small_kana_first(text) is doubtful
+
+
+@pytest.mark.parametrize(
+    ("text", "doubtful"),
+    [
+        ("青森県弘前市下白銀町2377番地10", False),
+        ("青森県弘前市下白銀町237 7番地10", True),  # one number read as two
+        ("青森県弘前市下白銀町237　7番地10", True),  # a full-width space
+        ("旭1-2-3 ハイツ101", False),  # words between the numbers
+        ("小川 康弘", False),
+        ("2丁目 3", False),
+    ],
+)
+def test_space_inside_number(text: str, doubtful: bool) -> None:
+    assert space_inside_number(text) is doubtful
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw"),
+    [("katakana", "ァベ シンヤ"), ("text", "青森県弘前市下白銀町237 7番地10")],
+)
+def test_a_small_kana_first_or_a_number_read_as_two_is_flagged(
+    kind: FormFieldKind, raw: str
+) -> None:
+    spec = FormField(name="f", label="項目", kind=kind, box_mm=(20, 40, 90, 11))
+    sure = tuple((char, 99.0) for char in raw if not char.isspace())
+    glyphs = len(sure) if kind == "katakana" else 0
+    reading = FieldReading("f", raw, 95.0, 0.1, symbols=sure, glyph_runs=glyphs)
+    value = field_value(spec, reading, True, date(2026, 11, 1))
+    assert (value.value, value.needs_review, value.review_reason) == (raw, True, "implausible")
 
 
 @pytest.mark.parametrize(

@@ -54,6 +54,25 @@ def test_no_space_is_found_where_none_was_typed(written: str, face: Path) -> Non
     assert spacing.word_gap(line_ink(written, face), written) is None
 
 
+@pytest.mark.skipif(not NOTO_SANS.is_file(), reason="Debian's fonts-noto-cjk")
+@pytest.mark.parametrize(("written", "size_mm"), [("小川 康弘", 3.4), ("中川 修", 4.3)])
+def test_a_kanji_whose_strokes_stand_apart_is_one_glyph(written: str, size_mm: float) -> None:
+    """川's three strokes, beside a narrow 小 or 中: joined by how far they are from the glyph's
+    first column, a stroke went with the glyph before, and the space was not found, or found
+    after 中."""
+    chars = written.replace(" ", "")
+    assert spacing.word_gap(line_ink(written, NOTO_SANS, size_mm), chars) == written.index(" ")
+    assert spacing.word_gap(line_ink(chars, NOTO_SANS, size_mm), chars) is None
+
+
+def test_even_spans_make_as_many_glyphs_as_characters() -> None:
+    mask = np.zeros((10, 40), bool)
+    for left, right in ((0, 4), (6, 8), (10, 12), (14, 18), (20, 30), (33, 40)):
+        mask[:, left:right] = True
+    assert spacing.even_spans(mask, 3) == [(0, 12), (14, 30), (33, 40)]
+    assert spacing.even_spans(mask, 7) == []  # six runs: glyphs touch
+
+
 def test_glyphs_that_do_not_match_the_characters_decide_nothing() -> None:
     ink = line_ink("坂本 修", font_path())
     assert spacing.word_gap(ink, "坂本修一") is None  # four characters read, three glyphs

@@ -105,6 +105,9 @@ class PlaceCheck:
     # added, or, when one was dropped, the letter the dropped one stood before.
     edit_at: int = -1
     doubtful: bool = False  # names no listed place, or is one edit from several
+    # Listed as read: how many letters (spaces not counted) its place names take, a postal
+    # code written before them included. What follows (町名, 番地) no list here checks.
+    names_end: int = 0
 
 
 @dataclass(frozen=True)
@@ -124,9 +127,15 @@ def check_place(text: str, places: Gazetteer) -> PlaceCheck | None:
     check = _check_names(text[code.end() :], places)
     if check is None:
         return None
-    # The code stays as read; `edit_at` counts its letters too, as it counts the value's.
-    shift = len("".join(code[0].split())) if check.corrected else 0
-    return replace(check, value=code[0] + check.value, edit_at=check.edit_at + shift)
+    # The code stays as read; `edit_at` and `names_end` count its letters too, as they count
+    # the value's.
+    shift = len("".join(code[0].split()))
+    return replace(
+        check,
+        value=code[0] + check.value,
+        edit_at=check.edit_at + shift if check.corrected else check.edit_at,
+        names_end=check.names_end + shift if check.names_end else 0,
+    )
 
 
 def _check_names(text: str, places: Gazetteer) -> PlaceCheck | None:
@@ -142,8 +151,8 @@ def _check_names(text: str, places: Gazetteer) -> PlaceCheck | None:
         for m in matches
         if not (m.form.city_only and (m.edits or _WARD_AFTER.match(folded, m.read)))
     ]
-    if any(m.edits == 0 for m in usable):
-        return PlaceCheck(text)
+    if exact := [m.read for m in usable if m.edits == 0]:
+        return PlaceCheck(text, names_end=max(exact))
     fixes = {(m.form.written, m.read) for m in usable if _plausible_misreading(folded, m)}
     present = {m.form.written for m in matches if m.edits == 0}  # 札幌市 before its ward
     rivals = {m.form.written for m in matches if m.edits and m.form.written not in present}

@@ -16,7 +16,7 @@ from datetime import date
 from handlers.ocr.hand import hand_value, is_hand_field
 from handlers.ocr.listed import listed, word_read_again
 from handlers.ocr.marks import char_whitelist, checkbox_from_ink
-from handlers.ocr.places import check_place, gazetteer
+from handlers.ocr.places import PlaceCheck, check_place, gazetteer
 from handlers.ocr.plausible import (
     characters_dropped,
     close_second_choice,
@@ -190,7 +190,7 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
         or kana_count_differs(reading.raw, reading.glyph_runs)
     ):
         return "implausible"
-    # Not listed words: a name or an address (whose place names are checked on the list).
+    # Not listed words: a name, an address, and where the address's listed place names end.
     free = str(text) if text is not None and not is_listed else None
     place = check_place(free, gazetteer()) if free is not None else None
     if free is not None and (
@@ -201,7 +201,7 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
         return "implausible"
     if reading.second_opinion == "differed":  # the two networks read a character otherwise
         return "confusable"
-    if free is not None and place is None and _unreadable_twin(free):
+    if free is not None and _unreadable_twin(_unlisted_part(free, place)):
         return "confusable"
     if spec.kind in ("text", "katakana") and not is_listed and confusable(reading.symbols):
         return "confusable"
@@ -215,11 +215,17 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
     return None
 
 
+def _unlisted_part(text: str, place: PlaceCheck | None) -> str:
+    """A name whole; of an address, what follows the place names the official list checked
+    (東京都品川区|大崎1丁目), spaces left out: the list spells its names with the common twin,
+    the street part is checked by nothing else (東京都品川区大﨑 came back 大崎, trusted)."""
+    return "".join(text.split())[place.names_end :] if place is not None else text
+
+
 def _unreadable_twin(text: str) -> bool:
     """A character whose twin no model here tells apart from it, however surely read: 高, 崎
     and 吉, whose rare twins (髙, 﨑, 𠮷) the engine cannot read, or a hiragana of the は row
-    with either mark (ぱ read as ば). An address is left out, its place names being checked
-    against the official list."""
+    with either mark (ぱ read as ば)."""
     return any(char in NO_RARE_TWIN or char in VOICED_HIRAGANA for char in text)
 
 

@@ -275,3 +275,20 @@ REAL_ADDRESSES = (
 def test_real_addresses_of_every_form_are_kept_as_written(address: str) -> None:
     check = check_place(address, gazetteer())
     assert check is not None and not (check.corrected or check.doubtful)
+
+
+@pytest.mark.parametrize(
+    ("address", "street"),
+    [
+        ("東京都品川区大崎1丁目", "大崎1丁目"),
+        ("東京都 品川区 大崎1丁目", "大崎1丁目"),  # spaces are not counted
+        ("〒141-0032 東京都品川区大崎1丁目", "大崎1丁目"),
+        ("神奈川県川崎市川崎区宮前町1-2", "宮前町1-2"),  # the ward too
+        ("長野県富士見町落合", "落合"),
+        ("北海道札幌市中央区北一条西", "北一条西"),
+    ],
+)
+def test_where_the_listed_place_names_end(address: str, street: str) -> None:
+    check = check_place(address, gazetteer())
+    assert check is not None and not (check.corrected or check.doubtful)
+    assert "".join(address.split())[check.names_end :] == street

@@ -466,6 +466,9 @@ def test_a_line_the_two_networks_read_otherwise_goes_to_staff(words: tuple[str, 
         ("吉田 修", True),  # 𠮷
         ("山田 花子", False),
         ("高知県高知市本町1", False),  # an address: its place names are checked on the list
+        ("東京都品川区大崎1丁目", True),  # after them, 大崎 may be 大﨑 on paper
+        ("141-0032 東京都品川区大崎1丁目", True),  # a postal code first
+        ("神奈川県川崎市川崎区宮前町1-2", False),  # 崎 only in listed names
     ],
 )
 def test_a_name_holding_a_character_whose_rare_twin_is_unreadable_goes_to_staff(

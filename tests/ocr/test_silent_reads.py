@@ -18,8 +18,9 @@ from tests.ocr.one_read import names_page, read_rendered
 TODAY = date(2026, 11, 1)
 # What each came back as when written, with the line's confidence, trusted.
 WRITTEN = {
-    "ichinose": "一ノ瀬 ルーシー",  # ーノ瀬 ルーシー (91): 一 read as ー
-    "parsley": "斉藤 ぱせり",  # 斉藤 ばせり (87)
+    "ichinose": "一ノ瀬 ルーシー",  # ーノ瀬 ルーシー (93): 一 read as ー
+    "parsley": "斉藤 ぱせり",  # 斉藤 ばせり (89)
+    "osaki": "東京都品川区大﨑1丁目",  # 東京都品川区大崎1丁目 (93): no model reads 﨑
     "kawasaki": "神奈川県川崎市川崎区宮前町1-2",  # 崎 only in listed place names: trusted
 }
 
@@ -40,6 +41,7 @@ async def result(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Docu
     [
         ("ichinose", "implausible"),
         ("parsley", "confusable"),
+        ("osaki", "confusable"),
     ],
 )
 def test_a_sure_misreading_goes_to_staff(result: DocumentResult, key: str, reason: str) -> None:

@@ -173,6 +173,24 @@ def space_inside_number(text: str) -> bool:
     return re.search(r"[0-9０-９]\s+[0-9０-９]", text) is not None
 
 
+def kana_read_otherwise(raw: str, apart: str, glyphs: int) -> bool:
+    """A katakana line that, read again with its glyphs set apart (`apart`), gave one
+    character a glyph and other ones: the engine read the same ink two ways (Sawarabi
+    Mincho's ショウタ as ショウク, タ at 97, and as ショウタ). A small kana read full-size, or
+    the reverse, is left to `kana_size_unsure`, which decides it on the ink."""
+    read = "".join(raw.split())
+    if glyphs <= 0 or len(apart) != glyphs or len(read) != glyphs:
+        return False
+    return _full_size(apart) != _full_size(read)
+
+
+def _full_size(text: str) -> str:
+    return "".join(_FULL_SIZE.get(char, char) for char in text)
+
+
+_FULL_SIZE = dict(zip("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ", strict=True))
+
+
 def kana_count_differs(raw: str, glyphs: int) -> bool:
     """A katakana line read with more or fewer characters than the glyphs its ink holds
     (`glyphs`, 0 where not counted): kana is set full-width, one character a glyph, so a glyph

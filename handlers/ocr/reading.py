@@ -25,6 +25,7 @@ from handlers.ocr.plausible import (
     digits_read_again,
     digits_settled,
     kana_count_differs,
+    kana_read_otherwise,
     katakana_among_hiragana,
     long_vowel_first,
     long_vowel_misplaced,
@@ -206,6 +207,10 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
     if spec.kind in ("text", "katakana") and not is_listed and confusable(reading.symbols):
         return "confusable"
     if katakana is not None and reading.kana_size_unsure:  # ュ or ユ: the ink sits otherwise
+        return "confusable"
+    if katakana is not None and kana_read_otherwise(
+        reading.raw, reading.kana_apart, reading.glyph_runs
+    ):
         return "confusable"
     settled = digits_settled(reading.symbols, reading.digits_again)
     if close_second_choice(reading.symbols, reading.other_choices, settled):

@@ -103,12 +103,13 @@ def read_fields(
         verdict: second_opinion.Verdict = "not_asked"
         if box.kind == "text" and not box.vertical and not table_cells:  # cells: page text
             text, confidence, verdict = _second_opinion(patch, box, text, confidence)
-        glyphs, space_unsure, size_unsure = 0, False, False
+        glyphs, space_unsure, size_unsure, kana_apart = 0, False, False, ""
         if box.kind in WORDED_KINDS and not box.vertical:
             written = _written_ink(crop, threshold)
             if box.kind == "katakana":
                 glyphs = kana.glyph_count(written)
                 text, confidence = _katakana_again(crop, written, glyphs, box, text, confidence)
+                kana_apart = _kana_read_apart(crop, written)
             text = _spaced(text, written)
             gap = None
             if box.kind == "katakana" and " " not in text:
@@ -142,6 +143,7 @@ def read_fields(
                 glyph_runs=runs,
                 space_unsure=space_unsure,
                 kana_size_unsure=size_unsure,
+                kana_apart=kana_apart,
                 other_choices=others,
                 digits_again=again,
                 second_opinion=verdict,
@@ -423,6 +425,29 @@ def _katakana_again(
         return kana.spaced_as(chars, text), again_confidence
     tesseract.state.update(first)
     return text, confidence
+
+
+# The size a katakana line is read at again, its glyphs set apart, to check the reading kept
+# (`_kana_read_apart`): not FIELD_SCALE, at which the reading kept may itself have been made
+# set apart. Development forms 0-191, each kana line read again so at 0.5, 0.6 and 0.7: the
+# 190 right readings were read the same at each size (small and full-size kana taken as one),
+# the two wrong ones (ベ read as べ) otherwise at each; forms 192-299: 106 right, the same at
+# 0.5 and 0.6, one not at 0.7.
+KANA_CHECK_SCALE = 0.5
+
+
+def _kana_read_apart(crop: Any, written: Any) -> str:
+    """A katakana line read again with its glyphs set apart, at KANA_CHECK_SCALE: its
+    characters, for the handler to compare with the reading kept. The engine can misread a
+    clean kana surely in one line and not in another (VL Gothic's フクダ ユイ came back as
+    "フタダ コイ" at 88, every letter at 98 or more, and set apart as フクダユイ at each size)."""
+    import tesserocr
+
+    kept = {key: tesseract.state.get(key, ()) for key in READING_STATE}
+    apart = tesseract.scaled(Image.fromarray(kana.set_apart(crop, written)), KANA_CHECK_SCALE)
+    again, _ = tesseract.ocr(apart, tesserocr.PSM.SINGLE_LINE, None, tesseract.jpn_api())
+    tesseract.state.update(kept)
+    return "".join(again.split())
 
 
 def _spaced(text: str, ink_mask: Any) -> str:

@@ -57,6 +57,9 @@ class FieldReading:
     # A katakana line with a kana read small whose glyph sits as a full-size one does, or the
     # reverse (`kana.size_unsure`): ュ or ユ, ッ or ツ, the reading does not say.
     kana_size_unsure: bool = False
+    # A katakana line read again with its glyphs set apart at another size (`fields.py`,
+    # `_kana_read_apart`): its characters, "" where not read so.
+    kana_apart: str = ""
     # Each run of digits in a line jpn read, in order, with what eng read in its place.
     digits_again: tuple[digit_runs.DigitRun, ...] = ()
     # What the larger network said of a doubted printed text line (`second_opinion.py`).

@@ -15,6 +15,7 @@ from handlers.ocr.plausible import (
     digits_read_again,
     digits_settled,
     kana_count_differs,
+    kana_read_otherwise,
     katakana_among_hiragana,
     long_vowel_first,
     long_vowel_misplaced,
@@ -367,6 +368,38 @@ def test_a_close_second_choice_on_a_digit_the_other_model_read_the_same_is_settl
 )
 def test_kana_count_differs(raw: str, glyphs: int, doubtful: bool) -> None:
     assert kana_count_differs(raw, glyphs) is doubtful
+
+
+@pytest.mark.parametrize(
+    ("raw", "apart", "glyphs", "doubtful"),
+    [
+        ("ニシムラ ショウタ", "ニシムラショウタ", 8, False),
+        ("ニシムラ ショウク", "ニシムラショウタ", 8, True),  # タ read as ク in the line
+        ("フタダ コイ", "フクダユイ", 5, True),
+        ("アべ ヤスヒロ", "アベヤスヒロ", 6, True),  # a hiragana べ
+        ("ミヤザキ ユイ", "ミヤザキュイ", 6, False),  # small or full-size: the ink decides
+        ("アベ ヤスヒロ", "アベベヤスヒロ", 6, False),  # read again with a glyph too many
+        ("アベベ ヤスヒロ", "アベヤスヒロ", 6, False),  # the count is its own rule
+        ("アベ ヤスヒロ", "", 6, False),  # not read again
+        ("アベ ヤスヒロ", "アペヤスヒロ", 0, False),  # glyphs not counted
+    ],
+)
+def test_kana_read_otherwise(raw: str, apart: str, glyphs: int, doubtful: bool) -> None:
+    assert kana_read_otherwise(raw, apart, glyphs) is doubtful
+
+
+def test_a_katakana_line_read_otherwise_set_apart_is_flagged() -> None:
+    spec = FormField(name="kana", label="フリガナ", kind="katakana", box_mm=(115, 40, 80, 11))
+    sure = tuple((char, 98.0) for char in "フタダコイ")
+    reading = FieldReading(
+        "kana", "フタダ コイ", 88.0, 0.1, symbols=sure, glyph_runs=5, kana_apart="フクダユイ"
+    )
+    value = field_value(spec, reading, True, date(2026, 11, 1))
+    assert (value.value, value.needs_review, value.review_reason) == (
+        "フタダ コイ",
+        True,
+        "confusable",
+    )
 
 
 def test_a_katakana_reading_with_another_count_than_its_ink_is_flagged() -> None:

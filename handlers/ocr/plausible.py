@@ -74,7 +74,7 @@ def unsure_letter(symbols: Sequence[tuple[str, float]]) -> bool:
 
 # A run of digits the Japanese model read in a line, and what the English model read in its
 # place, cut on its own: at the field's size, and enlarged ("" where not read; digit_runs.DigitRun).
-DigitRun = tuple[str, str, str]
+DigitRun = tuple[str, str, str, int]
 
 
 def digits_disagree(runs: Sequence[DigitRun]) -> bool:
@@ -86,11 +86,17 @@ def digits_disagree(runs: Sequence[DigitRun]) -> bool:
     development forms this flagged 7 wrong-but-unflagged dates and addresses (VL Gothic's 0
     read as 6 or 9) and no right field; on 40 tuning forms nothing.
     """
-    for read, again, _ in runs:
+    for read, again, _, _ in runs:
         digits = _digits(again)
         if len(digits) >= len(read) and read not in digits:
             return True
     return False
+
+
+def digit_dropped(runs: Sequence[DigitRun]) -> bool:
+    """A lone digit read where the ink shows more separate marks before the next character:
+    10月 read as 1月 (`digit_runs.marks_between`)."""
+    return any(printed > len(read) for read, _, _, printed in runs)
 
 
 def digits_read_again(raw: str, runs: Sequence[DigitRun]) -> str:
@@ -101,10 +107,10 @@ def digits_read_again(raw: str, runs: Sequence[DigitRun]) -> str:
     23 read as 25, and as 23 enlarged). Left as read when the line's runs of digits are not
     the ones paired (a space read inside a number)."""
     found = list(re.finditer(r"[0-9]+", raw))
-    if [match[0] for match in found] != [read for read, _, _ in runs]:
+    if [match[0] for match in found] != [run[0] for run in runs]:
         return raw
     pieces, end = [], 0
-    for match, (read, again, larger) in zip(found, runs, strict=True):
+    for match, (read, again, larger, _) in zip(found, runs, strict=True):
         digits = _digits(again)
         if len(digits) == len(read) and digits != read and _digits(larger) == digits:
             pieces += [raw[end : match.start()], digits]
@@ -134,7 +140,7 @@ def digits_settled(symbols: Sequence[tuple[str, float]], runs: Sequence[DigitRun
         return set()
     return {
         place
-        for run, (digits, again, _) in zip(places, runs, strict=True)
+        for run, (digits, again, _, _) in zip(places, runs, strict=True)
         if again and _digits(again) == digits
         for place in run
     }

@@ -220,40 +220,46 @@ def test_a_line_read_confidently_with_one_unsure_letter_goes_to_review() -> None
     ("runs", "doubtful"),
     [
         ((), False),
-        ((("26", "20", "20"),), True),  # VL Gothic's 0 read as 6 by jpn, as 0 by eng
-        ((("1979", "1970", ""), ("24", "24", "")), True),
-        ((("20", "20", ""),), False),
-        ((("1852", "1852%", ""),), False),  # a piece of the next character beside it
-        ((("11", "1", ""),), False),  # fewer digits: eng lost one, it does not say another
-        ((("11", "Mn", ""),), False),  # no digit at all: eng read letters, no opinion
-        ((("8", "", ""),), False),  # not read again
-        ((("15", "25", "15"),), True),  # a disagreement flags whichever model is wrong
+        ((("26", "20", "20", 0),), True),  # VL Gothic's 0 read as 6 by jpn, as 0 by eng
+        ((("1979", "1970", "", 0), ("24", "24", "", 0)), True),
+        ((("20", "20", "", 0),), False),
+        ((("1852", "1852%", "", 0),), False),  # a piece of the next character beside it
+        ((("11", "1", "", 0),), False),  # fewer digits: eng lost one, it does not say another
+        ((("11", "Mn", "", 0),), False),  # no digit at all: eng read letters, no opinion
+        ((("8", "", "", 0),), False),  # not read again
+        ((("15", "25", "15", 0),), True),  # a disagreement flags whichever model is wrong
     ],
 )
-def test_digits_disagree(runs: tuple[tuple[str, str, str], ...], doubtful: bool) -> None:
+def test_digits_disagree(runs: tuple[tuple[str, str, str, int], ...], doubtful: bool) -> None:
     assert digits_disagree(runs) is doubtful
 
 
 @pytest.mark.parametrize(
     ("raw", "runs", "shown"),
     [
-        ("令和8年3月26日", (("8", "", ""), ("3", "", ""), ("26", "20", "20")), "令和8年3月20日"),
-        ("泉崎666番地23", (("666", "660", "660"), ("23", "25", "23")), "泉崎660番地23"),
+        (
+            "令和8年3月26日",
+            (("8", "", "", 0), ("3", "", "", 0), ("26", "20", "20", 0)),
+            "令和8年3月20日",
+        ),
+        ("泉崎666番地23", (("666", "660", "660", 0), ("23", "25", "23", 0)), "泉崎660番地23"),
         (
             "1979年4月24日",
-            (("1979", "1970%", "1970"), ("4", "", ""), ("24", "24", "")),
+            (("1979", "1970%", "1970", 0), ("4", "", "", 0), ("24", "24", "", 0)),
             "1970年4月24日",
         ),
-        ("旭1954番地23", (("1954", "10544", ""), ("23", "23", "")), "旭1954番地23"),  # more
-        ("旭1954番地23", (("1954", "054", ""), ("23", "23", "")), "旭1954番地23"),  # fewer
+        ("旭1954番地23", (("1954", "10544", "", 0), ("23", "23", "", 0)), "旭1954番地23"),  # more
+        ("旭1954番地23", (("1954", "054", "", 0), ("23", "23", "", 0)), "旭1954番地23"),  # fewer
         (
             "19 79年4月24日",
-            (("1979", "1970", "1970"), ("4", "", ""), ("24", "24", "")),
+            (("1979", "1970", "1970", 0), ("4", "", "", 0), ("24", "24", "", 0)),
             "19 79年4月24日",
         ),
     ],
 )
-def test_digits_read_again(raw: str, runs: tuple[tuple[str, str, str], ...], shown: str) -> None:
+def test_digits_read_again(
+    raw: str, runs: tuple[tuple[str, str, str, int], ...], shown: str
+) -> None:
     assert digits_read_again(raw, runs) == shown
 
 
@@ -267,6 +273,26 @@ def test_a_date_the_two_models_read_differently_is_shown_as_the_digit_model_read
         True,
         "confusable",
     )
+
+
+def test_a_date_whose_ink_shows_a_digit_more_than_was_read_goes_to_staff() -> None:
+    """10月 read as 1月, two marks of ink where one digit was read: the value is not
+    trusted, however sure the engine was; with as many marks as digits it is."""
+    spec = FormField(name="filed", label="請求日", kind="date", box_mm=(20.0, 132.0, 75.0, 11.0))
+    symbols = tuple((char, 99.0) for char in "令和7年1月27日")
+    dropped = (DigitRun("7", printed=1), DigitRun("1", printed=2), DigitRun("27", "27"))
+    reading = FieldReading(
+        "filed", "令和7年1月27日", 97.0, 0.1, symbols=symbols, digits_again=dropped
+    )
+    value = field_value(spec, reading, True, date(2026, 11, 1))
+    assert (value.value, value.needs_review, value.review_reason) == (
+        "2025-01-27",
+        True,
+        "implausible",
+    )
+    counted = (DigitRun("7", printed=1), DigitRun("1", printed=1), DigitRun("27", "27"))
+    same = FieldReading("filed", "令和7年1月27日", 97.0, 0.1, symbols=symbols, digits_again=counted)
+    assert not field_value(spec, same, True, date(2026, 11, 1)).needs_review
 
 
 @pytest.mark.parametrize(
@@ -334,17 +360,25 @@ def test_a_small_kana_first_or_a_number_read_as_two_is_flagged(
     [
         (
             "2003年2月12日",
-            (("2003", "2003", ""), ("2", "", ""), ("12", "12", "")),
+            (("2003", "2003", "", 0), ("2", "", "", 0), ("12", "12", "", 0)),
             {0, 1, 2, 3, 7, 8},
         ),
-        ("1984年8月26日", (("1984", "1984", ""), ("8", "", ""), ("26", "20", "20")), {0, 1, 2, 3}),
-        ("旭703番地22", (("703", "7O3", ""), ("22", "22", "")), {6, 7}),  # a letter: not the same
-        ("旭703番地22", (("703", "703", ""),), set()),  # runs that do not line up: nothing
+        (
+            "1984年8月26日",
+            (("1984", "1984", "", 0), ("8", "", "", 0), ("26", "20", "20", 0)),
+            {0, 1, 2, 3},
+        ),
+        (
+            "旭703番地22",
+            (("703", "7O3", "", 0), ("22", "22", "", 0)),
+            {6, 7},
+        ),  # a letter: not the same
+        ("旭703番地22", (("703", "703", "", 0),), set()),  # runs that do not line up: nothing
         ("旭703番地22", (), set()),
     ],
 )
 def test_digits_settled(
-    symbols: str, runs: tuple[tuple[str, str, str], ...], settled: set[int]
+    symbols: str, runs: tuple[tuple[str, str, str, int], ...], settled: set[int]
 ) -> None:
     assert digits_settled([(char, 99.0) for char in symbols], runs) == settled
 

@@ -4,6 +4,7 @@ for a blank one (speed is measured in `make bench`; this counts the work)."""
 from __future__ import annotations
 
 import random
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from handlers.ocr.plausible import digits_disagree
+from handlers.ocr.plausible import digit_dropped, digits_disagree
 from handlers.ocr.reading import assemble, plan_pages
 from infra.ocr import digit_runs, fields, imaging, ink, tesseract, worker
 from infra.ocr.readings import FieldBox
@@ -114,6 +115,36 @@ def test_glyph_runs_count_characters_not_specks(columns: list[tuple[int, int]], 
     assert digit_runs.glyph_runs(crop, 128) == runs
 
 
+def _runs(*spans: tuple[int, int]) -> list[digit_runs.InkRun]:
+    """Runs of ink, those 24 px or wider full-width (a kanji, at a 26 px em)."""
+    return [digit_runs.InkRun(left, right, right - left >= 24) for left, right in spans]
+
+
+# 令(26-51) 和(53-78) 7(81-91) 年(95-120) 1(123-131) 0(136-148) 月(150-173): 10月 read as 1月.
+DATE_INK = _runs((26, 51), (53, 78), (81, 91), (95, 120), (123, 131), (136, 148), (150, 173))
+# The same date in a face whose 和 is two narrow runs, 禾 and 口.
+SPLIT_INK = _runs((26, 51), (53, 64), (67, 78), (81, 91), (95, 120), (123, 131), (150, 173))
+
+
+@pytest.mark.parametrize(
+    ("ink_runs", "neighbours", "marks"),
+    [
+        (DATE_INK, ((105, 0, 133, 30), (152, 0, 173, 30)), 2),  # 年's box swallowed the 1
+        (DATE_INK, ((55, 0, 76, 30), (95, 0, 133, 30)), 1),  # the 7 between 和 and 年
+        (SPLIT_INK, ((55, 0, 76, 30), (95, 0, 133, 30)), 1),  # 口 is 和's, not a digit
+        (_runs((10, 22), (25, 37), (40, 66)), (None, (40, 0, 66, 30)), 2),  # 12丁 read 1丁
+        (DATE_INK, ((105, 0, 133, 30), None), 0),  # nothing after: not counted
+        (_runs((10, 20), (30, 40)), ((8, 0, 20, 30), (30, 0, 40, 30)), 0),  # no em to go by
+    ],
+)
+def test_marks_between_the_characters_around_a_lone_digit(
+    ink_runs: list[digit_runs.InkRun],
+    neighbours: digit_runs.Neighbours,
+    marks: int,
+) -> None:
+    assert digit_runs.marks_between(neighbours, ink_runs) == marks
+
+
 # The page's ink threshold where these lines were cut (`ink.page_ink_threshold`).
 DIGITS_THRESHOLD = 188
 
@@ -136,6 +167,28 @@ def test_digits_the_japanese_model_misread_are_read_again(
     assert text == read  # the model's reading these crops were kept for
     pairs = digit_runs.digit_runs_again(patch, DIGITS_THRESHOLD, fields.FIELD_SCALE)
     assert digits_disagree(pairs) is doubtful, pairs
+
+
+@pytest.mark.parametrize(
+    ("image", "threshold", "read", "dropped"),
+    [
+        ("vlgothic-10-read-as-1.png", 192, "令和7年1月27日", True),
+        ("noto-serif-11-read-as-1.png", 198, "令和7年1月4日", True),
+        ("noto-sans-date-read-right.png", 188, "令和7年2月21日", False),
+    ],
+)
+def test_a_digit_the_japanese_model_left_out_is_seen_on_the_ink(
+    image: str, threshold: int, read: str, dropped: bool
+) -> None:
+    """Real lines: 10月 and 11月 read as 1月 at 92-99, with no other choice and nothing
+    for the English model to disagree with (a lone digit is not read again). The ink between
+    年 and 月 holds two marks; a date read right holds as many as it read."""
+    patch = Image.open(DATA / image)
+    text, _ = fields.read_line(patch, FieldBox("filed", "date", (20.0, 132.0, 75.0, 11.0)))
+    assert text == read  # the model's reading these crops were kept for
+    runs = digit_runs.digit_runs_again(patch, threshold, fields.FIELD_SCALE)
+    assert [run.read for run in runs] == re.findall(r"[0-9]+", read)
+    assert digit_dropped(runs) is dropped, runs
 
 
 def test_a_line_of_words_read_unsure_is_read_again_cut_tight() -> None:

@@ -172,8 +172,7 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
     """Why a value that parsed is still not to be trusted, if it is not."""
     if spec.kind in ("digits", "integer") and characters_dropped(reading.raw, reading.glyph_runs):
         return "implausible"
-    # Dates only: in an address the boxes the engine gives strayed a glyph from their ink
-    # (a tuning form's 町5-30 counted two marks after 町 for its 5), in dates they held.
+    # Dates only: where the development forms showed digits lost; in other kinds untried.
     if spec.kind == "date" and digit_dropped(reading.digits_again):
         return "implausible"
     text = value if spec.kind == "text" and isinstance(value, str) else None

@@ -116,33 +116,35 @@ def test_glyph_runs_count_characters_not_specks(columns: list[tuple[int, int]], 
 
 
 def _runs(*spans: tuple[int, int]) -> list[digit_runs.InkRun]:
-    """Runs of ink, those 24 px or wider full-width (a kanji, at a 26 px em)."""
-    return [digit_runs.InkRun(left, right, right - left >= 24) for left, right in spans]
+    """Runs of ink, those 20 px or wider full-width (a kanji, at a 26 px em)."""
+    return [digit_runs.InkRun(left, right, right - left >= 20) for left, right in spans]
 
 
-# 令(26-51) 和(53-78) 7(81-91) 年(95-120) 1(123-131) 0(136-148) 月(150-173): 10月 read as 1月.
-DATE_INK = _runs((26, 51), (53, 78), (81, 91), (95, 120), (123, 131), (136, 148), (150, 173))
-# The same date in a face whose 和 is two narrow runs, 禾 and 口.
-SPLIT_INK = _runs((26, 51), (53, 64), (67, 78), (81, 91), (95, 120), (123, 131), (150, 173))
+# 令(26-51) 和(53-78) 7(81-91) 年(95-120) 1(123-131) 0(136-148) 月(150-173) 2 7 日(208-228).
+DATE_INK = _runs(
+    (26, 51), (53, 78), (81, 91), (95, 120), (123, 131), (136, 148), (150, 173), (178, 189),
+    (192, 202), (208, 228),
+)
 
 
 @pytest.mark.parametrize(
-    ("ink_runs", "neighbours", "marks"),
+    ("read", "ink_runs", "marks"),
     [
-        (DATE_INK, ((105, 0, 133, 30), (152, 0, 173, 30)), 2),  # 年's box swallowed the 1
-        (DATE_INK, ((55, 0, 76, 30), (95, 0, 133, 30)), 1),  # the 7 between 和 and 年
-        (SPLIT_INK, ((55, 0, 76, 30), (95, 0, 133, 30)), 1),  # 口 is 和's, not a digit
-        (_runs((10, 22), (25, 37), (40, 66)), (None, (40, 0, 66, 30)), 2),  # 12丁 read 1丁
-        (DATE_INK, ((105, 0, 133, 30), None), 0),  # nothing after: not counted
-        (_runs((10, 20), (30, 40)), ((8, 0, 20, 30), (30, 0, 40, 30)), 0),  # no em to go by
+        ("令和7年1月27日", DATE_INK, [1, 2, 2]),  # 10月 read as 1月: two marks for one digit
+        ("令和7年10月27日", DATE_INK, [1, 2, 2]),
+        ("令和7年1月27日", [*DATE_INK[:-1], digit_runs.InkRun(208, 220, False)], [1, 2, 0]),
+        ("令和7年1月27日", [DATE_INK[0], *_runs((53, 64), (67, 78)), *DATE_INK[2:]], [0, 0, 0]),
+        ("令和7年1月27日", [*DATE_INK[:6], *_runs((150, 160), (162, 173)), *DATE_INK[7:]], [0, 0, 0]),
+        ("12丁目", _runs((10, 22), (25, 37), (40, 66), (70, 96)), [2]),  # from the line's start
+        ("7", _runs((10, 22)), [0]),  # no whole character after it
     ],
 )
-def test_marks_between_the_characters_around_a_lone_digit(
-    ink_runs: list[digit_runs.InkRun],
-    neighbours: digit_runs.Neighbours,
-    marks: int,
+def test_marks_between_the_whole_characters_around_a_number(
+    read: str, ink_runs: list[digit_runs.InkRun], marks: list[int]
 ) -> None:
-    assert digit_runs.marks_between(neighbours, ink_runs) == marks
+    """The third line's 日 is narrower than an em: it closes no number. In the fourth, 和 is
+    two narrow runs and in the fifth 月 is: the characters cannot be placed, nothing counts."""
+    assert digit_runs.marks_between_kanji(read, ink_runs) == marks
 
 
 # The page's ink threshold where these lines were cut (`ink.page_ink_threshold`).

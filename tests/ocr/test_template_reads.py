@@ -126,6 +126,8 @@ DATE_INK = _runs(
     (192, 202), (208, 228),
 )
 
+BROKEN_MONTH = _runs((150, 160), (162, 173))  # 月 in two narrow runs
+
 
 @pytest.mark.parametrize(
     ("read", "ink_runs", "marks"),
@@ -134,7 +136,7 @@ DATE_INK = _runs(
         ("令和7年10月27日", DATE_INK, [1, 2, 2]),
         ("令和7年1月27日", [*DATE_INK[:-1], digit_runs.InkRun(208, 220, False)], [1, 2, 0]),
         ("令和7年1月27日", [DATE_INK[0], *_runs((53, 64), (67, 78)), *DATE_INK[2:]], [0, 0, 0]),
-        ("令和7年1月27日", [*DATE_INK[:6], *_runs((150, 160), (162, 173)), *DATE_INK[7:]], [0, 0, 0]),
+        ("令和7年1月27日", [*DATE_INK[:6], *BROKEN_MONTH, *DATE_INK[7:]], [0, 0, 0]),
         ("12丁目", _runs((10, 22), (25, 37), (40, 66), (70, 96)), [2]),  # from the line's start
         ("7", _runs((10, 22)), [0]),  # no whole character after it
     ],

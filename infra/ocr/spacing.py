@@ -26,6 +26,9 @@ from numpy.typing import NDArray
 # (neighbours merged); the development and tuning sets' 584 name, kana and address lines are
 # counted the same from 1.05 to 1.35.
 GLYPH_WIDTH = 1.25
+# Ink in a run of columns under this many pixels is a speck a scan left, not a stroke: 0.1 mm²
+# at 300 dpi, as digit_runs.RUN_MIN_MM2.
+SPECK_PX = 14
 # Centre distance over the line's ink height at and above which two neighbours have a space
 # between them. Development (Noto Serif/Sans CJK, VL Gothic, Sawarabi Mincho; 96 forms) and
 # tuning (IPAexGothic; 80 forms) sets, measured as the worker measures (box crops at 300 dpi),
@@ -65,10 +68,15 @@ def even_spans(mask: NDArray[np.bool_], count: int) -> list[tuple[int, int]]:
     glyphs 小+丿, 丨丨, 康, 弘, spaced evenly. Names of the development corpus (264 family and
     given names in six faces at 3.4-4.8 mm): spaces found 6,306 -> 6,336 of 6,336 (8 had been
     put in the wrong place), typed without one 33 -> 7 spaces put in. Empty where the runs
-    are fewer than `count` (glyphs touch)."""
+    are fewer than `count` (glyphs touch), and where a glyph made is wider than GLYPH_WIDTH
+    of the line's height: two characters were joined, so the runs are not the characters
+    (a speck a scan left after 佐藤 counted as a glyph, 佐藤 became one, and a space was
+    found between it and the speck)."""
     inked = np.concatenate(([False], mask.any(axis=0), [False]))
     starts = np.flatnonzero(inked[1:] & ~inked[:-1]).tolist()
     ends = np.flatnonzero(~inked[1:] & inked[:-1]).tolist()
+    kept = [(a, b) for a, b in zip(starts, ends, strict=True) if mask[:, a:b].sum() >= SPECK_PX]
+    starts, ends = [a for a, _ in kept], [b for _, b in kept]
     runs = len(starts)
     if count < 1 or runs < count:
         return []
@@ -88,6 +96,9 @@ def even_spans(mask: NDArray[np.bool_], count: int) -> list[tuple[int, int]]:
         i = first[k, j]
         spans.append((starts[i], ends[j - 1]))
         j = i
+    rows = np.flatnonzero(mask.any(axis=1))
+    if widest[count, runs] > GLYPH_WIDTH * (rows[-1] - rows[0] + 1):
+        return []
     return spans[::-1]
 
 

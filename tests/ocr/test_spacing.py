@@ -66,11 +66,26 @@ def test_a_kanji_whose_strokes_stand_apart_is_one_glyph(written: str, size_mm: f
 
 
 def test_even_spans_make_as_many_glyphs_as_characters() -> None:
-    mask = np.zeros((10, 40), bool)
+    mask = np.zeros((16, 60), bool)
     for left, right in ((0, 4), (6, 8), (10, 12), (14, 18), (20, 30), (33, 40)):
         mask[:, left:right] = True
     assert spacing.even_spans(mask, 3) == [(0, 12), (14, 30), (33, 40)]
     assert spacing.even_spans(mask, 7) == []  # six runs: glyphs touch
+    mask[5:7, 55:57] = True  # a speck a scan left: 4 pixels of ink, not a glyph
+    assert spacing.even_spans(mask, 3) == [(0, 12), (14, 30), (33, 40)]
+    assert spacing.even_spans(mask, 1) == []  # one glyph 40 px wide: characters joined
+
+
+def test_a_speck_after_a_name_typed_without_a_space_puts_none_in() -> None:
+    """A scan's specks right of 佐藤 were counted as a second glyph, 佐藤 joined into one, and
+    the gap between them taken for a space (trusted, through the pipeline)."""
+    ink = line_ink("佐藤", font_path())
+    assert spacing.word_gap(ink, "佐藤") is None
+    speckled = np.zeros((ink.shape[0], ink.shape[1] + 300), bool)
+    speckled[:, : ink.shape[1]] = ink
+    speckled[ink.shape[0] // 2, ink.shape[1] + 250] = True
+    speckled[ink.shape[0] // 3, ink.shape[1] + 280 : ink.shape[1] + 282] = True
+    assert spacing.word_gap(speckled, "佐藤") is None
 
 
 def test_glyphs_that_do_not_match_the_characters_decide_nothing() -> None:

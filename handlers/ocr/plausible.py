@@ -179,22 +179,27 @@ def space_inside_number(text: str) -> bool:
     return re.search(r"[0-9０-９]\s+[0-9０-９]", text) is not None
 
 
-def kana_read_otherwise(raw: str, apart: str, glyphs: int) -> bool:
+def kana_read_otherwise(value: str, apart: str, glyphs: int) -> bool:
     """A katakana line that, read again with its glyphs set apart (`apart`), gave one
-    character a glyph and other ones: the engine read the same ink two ways (Sawarabi
-    Mincho's ショウタ as ショウク, タ at 97, and as ショウタ). A small kana read full-size, or
-    the reverse, is left to `kana_size_unsure`, which decides it on the ink."""
-    read = "".join(raw.split())
-    if glyphs <= 0 or len(apart) != glyphs or len(read) != glyphs:
-        return False
-    return _full_size(apart) != _full_size(read)
+    character a glyph and other letters than its value: the engine read the same ink two ways
+    (Sawarabi Mincho's ショウタ as ショウク, タ at 97, and as ショウタ)."""
+    read, again = _letters_as_valued(value), _letters_as_valued(apart)
+    return glyphs > 0 and len(read) == len(again) == glyphs and read != again
 
 
-def _full_size(text: str) -> str:
-    return "".join(_FULL_SIZE.get(char, char) for char in text)
+def _letters_as_valued(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split()).translate(_SAME_IN_VALUE)
 
 
-_FULL_SIZE = dict(zip("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ", strict=True))
+# Letters a katakana value does not tell apart: `normalise` takes へべぺ for ヘベペ and a dash
+# or 一 for ー; a small kana or its full-size twin is `kana_size_unsure`'s to decide, on the ink.
+_SAME_IN_VALUE = str.maketrans(
+    {
+        **dict(zip("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ", strict=True)),
+        **dict(zip("へべぺ", "ヘベペ", strict=True)),
+        **dict.fromkeys("-‐‑‒–—―−─一", "ー"),
+    }
+)
 
 
 def kana_count_differs(raw: str, glyphs: int) -> bool:

@@ -213,7 +213,7 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
     if katakana is not None and reading.kana_size_unsure:  # ュ or ユ: the ink sits otherwise
         return "confusable"
     if katakana is not None and kana_read_otherwise(
-        reading.raw, reading.kana_apart, reading.glyph_runs
+        katakana, reading.kana_apart, reading.glyph_runs
     ):
         return "confusable"
     settled = digits_settled(reading.symbols, reading.digits_again)

@@ -429,10 +429,9 @@ def _katakana_again(
 
 # The size a katakana line is read at again, its glyphs set apart, to check the reading kept
 # (`_kana_read_apart`): not FIELD_SCALE, at which the reading kept may itself have been made
-# set apart. Development forms 0-191, each kana line read again so at 0.5, 0.6 and 0.7: the
-# 190 right readings were read the same at each size (small and full-size kana taken as one),
-# the two wrong ones (ベ read as べ) otherwise at each; forms 192-299: 106 right, the same at
-# 0.5 and 0.6, one not at 0.7.
+# set apart. Development forms 0-301, each kana line read again so at 0.5, 0.6 and 0.7: the
+# 302 values, all right, were read the same at 0.5 and 0.6 (as `plausible.kana_read_otherwise`
+# compares them), one was not at 0.7; forms 331 and 446, misread and trusted, otherwise at 0.5.
 KANA_CHECK_SCALE = 0.5
 
 

@@ -410,7 +410,9 @@ def test_kana_count_differs(raw: str, glyphs: int, doubtful: bool) -> None:
         ("ニシムラ ショウタ", "ニシムラショウタ", 8, False),
         ("ニシムラ ショウク", "ニシムラショウタ", 8, True),  # タ read as ク in the line
         ("フタダ コイ", "フクダユイ", 5, True),
-        ("アべ ヤスヒロ", "アベヤスヒロ", 6, True),  # a hiragana べ
+        ("アベ ヤスヒロ", "アべヤスヒロ", 6, False),  # べ is ベ's shape: the value has ベ
+        ("アベ ヤスヒロ", "アペヤスヒロ", 6, True),
+        ("スーパー", "ス一パ一", 4, False),  # 一 for ー: the value has ー
         ("ミヤザキ ユイ", "ミヤザキュイ", 6, False),  # small or full-size: the ink decides
         ("アベ ヤスヒロ", "アベベヤスヒロ", 6, False),  # read again with a glyph too many
         ("アベベ ヤスヒロ", "アベヤスヒロ", 6, False),  # the count is its own rule

@@ -95,3 +95,42 @@ def test_which_lines_are_asked_again(
     text: str, symbols: list[tuple[str, float]], confidence: float, asked: bool
 ) -> None:
     assert doubted(text, symbols, confidence) is asked
+
+
+@pytest.mark.parametrize(
+    ("again", "text"),
+    [
+        ((), "定崎 陽菜"),  # the larger network surer of its 定 (99 against 98)
+        (("宮崎 陽菜", "宮崎陽菜", "宮崎 陽菜", "宮崎 陽菜"), "宮崎 陽菜"),  # 宮 read most often
+        (("宮崎 陽菜", "定崎 陽菜"), "定崎 陽菜"),  # as often as 定: the surer
+        (
+            ("宮崎", "宮崎 陽菜 様", "宮 崎陽 菜"),
+            "宮崎 陽菜",
+        ),  # other counts of letters do not count
+        (("富崎 陽菜", "富崎 陽菜", "富崎 陽菜"), "富崎 陽菜"),  # a third letter read most often
+    ],
+)
+def test_where_they_differ_the_letter_most_readings_again_give_is_taken(
+    again: tuple[str, ...], text: str
+) -> None:
+    first = [("宮", 98), ("崎", 99), ("陽", 99), ("菜", 99)]
+    second = [("定", 99), ("崎", 100), ("陽", 100), ("菜", 99)]
+    result = merged("宮崎 陽菜", first, second, again)
+    assert (result.text, result.verdict) == (text, "differed")
+    assert [score for _, score in result.symbols] == [98, 99, 99, 99]  # the first's scores
+
+
+def test_readings_again_never_change_a_digit() -> None:
+    first = [(c, 80.0) for c in "旭1992番地"]
+    second = [("旭", 95), ("①", 95), ("⓪", 95), ("⑨", 95), ("②", 95), ("番", 95), ("地", 95)]
+    result = merged("旭1992番地", first, second, ["旭1092番地"] * 4)
+    assert result.text == "旭1992番地"
+
+
+def test_a_rare_variant_the_larger_network_reads_is_not_outvoted() -> None:
+    # Cut tight, both networks read IPAexGothic's 渡邉 正 as 渡邊 正: only the larger one's
+    # reading of the line had 邉, and it was the surer.
+    first = [("渡", 100), ("邊", 96), ("正", 98)]
+    second = [("渡", 100), ("邉", 98), ("正", 99)]
+    result = merged("渡邊 正", first, second, ["渡邊 正", "渡邊正", "渡邊 正", "渡邊 正"])
+    assert result.text == "渡邉 正"

@@ -11,9 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from handlers.ocr.reading import assemble, plan_pages
+from infra.ocr import worker
 from schemas.forms import FormField, FormTemplate
 from schemas.ocr import DocumentResult
 from tests.ocr.corpus import MINCHO, font_path
+from tests.ocr.dev_corpus import DEV_SEED, DEV_TEMPLATE, dev_form
+from tests.ocr.dev_corpus import FACES as DEV_FACES
 from tests.ocr.one_read import names_page, read_one_box, read_rendered
 
 TODAY = date(2026, 11, 1)
@@ -127,3 +131,27 @@ def test_a_ruled_table_cell_is_not_asked() -> None:
     ]
     assert verdicts[0] != "not_asked"
     assert verdicts[1] == "not_asked"
+
+
+@pytest.mark.skipif(
+    not all(path.is_file() for path, _ in DEV_FACES),
+    reason="the development faces are not installed",
+)
+@pytest.mark.parametrize(
+    "form",
+    [
+        pytest.param(364, id="noto-serif-穂-read-策"),  # the larger network's 穂 no surer (98)
+        pytest.param(403, id="sawarabi-恵-read-恭"),  # the larger network's 恭 surer (96 to 95)
+    ],
+)
+def test_where_the_networks_differ_the_letter_most_readings_give_is_shown(
+    form: int, tmp_path: Path
+) -> None:
+    """Development forms 364 (小川 美穂 came back 小川 美策) and 403 (藤田 恵美 as 藤田 恭美):
+    cut tight around its ink, both networks read the line right as a line or a raw line."""
+    made = dev_form(DEV_SEED + form)
+    path = tmp_path / f"form.{made.kind}"
+    path.write_bytes(made.data)
+    (task,) = plan_pages(str(path), made.kind, 1, DEV_TEMPLATE)
+    name = assemble("form", DEV_TEMPLATE, [worker.read_page(task)], TODAY).fields["name"]
+    assert (name.value, name.needs_review) == (made.expected["name"], True)

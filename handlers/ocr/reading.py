@@ -14,7 +14,7 @@ import unicodedata
 from datetime import date
 
 from handlers.ocr.hand import hand_value, is_hand_field
-from handlers.ocr.listed import listed, word_read_again
+from handlers.ocr.listed import as_listed, listed, word_read_again
 from handlers.ocr.marks import char_whitelist, checkbox_from_ink
 from handlers.ocr.places import PlaceCheck, check_place, gazetteer
 from handlers.ocr.plausible import (
@@ -115,9 +115,10 @@ def field_value(
         return _trusted_unless_misaligned(_EMPTY_VALUE[spec.kind], 100.0, aligned)
     # Read as none of its words: the one word the line read again gives, for staff to compare
     # with the scan; with none or several, what was read (flagged in `_doubt`).
+    # Its confidence is the line's: the readings again that found the word are not the reading.
     unlisted = bool(spec.words) and not listed(spec.words, reading.raw)
     if unlisted and (found := word_read_again(spec.words, reading.words_again)):
-        return _review(found[0], found[1], "confusable")
+        return _review(found[0], min(reading.confidence, found[1]), "confusable")
     if not reading.raw:  # ink, but nothing Tesseract could read
         return _review(None, 0.0, "ink_unread")
     raw = reading.raw
@@ -128,6 +129,8 @@ def field_value(
     if not parsed.trusted:
         return _review(parsed.value, confidence, _reason_for(parsed.problem))
     value = parsed.value
+    if spec.words and isinstance(value, str) and listed(spec.words, value):
+        value = as_listed(value)  # the word as the list writes it, not 長 男
     is_text = spec.kind == "text" and isinstance(value, str) and not spec.words
     if is_text and (placed := _place_checked(reading, str(value), confidence)):
         return placed

@@ -384,7 +384,7 @@ def _words_again(
     """A line of a listed-words field (続柄) read as none of its words, read again: by the
     larger network as the line was first read, and by both networks cut tight around its ink,
     as a line and as a raw line. Which listed word, if any, these readings support is the
-    handler's to decide (`handlers.ocr.plausible.word_read_again`). A listed reading, or a
+    handler's to decide (`handlers.ocr.listed.word_read_again`). A listed reading, or a
     field without words, is not read again.
 
     Rendered 続柄 (the 38 words of the development template's list, six faces, three sizes,

@@ -8,6 +8,7 @@ person rather than to a guess. (Only place names are ever shown put right, by
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Collection, Sequence
@@ -322,3 +323,27 @@ def katakana_among_hiragana(text: str) -> bool:
 
 def _is_hiragana(char: str) -> bool:
     return bool(char) and "\u3041" <= char <= "\u309f"
+
+
+# Kanji and katakana drawn alike, which the engine reads one for the other: 口 ロ, 二 ニ, 力 カ,
+# 工 エ, 夕 タ, 卜 ト, 八 ハ (一 and ー: `long_vowel_misplaced`).
+_KANJI_LIKE_KATAKANA = frozenset("口二力工夕卜八")
+_KATAKANA_LIKE_KANJI = frozenset("ロニカエタトハ")
+# Katakana that names and place names do write beside kanji (一ノ瀬, 茅ヶ崎, 関ケ原, 四ツ谷).
+_KATAKANA_IN_KANJI_NAMES = frozenset("ノヶケヵツ")
+
+
+def kanji_read_as_katakana(text: str) -> bool:
+    """A kanji that has a katakana twin beside a katakana, or such a katakana beside a kanji:
+    a name does not mix the two in one word, so one was read for its twin (関口 ロミ came
+    back "関口 口ミ" at 95, 川口 一 "川ロー" at 90-95, trusted). For text that does not start
+    like an address, whose building names may mix them."""
+    for word in text.split():
+        for first, second in itertools.pairwise(word):
+            for kanji, kana in ((first, second), (second, first)):
+                letter = _is_katakana(kana) and kana not in _KATAKANA_IN_KANJI_NAMES | {"ー"}
+                if (kanji in _KANJI_LIKE_KATAKANA and letter) or (
+                    kana in _KATAKANA_LIKE_KANJI and _is_kanji(kanji)
+                ):
+                    return True
+    return False

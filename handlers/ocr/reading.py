@@ -27,6 +27,7 @@ from handlers.ocr.plausible import (
     digits_settled,
     kana_count_differs,
     kana_read_otherwise,
+    kanji_read_as_katakana,
     katakana_among_hiragana,
     long_vowel_first,
     long_vowel_misplaced,
@@ -204,7 +205,7 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
     if free is not None and (
         long_vowel_misplaced(free)
         or katakana_among_hiragana(free)
-        or (place is None and digit_inside_word(free))
+        or (place is None and (digit_inside_word(free) or kanji_read_as_katakana(free)))
     ):
         return "implausible"
     if reading.second_opinion == "differed":  # the two networks read a character otherwise

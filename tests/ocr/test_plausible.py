@@ -16,6 +16,7 @@ from handlers.ocr.plausible import (
     digits_settled,
     kana_count_differs,
     kana_read_otherwise,
+    kanji_read_as_katakana,
     katakana_among_hiragana,
     long_vowel_first,
     long_vowel_misplaced,
@@ -610,9 +611,30 @@ def test_katakana_among_hiragana(text: str, doubtful: bool) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "doubtful"),
+    [
+        ("関口 口ミ", True),  # ロ read as its kanji twin 口
+        ("川ロー", True),  # 川口 一: 口 read as ロ (and 一 as ー)
+        ("ハ王子", True),
+        ("エ藤 一", True),
+        ("関口 ロミ", False),
+        ("一ノ瀬 ルーシー", False),  # ノ is written in names beside kanji
+        ("八ツ橋", False),
+        ("茅ヶ崎", False),
+        ("センター前", False),
+        ("山田 花子", False),
+    ],
+)
+def test_kanji_read_as_katakana(text: str, doubtful: bool) -> None:
+    assert kanji_read_as_katakana(text) is doubtful
+
+
+@pytest.mark.parametrize(
     ("text", "reason"),
     [
         ("柳0 花子", "implausible"),
+        ("関口 口ミ", "implausible"),
+        ("東京都港区六本木6-10-1 ロ棟", None),  # an address may mix them (イ棟, ロ棟)
         ("ーノ瀬 ルーシー", "implausible"),
         ("中村 こんぶわペ", "implausible"),
         ("斉藤 ばせり", "confusable"),  # how 斉藤 ぱせり is read, the engine sure of ば

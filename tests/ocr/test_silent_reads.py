@@ -21,6 +21,7 @@ WRITTEN = {
     "ichinose": "一ノ瀬 ルーシー",  # ーノ瀬 ルーシー (93): 一 read as ー
     "parsley": "斉藤 ぱせり",  # 斉藤 ばせり (89)
     "osaki": "東京都品川区大﨑1丁目",  # 東京都品川区大崎1丁目 (93): no model reads 﨑
+    "sekiguchi": "関口 ロミ",  # 関口 口ミ (95): ロ read as its kanji twin
     "kawasaki": "神奈川県川崎市川崎区宮前町1-2",  # 崎 only in listed place names: trusted
 }
 
@@ -42,6 +43,7 @@ async def result(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Docu
         ("ichinose", "implausible"),
         ("parsley", "confusable"),
         ("osaki", "confusable"),
+        ("sekiguchi", "implausible"),
     ],
 )
 def test_a_sure_misreading_goes_to_staff(result: DocumentResult, key: str, reason: str) -> None:

@@ -347,3 +347,27 @@ def kanji_read_as_katakana(text: str) -> bool:
                 ):
                     return True
     return False
+
+
+# Kana with a dakuten and the same kana with a handakuten, both ways: バ and パ, ぶ and ぷ.
+_OTHER_MARK = {
+    **dict(zip("バビブベボばびぶべぼ", "パピプペポぱぴぷぺぽ", strict=True)),
+    **dict(zip("パピプペポぱぴぷぺぽ", "バビブベボばびぶべぼ", strict=True)),
+}
+# The other mark among a kana's other choices with at least this score: the engine saw it.
+# 400 katakana names rendered in five faces at 200 and 300 dpi (not the development, tuning or
+# report sets): the 2 read with the wrong mark and trusted (ピ read ビ at 96.5 with ピ at 34,
+# ペ read ベ at 96.8 with ペ at 59) are caught at 30, with 11 right ones flagged; on the
+# development set (192 forms) it flagged 1 right field more, on the tuning set none.
+OTHER_MARK_CHOICE = 30.0
+
+
+def other_mark_seen(symbols: Sequence[tuple[str, float]], others: Sequence[Choices]) -> bool:
+    """A kana of the は row with one mark whose other mark was among the engine's choices
+    (`other_choices`, read for a kana read with less than tesseract.SURE_SYMBOL): the two
+    differ by a dot and a ring, so a choice far below CLOSE_SECOND_CHOICE is already a doubt."""
+    return any(
+        other == _OTHER_MARK.get(char) and score >= OTHER_MARK_CHOICE
+        for (char, _), choices in zip(symbols, others, strict=False)
+        for other, score in choices
+    )

@@ -32,6 +32,7 @@ from handlers.ocr.plausible import (
     long_vowel_first,
     long_vowel_misplaced,
     no_letters,
+    other_mark_seen,
     small_kana_first,
     space_inside_number,
     split_name,
@@ -219,6 +220,8 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
     if katakana is not None and kana_read_otherwise(
         katakana, reading.kana_apart, reading.glyph_runs
     ):
+        return "confusable"
+    if katakana is not None and other_mark_seen(reading.symbols, reading.other_choices):
         return "confusable"
     settled = digits_settled(reading.symbols, reading.digits_again)
     if close_second_choice(reading.symbols, reading.other_choices, settled):

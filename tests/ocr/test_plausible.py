@@ -21,6 +21,7 @@ from handlers.ocr.plausible import (
     long_vowel_first,
     long_vowel_misplaced,
     no_letters,
+    other_mark_seen,
     small_kana_first,
     space_inside_number,
     split_name,
@@ -657,3 +658,19 @@ def test_a_name_read_with_a_misplaced_character_goes_to_staff(
         reason is not None,
         reason,
     )
+
+
+@pytest.mark.parametrize(
+    ("symbols", "others", "doubtful"),
+    [
+        ("ソビ", ((), (("ピ", 34.1), ("ド", 0.0))), True),  # ピ read as ビ, ピ seen at 34
+        ("ベベ", ((("べ", 31.0),), (("ペ", 58.7),)), True),
+        ("ソビ", ((), (("ピ", 20.0),)), False),  # too faint a choice
+        ("ベラ", ((("べ", 31.0),),), False),  # the hiragana twin: the same mark
+        ("ソビ", (), False),  # no other choices read: the engine was sure
+    ],
+)
+def test_other_mark_seen(
+    symbols: str, others: tuple[tuple[tuple[str, float], ...], ...], doubtful: bool
+) -> None:
+    assert other_mark_seen([(char, 96.5) for char in symbols], others) is doubtful

@@ -123,6 +123,8 @@ def field_value(
         return _review(found[0], min(reading.confidence, found[1]), "confusable")
     if not reading.raw:  # ink, but nothing Tesseract could read
         return _review(None, 0.0, "ink_unread")
+    if spec.kind == "katakana" and (again := _kana_read_again(reading, today)):
+        return _review(again, reading.confidence, "confusable")
     raw = reading.raw
     if digits_disagree(reading.digits_again):  # flagged below: shown as the digit model read it
         raw = digits_read_again(raw, reading.digits_again)
@@ -145,6 +147,19 @@ def field_value(
     if spec.kind == "katakana" and reading.space_unsure:  # one word, or two: the ink cannot say
         return _review(value, confidence, "low_confidence")
     return _trusted_unless_misaligned(value, confidence, aligned)
+
+
+def _kana_read_again(reading: FieldReading, today: date) -> str | None:
+    """A katakana line read with more or fewer characters than its glyphs, as the line read
+    again cut tight gave it with as many (`fields._kana_cut_tight`), for staff to compare with
+    the scan: None when it did not, or when that reading is itself implausible."""
+    if not reading.kana_again or not kana_count_differs(reading.raw, reading.glyph_runs):
+        return None
+    again = normalise("katakana", reading.kana_again, today=today)
+    text = again.value if again.trusted and isinstance(again.value, str) else None
+    if text is None or split_name(text) or long_vowel_first(text) or small_kana_first(text):
+        return None
+    return text
 
 
 def _place_checked(reading: FieldReading, value: str, confidence: float) -> FieldValue | None:

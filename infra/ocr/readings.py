@@ -60,6 +60,9 @@ class FieldReading:
     # A katakana line read again with its glyphs set apart at another size (`fields.py`,
     # `_kana_read_apart`): its characters, "" where not read so.
     kana_apart: str = ""
+    # A katakana line read with another count of characters than its glyphs, read again cut
+    # tight: the first reading with as many characters as the glyphs, all kana ("" if none).
+    kana_again: str = ""
     # Each run of digits in a line jpn read, in order, with what eng read in its place.
     digits_again: tuple[digit_runs.DigitRun, ...] = ()
     # What the larger network said of a doubted printed text line (`second_opinion.py`).

@@ -5,6 +5,7 @@ set apart (`infra.ocr.kana`)."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -12,9 +13,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from handlers.ocr.reading import assemble, plan_pages
+from handlers.ocr.reading import assemble, field_value, plan_pages
 from infra.ocr import fields, imaging, kana, tesseract, worker
-from infra.ocr.readings import FieldBox
+from infra.ocr.readings import FieldBox, FieldReading
+from schemas.forms import FormField
 from tests.ocr.corpus import MINCHO, font_path, mm, scan_look
 from tests.ocr.dev_corpus import DEV_SEED, DEV_TEMPLATE, FACES, dev_form, render
 from tests.ocr.one_read import read_one_box
@@ -193,3 +195,40 @@ def test_a_full_size_kana_the_engine_reads_small_is_flagged(tmp_path: Path) -> N
         "confusable",
         "implausible",
     ), field
+
+
+def test_a_kana_line_read_with_another_count_shows_a_reading_again_of_its_glyph_count() -> None:
+    """IPAexMincho's タカハシ (4.3 mm) comes back "タカハンシ", a glyph read twice: cut tight
+    around its ink, the line reads タカハシ, as many characters as the ink holds. Shown, and
+    still for staff."""
+    reading = read_one_box("タカハシ", MINCHO, 4.3, kind="katakana")
+    assert (reading.raw, reading.glyph_runs) == ("タカハンシ", 4)  # the case this is about
+    spec = FormField(name="kana", label="フリガナ", kind="katakana", box_mm=(10, 10, 90, 11))
+    value = field_value(spec, reading, True, date(2026, 11, 1))
+    assert (value.value, value.needs_review, value.review_reason) == (
+        "タカハシ",
+        True,
+        "confusable",
+    )
+
+
+@pytest.mark.parametrize(
+    ("again", "value", "reason"),
+    [
+        ("ササキ ユイ", "ササキ ユイ", "confusable"),
+        ("", "ササキュユイ", "implausible"),  # nothing read again with the glyphs' count
+        ("ーサキ ユイ", "ササキュユイ", "implausible"),  # read again, but no name starts with ー
+        ("サ サキ ユイ", "ササキュユイ", "implausible"),  # nor has three words
+    ],
+)
+def test_a_kana_reading_again_is_shown_only_where_the_first_has_another_count(
+    again: str, value: str, reason: str
+) -> None:
+    spec = FormField(name="kana", label="フリガナ", kind="katakana", box_mm=(10, 10, 90, 11))
+    sure = tuple((char, 95.0) for char in "ササキュユイ")
+    reading = FieldReading("kana", "ササキュユイ", 75.0, 0.1, symbols=sure, glyph_runs=5)
+    got = field_value(spec, replace(reading, kana_again=again), True, date(2026, 11, 1))
+    assert (got.value, got.needs_review, got.review_reason) == (value, True, reason)
+    # A line read with as many characters as its glyphs keeps its reading.
+    counted = replace(reading, raw="ササキ ユイ", kana_again="サザキ ユイ")
+    assert field_value(spec, counted, True, date(2026, 11, 1)).value == "ササキ ユイ"

@@ -209,6 +209,8 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
     if worded is not None and (small_kana_first(worded) or space_inside_number(worded)):
         return "implausible"
     katakana = value if spec.kind == "katakana" and isinstance(value, str) else None
+    if reading.space_elsewhere:  # the ink's gap between the words is not where read
+        return "implausible"
     if katakana is not None and (
         split_name(katakana)
         or long_vowel_first(katakana)

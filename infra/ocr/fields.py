@@ -106,6 +106,7 @@ def read_fields(
                 patch, crop, measured, box, text, confidence
             )
         glyphs, space_unsure, size_unsure, kana_apart = 0, False, False, ""
+        space_elsewhere = False
         kana_again = ""
         if box.kind in WORDED_KINDS and not box.vertical:
             written = _written_ink(crop, threshold)
@@ -123,6 +124,7 @@ def read_fields(
             if gap is not None:
                 text = _space_read_again(crop, measured, text, gap)
             size_unsure = box.kind == "katakana" and kana.size_unsure(written, text)
+            space_elsewhere = spacing.space_elsewhere(written, text)
         # One reading a line. A second look at 0.7 of the size, flagged where the two
         # differed, caught no wrong field that confidence or plausibility left unflagged, but
         # flagged right ones, at 40 % of the engine's time in template mode. Without it:
@@ -147,6 +149,7 @@ def read_fields(
                 symbols=symbols,
                 glyph_runs=runs,
                 space_unsure=space_unsure,
+                space_elsewhere=space_elsewhere,
                 kana_size_unsure=size_unsure,
                 kana_apart=kana_apart,
                 kana_again=kana_again,

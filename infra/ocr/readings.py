@@ -54,6 +54,9 @@ class FieldReading:
     # A katakana line read as one word where the ink shows a gap that may be a space or not
     # (`spacing.unsure_gap`); the line holds the space there when read again it had one.
     space_unsure: bool = False
+    # A line read with one space where the ink shows the gap between its words elsewhere
+    # (`spacing.space_elsewhere`).
+    space_elsewhere: bool = False
     # A katakana line with a kana read small whose glyph sits as a full-size one does, or the
     # reverse (`kana.size_unsure`): ュ or ユ, ッ or ツ, the reading does not say.
     kana_size_unsure: bool = False

@@ -138,6 +138,21 @@ def word_gap(mask: NDArray[np.bool_], chars: str) -> int | None:
     return widest.place if spaced else None
 
 
+def space_elsewhere(mask: NDArray[np.bool_], text: str) -> bool:
+    """A line read with one space, whose ink shows the gap between its words after another
+    of its characters: Noto Sans CJK's ヤマモト トモコ came back "ヤマモトト モコ" at 94, every
+    letter at 99, the ink's gap (one `gap_unsure` finds) after the fourth (development form
+    749)."""
+    words = text.split()
+    if len(words) != 2:
+        return False
+    chars = "".join(words)
+    gap = word_gap(mask, chars)
+    if gap is None:
+        gap = unsure_gap(mask, chars)
+    return gap is not None and gap != len(words[0])
+
+
 def gap_unsure(mask: NDArray[np.bool_], chars: str) -> bool:
     """Kana neighbours nearly as far apart as a space makes them, which `word_gap` did not
     take for one: whether a space is there, the ink does not say."""

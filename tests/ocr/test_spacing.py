@@ -156,3 +156,14 @@ def test_an_unsure_gap_is_a_space_when_a_reading_again_puts_one_there(
     readings: list[str], spaced: bool
 ) -> None:
     assert spacing.spaced_as_read_again("ミヤザキエミ", 4, readings) is spaced
+
+
+@pytest.mark.parametrize("face", FACES)
+def test_a_space_read_between_other_characters_than_the_ink_shows_is_seen(face: Path) -> None:
+    """ヤマモト トモコ read "ヤマモトト モコ" (every letter at 99): the ink's gap is after the
+    fourth character, the space read after the fifth."""
+    ink = line_ink("ヤマモト トモコ", face)
+    assert spacing.space_elsewhere(ink, "ヤマモトト モコ")
+    assert not spacing.space_elsewhere(ink, "ヤマモト トモコ")
+    assert not spacing.space_elsewhere(ink, "ヤマモトトモコ")  # no space read: `word_gap`'s
+    assert not spacing.space_elsewhere(line_ink("ヤマモトトモコ", face), "ヤマモトト モコ")

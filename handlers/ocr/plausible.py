@@ -13,6 +13,8 @@ import re
 import unicodedata
 from collections.abc import Collection, Sequence
 
+from infra.ocr.kana import SMALL_KANA
+
 _DIGIT_MARKS = frozenset("0123456789-,")
 
 
@@ -164,7 +166,7 @@ def long_vowel_first(text: str) -> bool:
 
 
 # Small kana (and ゕ, ゖ): each follows a kana it changes the sound of, so none starts a word.
-_SMALL_KANA = frozenset("ァィゥェォッャュョヮヵヶぁぃぅぇぉっゃゅょゎゕゖ")
+_SMALL_KANA = frozenset(SMALL_KANA + "ゕゖ")
 
 
 def small_kana_first(text: str) -> bool:

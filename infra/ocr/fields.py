@@ -295,8 +295,7 @@ def _more_confident(
     cut tight, came back as "お" at 95."""
     assert measured.bbox is not None
     first = {key: tesseract.state.get(key, ()) for key in READING_STATE}
-    x, y, width, height = measured.bbox
-    glyphs = imaging.pad(crop[y : y + height, x : x + width], GLYPH_MARGIN_PX)
+    glyphs = _cut_tight(crop, measured.bbox)
     tight = tesseract.scaled(Image.fromarray(glyphs), FIELD_SCALE)
     again, again_confidence = read_line(tight, box)
     if len(again) == 1:
@@ -340,8 +339,7 @@ def _second_opinion(
     larger_symbols = tesseract.state.get("symbols", ())
     result = second_opinion.merged(text, symbols, larger_symbols)
     if result.verdict == "differed" and measured.bbox is not None:
-        x, y, width, height = measured.bbox
-        cut = imaging.pad(crop[y : y + height, x : x + width], GLYPH_MARGIN_PX)
+        cut = _cut_tight(crop, measured.bbox)
         tight = tesseract.scaled(Image.fromarray(cut), FIELD_SCALE)
         again = [
             tesseract.ocr(tight, mode, None, api)[0]
@@ -372,8 +370,7 @@ def _kana_cut_tight(crop: Any, measured: ink.Ink, glyphs: int) -> str:
     if measured.bbox is None or glyphs == 0:
         return ""
     kept = {key: tesseract.state.get(key, ()) for key in READING_STATE}
-    x, y, width, height = measured.bbox
-    cut = imaging.pad(crop[y : y + height, x : x + width], GLYPH_MARGIN_PX)
+    cut = _cut_tight(crop, measured.bbox)
     tight = tesseract.scaled(Image.fromarray(cut), FIELD_SCALE)
     found = ""
     for psm in (tesserocr.PSM.SINGLE_LINE, tesserocr.PSM.RAW_LINE):
@@ -398,8 +395,7 @@ def _space_read_again(crop: Any, measured: ink.Ink, text: str, gap: int) -> str:
     if measured.bbox is None:
         return text
     kept = {key: tesseract.state.get(key, ()) for key in READING_STATE}
-    x, y, width, height = measured.bbox
-    cut = imaging.pad(crop[y : y + height, x : x + width], GLYPH_MARGIN_PX)
+    cut = _cut_tight(crop, measured.bbox)
     tight = tesseract.scaled(Image.fromarray(cut), FIELD_SCALE)
     readings = [
         tesseract.ocr(tight, psm, None, tesseract.jpn_api())[0]
@@ -430,8 +426,7 @@ def _words_again(
     if not box.words or box.vertical or letters in box.words or measured.bbox is None:
         return ()
     line = tesseract.scaled(Image.fromarray(imaging.pad(crop, 20)), FIELD_SCALE)
-    x, y, width, height = measured.bbox
-    cut = imaging.pad(crop[y : y + height, x : x + width], GLYPH_MARGIN_PX)
+    cut = _cut_tight(crop, measured.bbox)
     tight = tesseract.scaled(Image.fromarray(cut), FIELD_SCALE)
     single, raw = tesserocr.PSM.SINGLE_LINE, tesserocr.PSM.RAW_LINE
     fast, larger = tesseract.jpn_api(), tesseract.second_jpn_api()
@@ -447,6 +442,13 @@ def _words_again(
         if again := "".join(again.split()):
             found.append((unicodedata.normalize("NFKC", again), confidence))
     return tuple(found)
+
+
+def _cut_tight(crop: Any, bbox: tuple[int, int, int, int]) -> Any:
+    """The crop cut tight around its ink (`ink.Ink.bbox`), with a margin the engine reads
+    single glyphs and short lines best with."""
+    x, y, width, height = bbox
+    return imaging.pad(crop[y : y + height, x : x + width], GLYPH_MARGIN_PX)
 
 
 def _written_ink(crop: Any, threshold: int) -> Any:
@@ -525,8 +527,7 @@ def _read_glyph(crop: Any, measured: ink.Ink, box: FieldBox) -> tuple[str, float
     import tesserocr
 
     assert measured.bbox is not None
-    x, y, width, height = measured.bbox
-    glyph = imaging.pad(crop[y : y + height, x : x + width], GLYPH_MARGIN_PX)
+    glyph = _cut_tight(crop, measured.bbox)
     patch = tesseract.scaled(Image.fromarray(glyph), FIELD_SCALE)
     api = tesseract.latin_api() if box.kind in LATIN_KINDS else tesseract.jpn_api()
     for psm in (tesserocr.PSM.SINGLE_CHAR, tesserocr.PSM.SINGLE_LINE):

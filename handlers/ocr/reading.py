@@ -29,6 +29,7 @@ from handlers.ocr.plausible import (
     kana_read_otherwise,
     kanji_read_as_katakana,
     katakana_among_hiragana,
+    last_digit_dropped,
     long_vowel_first,
     long_vowel_misplaced,
     no_letters,
@@ -192,8 +193,12 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
     """Why a value that parsed is still not to be trusted, if it is not."""
     if spec.kind in ("digits", "integer") and characters_dropped(reading.raw, reading.glyph_runs):
         return "implausible"
-    # Dates only: where the development forms showed digits lost; in other kinds untried.
+    # Dates, where development forms showed digits lost inside; of a text line, only a number
+    # that ends it (an address's 番地30 read 番地3): inside one, a kanji split in two (町 as
+    # 田 and 丁) would count as a digit.
     if spec.kind == "date" and digit_dropped(reading.digits_again):
+        return "implausible"
+    if spec.kind == "text" and last_digit_dropped(reading.raw, reading.digits_again):
         return "implausible"
     text = value if spec.kind == "text" and isinstance(value, str) else None
     if text is not None and (no_letters(text) or stray_punctuation(text)):

@@ -160,6 +160,36 @@ def test_marks_between_the_whole_characters_around_a_number(
     assert digit_runs.marks_between_kanji(read, ink_runs) == marks
 
 
+def _boxed(read: str, lefts: list[int]) -> tuple[digit_runs.Boxed, ...]:
+    return tuple((char, (left, 0, left + 10, 30)) for char, left in zip(read, lefts, strict=True))
+
+
+# 番(356-382) 地(384-409) 3(412-423) 0(426-437): 番地30 read as 番地3.
+ADDRESS_END = _runs((356, 382), (384, 409), (412, 423), (426, 437))
+
+
+@pytest.mark.parametrize(
+    ("boxed", "ink_runs", "marks"),
+    [
+        (_boxed("番地3", [364, 392, 413]), ADDRESS_END, 2),  # one digit read, two printed
+        (_boxed("番地30", [364, 392, 413, 426]), ADDRESS_END, 2),
+        (_boxed("番地3", [364, 413, 426]), ADDRESS_END, 0),  # 地's box on the 3: not placed
+        (_boxed("3", [413]), ADDRESS_END, 0),  # nothing read before the number
+        (_boxed("番地30", [364, 392, 413, 426]), [*ADDRESS_END, *_runs((873, 880))], 2),  # apart
+        (
+            _boxed("番地3", [364, 392, 413]),
+            [*ADDRESS_END[:1], *_runs((384, 392), (395, 409)), *ADDRESS_END[2:]],
+            0,  # 地 in two narrow runs (土, 也): not placed
+        ),
+    ],
+)
+def test_marks_after_the_whole_character_before_a_number_that_ends_the_line(
+    boxed: tuple[digit_runs.Boxed, ...], ink_runs: list[digit_runs.InkRun], marks: int
+) -> None:
+    digits = sum(char.isdigit() for char, _ in boxed)
+    assert digit_runs.marks_after_last_kanji(boxed, digits, ink_runs) == marks
+
+
 # The page's ink threshold where these lines were cut (`ink.page_ink_threshold`).
 DIGITS_THRESHOLD = 188
 

@@ -189,7 +189,11 @@ def test_a_full_size_kana_the_engine_reads_small_is_flagged(tmp_path: Path) -> N
         update={"fields": [f for f in DEV_TEMPLATE.fields if f.name == "kana"]}
     )
     (task,) = plan_pages(str(path), "png", 1, kana_only)
-    result = assemble("form", kana_only, [worker.read_page(task)], date(2026, 11, 1))
+    page = worker.read_page(task)
+    (reading,) = page.fields
+    if "ュ" in reading.raw:  # read small: the ink says otherwise, whatever rule flags it first
+        assert reading.kana_size_unsure, reading
+    result = assemble("form", kana_only, [page], date(2026, 11, 1))
     field = result.fields["kana"]
     assert field.value == "コンドウ ユウヤ" or field.review_reason in (
         "confusable",

@@ -3,8 +3,9 @@ judged from the worker's readings of it again (`infra.ocr.fields._words_again`).
 
 A reading that is none of the words is a misreading, or a word the list no longer has: the
 line read again by both networks, cut tight and not, mostly gives the word written (a lone 母
-read 生 by the fast network on its line came back 母 cut tight). Shown only when exactly one
-listed word is so read, and still for staff to compare with the scan.
+read 生 by the fast network on its line came back 母 cut tight). Shown only when one listed
+word is read so more often than any other reading, and still for staff to compare with the
+scan.
 """
 
 from __future__ import annotations

@@ -141,7 +141,7 @@ def word_gap(mask: NDArray[np.bool_], chars: str) -> int | None:
 def space_elsewhere(mask: NDArray[np.bool_], text: str) -> bool:
     """A line read with one space, whose ink shows the gap between its words after another
     of its characters: Noto Sans CJK's ヤマモト トモコ came back "ヤマモトト モコ" at 94, every
-    letter at 99, the ink's gap (one `gap_unsure` finds) after the fourth (development form
+    letter at 99, the ink's gap (one `unsure_gap` finds) after the fourth (development form
     749)."""
     words = text.split()
     if len(words) != 2:
@@ -153,14 +153,10 @@ def space_elsewhere(mask: NDArray[np.bool_], text: str) -> bool:
     return gap is not None and gap != len(words[0])
 
 
-def gap_unsure(mask: NDArray[np.bool_], chars: str) -> bool:
-    """Kana neighbours nearly as far apart as a space makes them, which `word_gap` did not
-    take for one: whether a space is there, the ink does not say."""
-    return unsure_gap(mask, chars) is not None
-
-
 def unsure_gap(mask: NDArray[np.bool_], chars: str) -> int | None:
-    """How many of `chars` come before the gap `gap_unsure` finds; None where it finds none."""
+    """How many of `chars` come before kana neighbours nearly as far apart as a space makes
+    them, which `word_gap` did not take for one (whether a space is there, the ink does not
+    say); None where there are none."""
     widest = _widest_pair(mask, chars)
     unsure = (
         widest is not None

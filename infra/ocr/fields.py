@@ -68,7 +68,7 @@ def read_fields(
     table_cells: bool = False,
 ) -> PageReading:
     dx, dy, aligned = alignment
-    threshold = ink.page_ink_threshold(np.asarray(small_deskewed))
+    threshold = ink.page_ink_threshold(small_deskewed)
     readings = []
     for box in task.fields:
         if box.hand or box.cells or box.kind == "choice":

@@ -76,7 +76,9 @@ def scanned_page(page: Any, dpi: int) -> Image.Image | None:
                 gray = lighting.in_grey(jpeg.convert("RGB"), grey)
             else:
                 jpeg.draft("L", size)  # decoded as gray, at the smallest scale still >= size
-                gray = jpeg.convert("L")
+                # Gray already: the decoded image itself, not convert's copy of it (1 ms).
+                jpeg.load()
+                gray = jpeg if jpeg.mode == "L" else jpeg.convert("L")
     except (OSError, Image.DecompressionBombError):
         return None  # PDFium decodes what Pillow will not, or refuses it as before
     if gray.size != size:

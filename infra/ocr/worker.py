@@ -169,10 +169,12 @@ SPARSE_INK_SPAN = 32
 def _plain_paper(image: Image.Image) -> Image.Image:
     """The page with white paper: only a dark, light or grainy scan is changed (about 50 ms),
     so every later step and constant sees what it was tuned on."""
-    page = np.asarray(image)
-    levels = ink.page_levels(page[::2, ::2])  # every fourth pixel tells the levels as well
+    # Every fourth pixel tells the levels as well, taken by Pillow: a plain page, most of
+    # them, is never copied into numpy.
+    levels = ink.page_levels(imaging.every_other(image))
     if levels.plain or levels.paper - levels.darkest < SPARSE_INK_SPAN:
         return image
+    page = np.asarray(image)
     return Image.fromarray(imaging.whiten_paper(page, levels.paper, levels.darkest, levels.grain))
 
 

@@ -46,6 +46,15 @@ def test_a_downscaled_pixel_is_the_mean_of_its_block(size: tuple[int, int]) -> N
     assert np.abs(small - blocks).max() <= 1  # rounding only, no shift, no stretch
 
 
+@pytest.mark.parametrize("size", [(2480, 3508), (2479, 3501), (1, 1), (2, 3)])
+def test_every_other_pixel_is_numpys_stride_of_two(size: tuple[int, int]) -> None:
+    # `_plain_paper` measures a page's levels on these pixels: the same ones as before.
+    rng = np.random.default_rng(6)
+    page = rng.integers(0, 256, (size[1], size[0]), dtype=np.uint8)
+    sample = np.asarray(imaging.every_other(Image.fromarray(page)))
+    assert np.array_equal(sample, page[::2, ::2])
+
+
 def test_a_page_smaller_than_a_block_still_gives_a_pixel() -> None:
     assert imaging.downscale(Image.new("L", (3, 9), 200), 4).size == (1, 2)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from infra.ocr import imaging, ink, template
 from infra.ocr.imaging import median3
@@ -122,13 +123,16 @@ def test_the_threshold_follows_the_page(
 
 
 def test_the_histogram_counts_every_sampled_pixel() -> None:
-    """Counted by Pillow on a strided sample (every fourth pixel, as `_plain_paper` passes it):
-    the same counts as numpy's, empty pages included."""
+    """Counted by Pillow on a strided sample or on an image (every fourth pixel, as
+    `_plain_paper` passes it): the same counts as numpy's, empty pages included."""
     rng = np.random.default_rng(5)
     page = rng.integers(0, 256, (401, 299), dtype=np.uint8)
     for sample in (page, page[::2, ::2], page[1::3, ::5], page[:0, :]):
         expected = np.bincount(sample.ravel(), minlength=256)
         assert ink.gray_histogram(sample).tolist() == expected.tolist()
+    image = Image.fromarray(page[::2, ::2].copy())
+    expected = np.bincount(page[::2, ::2].ravel(), minlength=256)
+    assert ink.gray_histogram(image).tolist() == expected.tolist()
 
 
 @pytest.mark.parametrize("bordered", [False, True])

@@ -408,23 +408,26 @@ def whiten_paper(crop: Gray, paper: int, darkest: int, grain: float) -> Gray:
 PAPER_GRAIN_SIGMAS = 3.0
 
 
-# Smith's 19-exchange network for the median of nine values (each pair: min first).
-_MEDIAN9 = (
-    (1, 2), (4, 5), (7, 8), (0, 1), (3, 4), (6, 7), (1, 2), (4, 5), (7, 8), (0, 3),
-    (5, 8), (4, 7), (3, 6), (1, 4), (2, 5), (4, 7), (4, 2), (6, 4), (4, 2),
-)  # fmt: skip
-
-
 def median3(page: Gray) -> Gray:
-    """A 3x3 median, the same values as PIL's MedianFilter(3) inside the page, in a quarter
-    of its time: a sorting network over nine shifted views (element-wise min and max)."""
+    """A 3x3 median, the same values as PIL's MedianFilter(3) inside the page, in a tenth of
+    its time. Each column of three is sorted once (three neighbouring windows share it); a
+    window's median is then the median of its columns' largest low, middle median and
+    smallest high, which is exactly the median of its nine: 18 element-wise min and max
+    passes over the page, where a sorting network of the nine took 38 (half the time)."""
     padded = np.pad(page, 1, mode="edge")
-    height, width = page.shape
-    values = [padded[dy : dy + height, dx : dx + width] for dy in range(3) for dx in range(3)]
-    for low, high in _MEDIAN9:
-        a, b = values[low], values[high]
-        values[low], values[high] = np.minimum(a, b), np.maximum(a, b)
-    return values[4]
+    above, level, below = padded[:-2], padded[1:-1], padded[2:]
+    low, high = np.minimum(above, level), np.maximum(above, level)
+    between = np.minimum(high, below)
+    high = np.maximum(high, below)
+    middle, low = np.maximum(low, between), np.minimum(low, between)
+    lows = np.maximum(np.maximum(low[:, :-2], low[:, 1:-1]), low[:, 2:])
+    highs = np.minimum(np.minimum(high[:, :-2], high[:, 1:-1]), high[:, 2:])
+    middles = _median_of_three(middle[:, :-2], middle[:, 1:-1], middle[:, 2:])
+    return _median_of_three(lows, middles, highs)
+
+
+def _median_of_three(a: Gray, b: Gray, c: Gray) -> Gray:
+    return np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
 
 
 def pad(crop: Gray, margin: int) -> Gray:

@@ -55,6 +55,18 @@ def test_every_other_pixel_is_numpys_stride_of_two(size: tuple[int, int]) -> Non
     assert np.array_equal(sample, page[::2, ::2])
 
 
+@pytest.mark.parametrize("levels", [2, 3, 256])
+def test_the_median_of_each_pixels_three_by_three_is_numpys(levels: int) -> None:
+    # Few levels make ties, where a wrong pick of the middle value shows.
+    rng = np.random.default_rng(levels)
+    for height, width in ((1, 1), (2, 7), (9, 4), (31, 53)):
+        page = rng.integers(0, levels, (height, width), dtype=np.uint8)
+        padded = np.pad(page, 1, mode="edge")
+        windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3))
+        expected = np.median(windows.reshape(height, width, 9), axis=2).astype(np.uint8)
+        assert np.array_equal(imaging.median3(page), expected)
+
+
 def test_a_page_smaller_than_a_block_still_gives_a_pixel() -> None:
     assert imaging.downscale(Image.new("L", (3, 9), 200), 4).size == (1, 2)
 

@@ -146,7 +146,8 @@ def marks_between_kanji(read: str, runs: list[InkRun]) -> list[int]:
     ink, so the places come from order alone: only a line whose other characters are each one
     full-width run is counted (in small type thin strokes break: Noto Serif's 和 at 3.4 mm
     came out as four runs, Sawarabi Mincho's 月 as two). The one exception is a last
-    character narrower than the rest (日 in the Noto faces), which then closes no number."""
+    character narrower than an em (日, in each development face at some sizes), which closes
+    the last number all the same when it is wider than the marks before it."""
     wide = [run for run in runs if run.full_width]
     whole = _whole(read)
     numbers = list(re.finditer(f"[{DIGITS}]+", read))
@@ -155,16 +156,31 @@ def marks_between_kanji(read: str, runs: list[InkRun]) -> list[int]:
     )
     if len(wide) != len(whole) and not narrow_last:
         return [0] * len(numbers)
+    closing = [*wide, runs[-1]] if narrow_last and _narrow_last_closes(runs, wide) else wide
     counts = []
     for number in numbers:
         before = len(_whole(read[: number.start()]))
-        if before >= len(wide):
+        if before >= len(closing):
             counts.append(0)
             continue
         left = wide[before - 1].end if before else runs[0].start
-        right = wide[before].start
+        right = closing[before].start
         counts.append(sum(1 for run in runs if not run.full_width and left <= run.start < right))
     return counts
+
+
+def _narrow_last_closes(runs: list[InkRun], wide: list[InkRun]) -> bool:
+    """Whether a line's last run of ink, narrower than an em, is the whole character that ends
+    it: wider than each mark between it and the last full-width run (the day's digits).
+
+    A day read with a digit lost before a narrow 日 was not counted: NotoSans CJK's 27日 came
+    back 2日 at 87, trusted (development form 1149). Of 1000 dates rendered in the development
+    faces and IPAexGothic, 291 ended in such a 日, 1.14-2.75 times as wide as the widest digit
+    before it; a last run no wider is a digit, or a piece of a character, and places nothing."""
+    last = runs[-1]
+    after = wide[-1].end if wide else runs[0].start
+    marks = [run for run in runs[:-1] if run.start >= after]
+    return all(run.end - run.start < last.end - last.start for run in marks)
 
 
 def marks_after_last_kanji(boxed: tuple[Boxed, ...], digits: int, runs: list[InkRun]) -> int:

@@ -138,6 +138,7 @@ DATE_INK = _runs(
 )
 
 BROKEN_MONTH = _runs((150, 160), (162, 173))  # 月 in two narrow runs
+NARROW_DAY = digit_runs.InkRun(208, 223, False)  # 日 narrower than an em, wider than a digit
 
 
 @pytest.mark.parametrize(
@@ -145,7 +146,9 @@ BROKEN_MONTH = _runs((150, 160), (162, 173))  # 月 in two narrow runs
     [
         ("令和7年1月27日", DATE_INK, [1, 2, 2]),  # 10月 read as 1月: two marks for one digit
         ("令和7年10月27日", DATE_INK, [1, 2, 2]),
-        ("令和7年1月27日", [*DATE_INK[:-1], digit_runs.InkRun(208, 220, False)], [1, 2, 0]),
+        ("令和7年1月2日", [*DATE_INK[:-1], NARROW_DAY], [1, 2, 2]),  # 27日 read as 2日
+        ("令和7年1月27日", [*DATE_INK[:-1], NARROW_DAY], [1, 2, 2]),
+        ("令和7年1月2日", [*DATE_INK[:-1], digit_runs.InkRun(208, 218, False)], [1, 2, 0]),
         ("令和7年1月27日", [DATE_INK[0], *_runs((53, 64), (67, 78)), *DATE_INK[2:]], [0, 0, 0]),
         ("令和7年1月27日", [*DATE_INK[:6], *BROKEN_MONTH, *DATE_INK[7:]], [0, 0, 0]),
         ("12丁目", _runs((10, 22), (25, 37), (40, 66), (70, 96)), [2]),  # from the line's start
@@ -155,8 +158,10 @@ BROKEN_MONTH = _runs((150, 160), (162, 173))  # 月 in two narrow runs
 def test_marks_between_the_whole_characters_around_a_number(
     read: str, ink_runs: list[digit_runs.InkRun], marks: list[int]
 ) -> None:
-    """The third line's 日 is narrower than an em: it closes no number. In the fourth, 和 is
-    two narrow runs and in the fifth 月 is: the characters cannot be placed, nothing counts."""
+    """In the third and fourth lines 日 is narrower than an em: wider than the digits before
+    it, it closes the day all the same; in the fifth it is no wider than the 2 (a digit, or a
+    piece of a character) and closes nothing. In the sixth 和 is two narrow runs and in the
+    seventh 月 is: the characters cannot be placed, nothing counts."""
     assert digit_runs.marks_between_kanji(read, ink_runs) == marks
 
 
@@ -220,6 +225,7 @@ def test_digits_the_japanese_model_misread_are_read_again(
         ("vlgothic-10-read-as-1.png", 192, "令和7年1月27日", True),
         ("noto-serif-11-read-as-1.png", 198, "令和7年1月4日", True),
         ("noto-sans-date-read-right.png", 188, "令和7年2月21日", False),
+        ("noto-sans-27-read-as-2.png", 184, "令和8年10月2日", True),
     ],
 )
 def test_a_digit_the_japanese_model_left_out_is_seen_on_the_ink(
@@ -227,7 +233,8 @@ def test_a_digit_the_japanese_model_left_out_is_seen_on_the_ink(
 ) -> None:
     """Real lines: 10月 and 11月 read as 1月 at 92-99, with no other choice and nothing
     for the English model to disagree with (a lone digit is not read again). The ink between
-    年 and 月 holds two marks; a date read right holds as many as it read."""
+    年 and 月 holds two marks; a date read right holds as many as it read. Noto Sans's 27日
+    read as 2日 at 87: its 日 is narrower than an em, and the two marks before it count."""
     patch = Image.open(DATA / image)
     text, _ = fields.read_line(patch, FieldBox("filed", "date", (20.0, 132.0, 75.0, 11.0)))
     assert text == read  # the model's reading these crops were kept for

@@ -137,9 +137,12 @@ def field_value(
     if spec.words and isinstance(value, str) and listed(spec.words, value):
         value = as_listed(value)  # the word as the list writes it, not 長 男
     is_text = spec.kind == "text" and isinstance(value, str) and not spec.words
-    if is_text and (placed := _place_checked(reading, str(value), confidence)):
+    # Its place names checked once (each check walks every listed form of the prefecture
+    # read): whether they are put right, then where they end.
+    place = check_place(str(value), gazetteer()) if is_text else None
+    if is_text and (placed := _place_checked(reading, str(value), confidence, place)):
         return placed
-    if doubt := _doubt(spec, reading, value):
+    if doubt := _doubt(spec, reading, value, place):
         return _review(value, confidence, doubt)
     if confidence < REVIEW_CONFIDENCE:
         return _review(value, confidence, "low_confidence")
@@ -163,10 +166,11 @@ def _kana_read_again(reading: FieldReading, today: date) -> str | None:
     return text
 
 
-def _place_checked(reading: FieldReading, value: str, confidence: float) -> FieldValue | None:
-    """The value for staff when it starts like an address whose place names are not listed
-    as read; None when they are, or when it does not start like an address."""
-    place = check_place(value, gazetteer())
+def _place_checked(
+    reading: FieldReading, value: str, confidence: float, place: PlaceCheck | None
+) -> FieldValue | None:
+    """The value for staff when it starts like an address (`place`, its check) whose place
+    names are not listed as read; None when they are, or when it does not start like one."""
     if place is None or not (place.doubtful or place.corrected):
         return None
     # Shown put right only where the engine doubted that letter, and never trusted unseen: a
@@ -189,8 +193,11 @@ def _doubted_at(reading: FieldReading, value: str, at: int) -> bool:
     return any(score < CONFUSABLE_MIN_CONFIDENCE or char in ALWAYS_DOUBTFUL for char, score in near)
 
 
-def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> ReviewReason | None:
-    """Why a value that parsed is still not to be trusted, if it is not."""
+def _doubt(
+    spec: FormField, reading: FieldReading, value: FieldValueType, place: PlaceCheck | None
+) -> ReviewReason | None:
+    """Why a value that parsed is still not to be trusted, if it is not. `place`: the check
+    of a free text line's place names (None for any other value)."""
     if spec.kind in ("digits", "integer") and characters_dropped(reading.raw, reading.glyph_runs):
         return "implausible"
     # Dates, where development forms showed digits lost inside; of a text line, only a number
@@ -224,7 +231,6 @@ def _doubt(spec: FormField, reading: FieldReading, value: FieldValueType) -> Rev
         return "implausible"
     # Not listed words: a name, an address, and where the address's listed place names end.
     free = str(text) if text is not None and not is_listed else None
-    place = check_place(free, gazetteer()) if free is not None else None
     if free is not None and (
         long_vowel_misplaced(free)
         or katakana_among_hiragana(free)

@@ -96,15 +96,11 @@ def digits_disagree(runs: Sequence[DigitRun]) -> bool:
     return False
 
 
-def last_digit_dropped(raw: str, runs: Sequence[DigitRun]) -> bool:
-    """A number that ends the line (番地30) read with fewer digits than the ink after the
-    character before it holds (`digit_runs.marks_after_last_kanji`)."""
-    return bool(runs) and raw.rstrip()[-1:].isdigit() and digit_dropped(runs[-1:])
-
-
 def digit_dropped(runs: Sequence[DigitRun]) -> bool:
-    """A lone digit read where the ink shows more separate marks before the next character:
-    10月 read as 1月 (`digit_runs.marks_between`)."""
+    """A number read with fewer digits than the ink shows separate marks: between the
+    characters around it (10月 read as 1月, `digit_runs.marks_between_kanji`), or after the
+    character before a number that ends the line (番地30 read 番地3,
+    `digit_runs.marks_after_last_kanji`)."""
     return any(printed > len(read) for read, _, _, printed in runs)
 
 

@@ -29,7 +29,6 @@ from handlers.ocr.plausible import (
     kana_read_otherwise,
     kanji_read_as_katakana,
     katakana_among_hiragana,
-    last_digit_dropped,
     long_vowel_first,
     long_vowel_misplaced,
     no_letters,
@@ -200,12 +199,10 @@ def _doubt(
     of a free text line's place names (None for any other value)."""
     if spec.kind in ("digits", "integer") and characters_dropped(reading.raw, reading.glyph_runs):
         return "implausible"
-    # Dates, where development forms showed digits lost inside; of a text line, only a number
-    # that ends it (an address's 番地30 read 番地3): inside one, a kanji split in two (町 as
-    # 田 and 丁) would count as a digit.
-    if spec.kind == "date" and digit_dropped(reading.digits_again):
-        return "implausible"
-    if spec.kind == "text" and last_digit_dropped(reading.raw, reading.digits_again):
+    # Dates and text lines: digits lost inside a date (10月 read 1月, development forms), at
+    # the end of an address (番地30 read 番地3, the same) and inside one (385番地 read 85番地,
+    # 番30号 read 番3号: rendered addresses, trusted at 86-90).
+    if spec.kind in ("date", "text") and digit_dropped(reading.digits_again):
         return "implausible"
     text = value if spec.kind == "text" and isinstance(value, str) else None
     if text is not None and (no_letters(text) or stray_punctuation(text)):

@@ -277,18 +277,25 @@ def test_a_date_the_two_models_read_differently_is_shown_as_the_digit_model_read
     )
 
 
-def test_an_address_whose_last_number_lost_a_digit_goes_to_staff() -> None:
-    """番地30 read 番地3: the last number's marks say two digits. Only a number that ends the
-    line counts in a text field; one inside it, read with fewer marks, does not."""
+@pytest.mark.parametrize(
+    "printed",
+    [
+        (4, 2),  # 番地30 read 番地3: the last number's marks say two digits
+        (5, 1),  # 12214番地 read 2214番地: a number inside the line lost one
+    ],
+)
+def test_an_address_whose_number_lost_a_digit_goes_to_staff(printed: tuple[int, int]) -> None:
+    """Numbers read with fewer digits than their marks of ink, at the end of an address line
+    or inside it, are not trusted; with as many marks as digits the line is."""
     spec = FormField(name="address", label="住所", kind="text", box_mm=(65.0, 86.0, 130.0, 11.0))
     raw = "青森県弘前市下白銀町2214番地3"
     symbols = tuple((char, 99.0) for char in raw)
-    dropped = (DigitRun("2214", "2214", printed=5), DigitRun("3", printed=2))
+    dropped = (DigitRun("2214", "2214", printed=printed[0]), DigitRun("3", printed=printed[1]))
     reading = FieldReading("address", raw, 97.0, 0.1, symbols=symbols, digits_again=dropped)
     value = field_value(spec, reading, True, date(2026, 11, 1))
     assert (value.value, value.needs_review, value.review_reason) == (raw, True, "implausible")
-    inside = (DigitRun("2214", "2214", printed=5), DigitRun("3", printed=1))
-    kept = FieldReading("address", raw, 97.0, 0.1, symbols=symbols, digits_again=inside)
+    counted = (DigitRun("2214", "2214", printed=4), DigitRun("3", printed=1))
+    kept = FieldReading("address", raw, 97.0, 0.1, symbols=symbols, digits_again=counted)
     assert not field_value(spec, kept, True, date(2026, 11, 1)).needs_review
 
 

@@ -14,9 +14,10 @@ import pytest
 from PIL import Image
 
 from handlers.ocr.plausible import digit_dropped, digits_disagree
-from handlers.ocr.reading import assemble, plan_pages
+from handlers.ocr.reading import assemble, field_value, plan_pages
 from infra.ocr import digit_runs, fields, imaging, ink, tesseract, worker
 from infra.ocr.readings import FieldBox
+from schemas.forms import FormField
 from tests.ocr.corpus import (
     MINCHO,
     _form_values,
@@ -241,6 +242,29 @@ def test_a_digit_the_japanese_model_left_out_is_seen_on_the_ink(
     runs = digit_runs.digit_runs_again(patch, threshold, fields.FIELD_SCALE)
     assert [run.read for run in runs] == re.findall(r"[0-9]+", read)
     assert digit_dropped(runs) is dropped, runs
+
+
+VL_GOTHIC = Path("/usr/share/fonts/truetype/vlgothic/VL-Gothic-Regular.ttf")
+
+
+@pytest.mark.parametrize(
+    ("printed", "size_mm", "read"),
+    [
+        ("富山県富山市新桜町385番地27", 4.3, "富山県富山市新桜町85番地27"),
+        ("秋田県秋田市山王3丁目14番30号", 4.3, "秋田県秋田市山王3丁目14番3号"),
+    ],
+)
+def test_a_digit_lost_inside_an_address_is_seen_on_the_ink(
+    printed: str, size_mm: float, read: str
+) -> None:
+    """VL Gothic's 385番地 and 番30号 read 85番地 and 番3号 at 86-87, with no other choice and
+    nothing for the English model to disagree with: the ink between the characters around the
+    number holds a mark more than the digits read there."""
+    reading = read_one_box(printed, VL_GOTHIC, size_mm)
+    assert reading.raw == read  # the model's reading this probe was kept for
+    spec = FormField(name="address", label="住所", kind="text", box_mm=(65.0, 86.0, 130.0, 11.0))
+    value = field_value(spec, reading, True, date(2026, 11, 1))
+    assert (value.needs_review, value.review_reason) == (True, "implausible"), reading
 
 
 def test_a_line_of_words_read_unsure_is_read_again_cut_tight() -> None:

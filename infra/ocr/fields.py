@@ -116,15 +116,23 @@ def read_fields(
                 if len("".join(text.split())) != glyphs:
                     kana_again = _spaced(_kana_cut_tight(crop, measured, glyphs), written)
                 kana_apart = _kana_read_apart(crop, written)
-            text = _spaced(text, written)
-            gap = None
-            if box.kind == "katakana" and " " not in text:
-                gap = spacing.unsure_gap(written, text)
-            space_unsure = gap is not None
-            if gap is not None:
-                text = _space_read_again(crop, measured, text, gap)
+            judged = (
+                spacing.kana_space(written, "".join(text.split()))
+                if box.kind == "katakana"
+                else None
+            )
+            if judged is not None:
+                text, space_unsure, space_elsewhere = _kana_spaced(crop, measured, text, judged)
+            else:
+                text = _spaced(text, written)
+                gap = None
+                if box.kind == "katakana" and " " not in text:
+                    gap = spacing.unsure_gap(written, text)
+                space_unsure = gap is not None
+                if gap is not None:
+                    text = _space_read_again(crop, measured, text, gap)
+                space_elsewhere = spacing.space_elsewhere(written, text)
             size_unsure = box.kind == "katakana" and kana.size_unsure(written, text)
-            space_elsewhere = spacing.space_elsewhere(written, text)
         # One reading a line. A second look at 0.7 of the size, flagged where the two
         # differed, caught no wrong field that confidence or plausibility left unflagged, but
         # flagged right ones, at 40 % of the engine's time in template mode. Without it:
@@ -381,6 +389,29 @@ def _kana_cut_tight(crop: Any, measured: ink.Ink, glyphs: int) -> str:
             break
     tesseract.state.update(kept)
     return found
+
+
+def _kana_spaced(
+    crop: Any, measured: ink.Ink, text: str, judged: spacing.KanaSpace
+) -> tuple[str, bool, bool]:
+    """A katakana line's text with the space its ink shows (`spacing.kana_space`), whether
+    the ink leaves the space in doubt (`space_unsure`), and whether the space read is one the
+    ink does not show (`space_elsewhere`). Read as one word: the space put in where the ink
+    decides one, and where it does not decide, the line read again for it and sent to staff.
+    Read as two: kept where the ink shows that space or may; else for staff."""
+    words = text.split()
+    if len(words) == 1:
+        if judged.place is None:
+            return text, False, False
+        if judged.decided:
+            return f"{text[: judged.place]} {text[judged.place :]}", False, False
+        return _space_read_again(crop, measured, text, judged.place), True, False
+    if len(words) == 2:
+        read_at = len(words[0])
+        if judged.decided:
+            return text, False, judged.place != read_at
+        return text, False, judged.misfit[read_at] > 1
+    return text, False, False
 
 
 def _space_read_again(crop: Any, measured: ink.Ink, text: str, gap: int) -> str:

@@ -167,3 +167,48 @@ def test_a_space_read_between_other_characters_than_the_ink_shows_is_seen(face: 
     assert not spacing.space_elsewhere(ink, "ヤマモト トモコ")
     assert not spacing.space_elsewhere(ink, "ヤマモトトモコ")  # no space read: `word_gap`'s
     assert not spacing.space_elsewhere(line_ink("ヤマモトトモコ", face), "ヤマモトト モコ")
+
+
+def glyphs_at(
+    centres_h: list[float], widths_h: list[float], height: int = 40
+) -> np.typing.NDArray[np.bool_]:
+    """A line of glyphs drawn as blocks as wide as told, centred where told (in heights)."""
+    mask = np.zeros((height + 20, round((max(centres_h) + 2) * height)), bool)
+    for centre, width in zip(centres_h, widths_h, strict=True):
+        left = round((centre - width / 2) * height)
+        mask[10 : 10 + height, left : left + round(width * height)] = True
+    return mask
+
+
+EVEN = [0.9] * 6
+# Development form 921's サカモト エミ as its glyphs stood (in its line's heights): ト 25 px of
+# ink beside 32-43, the space a quarter em after it, the widest distance 1.29 of the height,
+# under what `word_gap` takes for a space; the engine read none, at 96.
+FORM_921 = ([1.14, 1.174, 1.221, 1.291, 1.14], [1.0, 0.86, 0.93, 0.58, 0.98, 0.74])
+
+
+@pytest.mark.parametrize(
+    ("distances", "widths", "place", "decided"),
+    [
+        ([1.2, 1.2, 1.2, 1.2, 1.2], EVEN, None, True),  # one word, an even pitch
+        ([1.2, 1.2, 1.2, 1.46, 1.2], EVEN, 4, True),  # a space a fifth of the pitch
+        ([1.2, 1.2, 2.4, 1.2, 1.2], EVEN, 3, True),  # a full-width space
+        ([1.2, 1.2, 1.2, 1.36, 1.2], EVEN, 4, False),  # 0.13 of the pitch: a space, or uneven ink
+        (*FORM_921, 4, False),
+    ],
+)
+def test_a_kana_space_is_judged_on_the_line_s_own_pitch(
+    distances: list[float], widths: list[float], place: int | None, decided: bool
+) -> None:
+    centres = [1.0]
+    for distance in distances:
+        centres.append(centres[-1] + distance)
+    judged = spacing.kana_space(glyphs_at(centres, widths), "サカモトエミ")
+    assert judged is not None
+    assert (judged.place, judged.decided) == (place, decided)
+
+
+def test_a_kana_space_is_not_judged_where_the_glyphs_are_not_the_characters() -> None:
+    ink = glyphs_at([1.0, 2.2, 3.4, 4.6], [0.9] * 4)
+    assert spacing.kana_space(ink, "サカモトエ") is None  # five read, four glyphs
+    assert spacing.kana_space(ink, "山田ハナ") is None  # not all kana: `word_gap`'s

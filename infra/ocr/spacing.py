@@ -214,16 +214,17 @@ LEANING_OFF_CENTRE = 0.12  # of the pitch: how far a leaning kana's ink centre m
 CENTRED_OFF_CENTRE = 0.055  # any other's
 # What blur and a scan's resampling move a glyph's edges by, of the line's ink height.
 EDGE_BLUR = 0.03
-# A kana line's pitch (one em) over its ink height: 1.04-1.28 in the faces above at 3.8-4.8 mm
-# (a line of ー and small kana is lower).
-PITCH_PER_HEIGHT = (1.0, 1.35)
+# A kana line's pitch (one em) over its second tallest glyph's ink height (`_glyph_height`):
+# 1.12-1.41 in the faces above at 3.8-4.8 mm.
+PITCH_PER_HEIGHT = (1.05, 1.5)
 # A space's width, of the pitch: Noto Sans CJK's is 0.224, VL Gothic's 0.5, a full-width
 # space 1.
 SPACE_PER_PITCH = (0.18, 1.1)
 # How much better (the misfit's ratio) a layout must fit the glyph centres than the other
 # for the ink to decide between a space and none. Rendered katakana names (bench.kana_spaces,
-# seed 1: 300 typed with the space, 300 without, five faces, 200-300 dpi, 3.8-4.8 mm): without
-# a space up to 2.5 times better than with one anywhere; with it, never worse than 1.5 times.
+# seed 1: 300 typed with the space, 300 without, five faces, 200-300 dpi, 3.8-4.8 mm): typed
+# without a space, the best space fitted up to 2.6 times worse than none (none itself within
+# 0.81 of the bounds); typed with one, none fitted at least 1.65 times worse than it.
 KANA_SPACE_DECIDES = 3.0
 KANA_NO_SPACE_DECIDES = 1.3
 # Misfits below this are all as good (a scan's line never fits closer): their ratio says nothing.
@@ -252,12 +253,10 @@ def kana_space(mask: NDArray[np.bool_], chars: str) -> KanaSpace | None:
     the glyphs cannot be matched one to one with them."""
     if len(chars) < 2 or not all(_kana(char) and _full_width(char) for char in chars):
         return None
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
-        return None
-    height = float(rows[-1] - rows[0] + 1)
     fits = [
-        tuple(_misfit(spans, chars, height, place) for place in range(len(chars)))
+        tuple(
+            _misfit(spans, chars, _glyph_height(mask, spans), place) for place in range(len(chars))
+        )
         for spans in (glyph_spans(mask), even_spans(mask, len(chars)))
         if len(spans) == len(chars)
     ]
@@ -268,11 +267,23 @@ def kana_space(mask: NDArray[np.bool_], chars: str) -> KanaSpace | None:
     misfit = min(fits, key=min)
     place = misfit.index(min(misfit[1:]), 1)
     none, spaced = (max(value, MISFIT_FLOOR) for value in (misfit[0], misfit[place]))
-    if spaced <= 1 and none >= KANA_SPACE_DECIDES * spaced:
+    # Or where the space is the one layout the glyphs fit at all.
+    alone = misfit[0] > 1 and [at for at, value in enumerate(misfit) if value <= 1] == [place]
+    if spaced <= 1 and (none >= KANA_SPACE_DECIDES * spaced or alone):
         return KanaSpace(place, True, misfit)
     if none <= 1 and none < KANA_NO_SPACE_DECIDES * spaced:
         return KanaSpace(None, True, misfit)
     return KanaSpace(place, False, misfit)
+
+
+def _glyph_height(mask: NDArray[np.bool_], spans: Sequence[tuple[int, int]]) -> float:
+    """The ink height of the line's second tallest glyph (of its taller one, of two): a speck
+    a scan left above one glyph made development form 1's ハラダ レン 55 px high, its kana 34-43."""
+    heights = sorted(
+        float(rows[-1] - rows[0] + 1)
+        for rows in (np.flatnonzero(mask[:, left:right].any(axis=1)) for left, right in spans)
+    )
+    return heights[-2] if len(heights) > 2 else heights[-1]
 
 
 def _misfit(spans: Sequence[tuple[int, int]], chars: str, height: float, place: int) -> float:

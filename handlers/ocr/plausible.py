@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Collection, Sequence
 
-from infra.ocr.kana import SMALL_KANA
+from infra.ocr.kana import FULL_KANA, SMALL_KANA
 
 _DIGIT_MARKS = frozenset("0123456789-,")
 
@@ -106,8 +106,9 @@ def digit_dropped(runs: Sequence[DigitRun]) -> bool:
 
 def digits_read_again(raw: str, runs: Sequence[DigitRun]) -> str:
     """The line with each run of digits as the English model read it, where it read as many
-    digits, other ones, and read the same enlarged: the value staff are shown for a field
-    that `digits_disagree` flags. On 96 development forms eng was right in 19 of the 21 runs
+    digits, other ones, and read the same enlarged, or as many as the ink holds where the
+    line lost one (`digit_dropped`), and the same enlarged: the value staff are shown for a
+    field that either flags. On 96 development forms eng was right in 19 of the 21 runs
     where the two differed (VL Gothic's 0, that jpn read as 6 or 9), wrong in 2 (VL Gothic's
     23 read as 25, and as 23 enlarged). Left as read when the line's runs of digits are not
     the ones paired (a space read inside a number)."""
@@ -115,9 +116,11 @@ def digits_read_again(raw: str, runs: Sequence[DigitRun]) -> str:
     if [match[0] for match in found] != [run[0] for run in runs]:
         return raw
     pieces, end = [], 0
-    for match, (read, again, larger, _) in zip(found, runs, strict=True):
+    for match, (read, again, larger, printed) in zip(found, runs, strict=True):
         digits = _digits(again)
-        if len(digits) == len(read) and digits != read and _digits(larger) == digits:
+        other = len(digits) == len(read) and digits != read
+        restored = len(read) < len(digits) == printed
+        if (other or restored) and _digits(larger) == digits:
             pieces += [raw[end : match.start()], digits]
             end = match.end()
     return "".join(pieces) + raw[end:]
@@ -129,7 +132,9 @@ def digits_settled(symbols: Sequence[tuple[str, float]], runs: Sequence[DigitRun
 
     On 192 development forms, 8 fields were flagged only for a close second choice on digits
     eng then read the same, all right (VL Gothic); of the 25 runs jpn misread there, eng read
-    none the same. The runs are matched to the characters in order, and only if they line up.
+    none the same. The runs are matched to the characters in order, and only if they line up;
+    a run with fewer digits than the ink's marks (`digit_dropped`) settles nothing: eng, cutting
+    it with the mark it lost, may lose it too.
     """
     places: list[list[int]] = []
     previous_digit = False
@@ -145,8 +150,8 @@ def digits_settled(symbols: Sequence[tuple[str, float]], runs: Sequence[DigitRun
         return set()
     return {
         place
-        for run, (digits, again, _, _) in zip(places, runs, strict=True)
-        if again and _digits(again) == digits
+        for run, (digits, again, _, printed) in zip(places, runs, strict=True)
+        if again and _digits(again) == digits and printed <= len(digits)
         for place in run
     }
 
@@ -175,6 +180,17 @@ def small_kana_first(text: str) -> bool:
     """A word that starts with a small kana: ャ, ッ, ァ ... change the sound before them, so
     no word starts with one (Noto Serif CJK's アベ came back as "ァベ" at 86, ァ at 95.5)."""
     return any(word[0] in _SMALL_KANA for word in text.split())
+
+
+_FULL_SIZE = str.maketrans(SMALL_KANA, FULL_KANA)
+_SMALL_FIRST = re.compile(f"(?<!\\S)[{SMALL_KANA}]")
+
+
+def small_kana_first_enlarged(text: str) -> str:
+    """The text with each small kana that starts a word (`small_kana_first`) full size: what
+    staff are shown for the flagged line, since no word starts with a small one (Noto Serif
+    CJK's ユイ came back as "ュイ" at 91-92, twice on 576 development forms)."""
+    return _SMALL_FIRST.sub(lambda small: small[0].translate(_FULL_SIZE), text)
 
 
 def space_inside_number(text: str) -> bool:

@@ -34,6 +34,7 @@ from handlers.ocr.plausible import (
     no_letters,
     other_mark_seen,
     small_kana_first,
+    small_kana_first_enlarged,
     space_inside_number,
     split_name,
     stray_marks,
@@ -126,7 +127,7 @@ def field_value(
     if spec.kind == "katakana" and (again := _kana_read_again(reading, today)):
         return _review(again, reading.confidence, "confusable")
     raw = reading.raw
-    if digits_disagree(reading.digits_again):  # flagged below: shown as the digit model read it
+    if _digits_doubted(reading):  # flagged below: shown as the digit model read it
         raw = digits_read_again(raw, reading.digits_again)
     parsed = normalise(spec.kind, raw, today=today)
     confidence = round(reading.confidence, 1)
@@ -142,7 +143,8 @@ def field_value(
     if is_text and (placed := _place_checked(reading, str(value), confidence, place)):
         return placed
     if doubt := _doubt(spec, reading, value, place):
-        return _review(value, confidence, doubt)
+        shown = small_kana_first_enlarged(value) if isinstance(value, str) else value
+        return _review(shown, confidence, doubt)
     if confidence < REVIEW_CONFIDENCE:
         return _review(value, confidence, "low_confidence")
     if spec.kind in ("text", "katakana") and unsure_letter(reading.symbols):
@@ -190,6 +192,12 @@ def _doubted_at(reading: FieldReading, value: str, at: int) -> bool:
         return False
     near = read[max(at - 1, 0) : at + 1]
     return any(score < CONFUSABLE_MIN_CONFIDENCE or char in ALWAYS_DOUBTFUL for char, score in near)
+
+
+def _digits_doubted(reading: FieldReading) -> bool:
+    """Digits `_doubt` flags (of a date or a text line, the fields read for them): read
+    otherwise by the English model, or fewer than the ink holds."""
+    return digits_disagree(reading.digits_again) or digit_dropped(reading.digits_again)
 
 
 def _doubt(

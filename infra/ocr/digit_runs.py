@@ -62,10 +62,12 @@ def digit_runs_again(patch: Image.Image, threshold: int, read_at: float) -> tupl
         read = "".join(char for char, _ in run)
         first, last = run_starting(run[0][1][0], inked), run_starting(run[-1][1][0], inked)
         lost = any(box[2] - box[0] <= 1 for _, box in run)
-        if len(run) < 2 or lost or first is None or last is None or last.end <= first.start:
+        # A digit the line lost (10月 read 1月) is cut with the rest of its number.
+        count = max(len(run), printed)
+        if count < 2 or lost or first is None or last is None or last.end <= first.start:
             found.append(DigitRun(read, printed=printed))
             continue
-        first, last = widened(first, last, len(run), inked)
+        first, last = widened(first, last, count, inked)
         top = max(min(box[1] for _, box in run) - DIGIT_RUN_MARGIN_PX, 0)
         bottom = max(box[3] for _, box in run) + DIGIT_RUN_MARGIN_PX
         left = max(first.start - DIGIT_RUN_MARGIN_PX, 0)
@@ -74,9 +76,11 @@ def digit_runs_again(patch: Image.Image, threshold: int, read_at: float) -> tupl
         again = line_of_digits(image)
         larger = ""
         digits = digits_in(again)
-        if len(digits) == len(read) and digits != read:
-            # The two models differ digit for digit: eng on the run enlarged says whether its
-            # first reading holds (VL Gothic's 23 came back as 25 once, and 23 enlarged).
+        other = len(digits) == len(read) and digits != read
+        if other or len(read) < len(digits) == printed:
+            # The two models differ digit for digit, or eng found the digit jpn lost: eng on
+            # the run enlarged says whether its first reading holds (VL Gothic's 23 came back
+            # as 25 once, and 23 enlarged).
             larger = line_of_digits(tesseract.scaled(image, 1 / read_at))
         found.append(DigitRun(read, again, larger, printed))
     return tuple(found)

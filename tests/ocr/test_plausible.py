@@ -23,6 +23,7 @@ from handlers.ocr.plausible import (
     no_letters,
     other_mark_seen,
     small_kana_first,
+    small_kana_first_enlarged,
     space_inside_number,
     split_name,
     stray_marks,
@@ -236,6 +237,12 @@ def test_digits_disagree(runs: tuple[tuple[str, str, str, int], ...], doubtful: 
     assert digits_disagree(runs) is doubtful
 
 
+def _month_read_short(
+    again: str, larger: str, printed: int
+) -> tuple[tuple[str, str, str, int], ...]:
+    return (("1979", "", "", 4), ("1", again, larger, printed), ("12", "", "", 0))
+
+
 @pytest.mark.parametrize(
     ("raw", "runs", "shown"),
     [
@@ -257,11 +264,18 @@ def test_digits_disagree(runs: tuple[tuple[str, str, str, int], ...], doubtful: 
             (("1979", "1970", "1970", 0), ("4", "", "", 0), ("24", "24", "", 0)),
             "19 79年4月24日",
         ),
+        # 11月 read 1月, two marks in the ink: eng, cut with both, read 11 and 11 enlarged.
+        ("1979年1月12日", _month_read_short("11", "11", 2), "1979年11月12日"),
+        ("1979年1月12日", _month_read_short("11", "17", 2), "1979年1月12日"),
+        ("1979年1月12日", _month_read_short("111", "111", 2), "1979年1月12日"),
+        ("1979年1月12日", _month_read_short("11", "11", 0), "1979年1月12日"),
     ],
 )
 def test_digits_read_again(
     raw: str, runs: tuple[tuple[str, str, str, int], ...], shown: str
 ) -> None:
+    """A lost digit is put back only where eng read as many digits as the ink's marks, and the
+    same enlarged: not with another enlarged, more digits, or no marks counted."""
     assert digits_read_again(raw, runs) == shown
 
 
@@ -365,18 +379,36 @@ def test_space_inside_number(text: str, doubtful: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "raw"),
-    [("katakana", "ァベ シンヤ"), ("text", "青森県弘前市下白銀町237 7番地10")],
+    ("text", "shown"),
+    [
+        ("オオサワ ュイ", "オオサワ ユイ"),
+        ("ァベ ョウコ", "アベ ヨウコ"),
+        ("ショウタ", "ショウタ"),  # inside a word: left as read
+        ("ゃまだ", "やまだ"),
+        ("霞ヶ関", "霞ヶ関"),
+    ],
+)
+def test_small_kana_first_enlarged(text: str, shown: str) -> None:
+    assert small_kana_first_enlarged(text) == shown
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw", "shown"),
+    [
+        ("katakana", "ァベ シンヤ", "アベ シンヤ"),
+        ("text", "青森県弘前市下白銀町237 7番地10", "青森県弘前市下白銀町237 7番地10"),
+    ],
 )
 def test_a_small_kana_first_or_a_number_read_as_two_is_flagged(
-    kind: FormFieldKind, raw: str
+    kind: FormFieldKind, raw: str, shown: str
 ) -> None:
+    """Flagged however sure the engine was; a word's first small kana is shown full size."""
     spec = FormField(name="f", label="項目", kind=kind, box_mm=(20, 40, 90, 11))
     sure = tuple((char, 99.0) for char in raw if not char.isspace())
     glyphs = len(sure) if kind == "katakana" else 0
     reading = FieldReading("f", raw, 95.0, 0.1, symbols=sure, glyph_runs=glyphs)
     value = field_value(spec, reading, True, date(2026, 11, 1))
-    assert (value.value, value.needs_review, value.review_reason) == (raw, True, "implausible")
+    assert (value.value, value.needs_review, value.review_reason) == (shown, True, "implausible")
 
 
 @pytest.mark.parametrize(
@@ -399,6 +431,11 @@ def test_a_small_kana_first_or_a_number_read_as_two_is_flagged(
         ),  # a letter: not the same
         ("旭703番地22", (("703", "703", "", 0),), set()),  # runs that do not line up: nothing
         ("旭703番地22", (), set()),
+        (
+            "2003年1月12日",
+            (("2003", "2003", "", 0), ("1", "1", "", 2), ("12", "12", "", 0)),
+            {0, 1, 2, 3, 7, 8},
+        ),  # the ink holds two marks where one digit was read: eng's 1 settles nothing
     ],
 )
 def test_digits_settled(

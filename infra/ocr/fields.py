@@ -343,7 +343,13 @@ def _second_opinion(
     single = box.box_mm[3] <= SINGLE_LINE_MAX_MM
     psm = tesserocr.PSM.SINGLE_LINE if single else tesserocr.PSM.SINGLE_BLOCK
     first = {key: tesseract.state.get(key, ()) for key in READING_STATE}
-    _, larger = tesseract.ocr(patch, psm, None, tesseract.second_jpn_api(), symbols=True)
+    # In the modes `read_line` tries, in its order: a line that comes back empty in one (原田
+    # 陽菜, 遠藤 美穂 in Noto Serif and Sawarabi Mincho, from both networks) reads as a line of
+    # glyphs in the next, by the larger network too.
+    for mode in (psm, tesserocr.PSM.SINGLE_CHAR, tesserocr.PSM.RAW_LINE):
+        read, larger = tesseract.ocr(patch, mode, None, tesseract.second_jpn_api(), symbols=True)
+        if read.strip():
+            break
     larger_symbols = tesseract.state.get("symbols", ())
     result = second_opinion.merged(text, symbols, larger_symbols)
     if result.verdict == "differed" and measured.bbox is not None:

@@ -1,7 +1,7 @@
-"""Development forms past those the review rules were found on (`bench.ocr_dev dev 384 192`),
-whose misreadings the engine was sure of and which were trusted, read again through the
-worker: each is now read right, or goes to staff for the reason its rule gives. A form a
-case: a page read each."""
+"""Development forms past those the review rules were found on (`bench.ocr_dev dev 384 192`,
+and `dev 576 576` for the second opinion's), whose misreadings the engine was sure of and
+which were trusted, or shown wrong, read again through the worker: each is now read right, or
+goes to staff for the reason its rule gives. A form a case: a page read each."""
 
 from __future__ import annotations
 
@@ -48,3 +48,25 @@ def test_a_sure_misreading_on_a_fresh_form_is_right_or_flagged(
         assert field.value == made.expected[name] or (
             field.needs_review and field.review_reason == reason
         ), field
+
+
+@pytest.mark.skipif(DEV_FACES_MISSING, reason="the development faces are not installed")
+@pytest.mark.parametrize("form", [656, 639])
+def test_a_line_single_line_mode_reads_as_nothing_gets_its_second_opinion(
+    form: int, tmp_path: Path
+) -> None:
+    """原田 陽菜 (Noto Serif CJK) and 遠藤 美穂 (Sawarabi Mincho) come back empty from both
+    networks as a single line, and the fast one reads them as a line of glyphs: 陽藤 at 61,
+    美策 at 89. The larger network, asked in the same mode, reads 陽菜 and 美穂: they are shown,
+    and still go to staff, as the two networks differed."""
+    made = dev_form(DEV_SEED + form)
+    path = tmp_path / f"form.{made.kind}"
+    path.write_bytes(made.data)
+    (task,) = plan_pages(str(path), made.kind, 1, DEV_TEMPLATE)
+    result = assemble("form", DEV_TEMPLATE, [worker.read_page(task)], date(2026, 11, 1))
+    field = result.fields["name"]
+    assert (field.value, field.needs_review, field.review_reason) == (
+        made.expected["name"],
+        True,
+        "confusable",
+    ), field

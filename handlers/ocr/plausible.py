@@ -182,8 +182,8 @@ def small_kana_first(text: str) -> bool:
     return any(word[0] in _SMALL_KANA for word in text.split())
 
 
-_FULL_SIZE = str.maketrans(SMALL_KANA, FULL_KANA)
-_SMALL_FIRST = re.compile(f"(?<!\\S)[{SMALL_KANA}]")
+_FULL_SIZE = str.maketrans(SMALL_KANA + "ゕゖ", FULL_KANA + "かけ")
+_SMALL_FIRST = re.compile(f"(?<!\\S)[{''.join(sorted(_SMALL_KANA))}]")
 
 
 def small_kana_first_enlarged(text: str) -> str:

@@ -26,7 +26,8 @@ class DigitRun(NamedTuple):
 
     read: str  # by jpn, in the line
     again: str = ""  # by eng, at the field's size; "" when not read again
-    larger: str = ""  # by eng enlarged, only when `again` holds as many digits, other ones
+    larger: str = ""  # by eng enlarged, only when `again` holds as many digits, other ones,
+    # or as many as `printed` where fewer were read
     # Separate marks of ink between the whole characters read before and after the run
     # (`marks_between_kanji`); 0 where not counted.
     printed: int = 0
@@ -47,9 +48,11 @@ def digit_runs_again(patch: Image.Image, threshold: int, read_at: float) -> tupl
 
     VL Gothic's 0 came back from jpn as 6 or 9 with confidence 85-91 and no other choice
     to give it away ("2026-03-20" as "2026-03-26"); eng, which never confused them in the
-    digit fields, reads the same place right. A lone digit is not read again: eng read a third
-    of them as letters ("7" as "i", "1" as "J"). Nor is a run with a box one pixel wide: the
-    model lost track of where it read it (all of "9-22-10" came back at one place)."""
+    digit fields, reads the same place right. A lone digit is not read again (eng read a third
+    of them as letters, "7" as "i", "1" as "J"), unless the ink holds more marks there than
+    were read: then it is cut and read with them (10月 read 1月). Nor is a run with a box one
+    pixel wide: the model lost track of where it read it (all of "9-22-10" came back at one
+    place)."""
     pixels = np.asarray(patch)
     inked = ink_runs(pixels, threshold)
     found = []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.ocr.reading import assemble, plan_pages
+from handlers.ocr.reading import assemble, field_value, plan_pages
 from infra.ocr import worker
 from schemas.forms import FormField, FormTemplate
 from schemas.ocr import DocumentResult
@@ -155,3 +155,22 @@ def test_where_the_networks_differ_the_letter_most_readings_give_is_shown(
     (task,) = plan_pages(str(path), made.kind, 1, DEV_TEMPLATE)
     name = assemble("form", DEV_TEMPLATE, [worker.read_page(task)], TODAY).fields["name"]
     assert (name.value, name.needs_review) == (made.expected["name"], True)
+
+
+@pytest.mark.parametrize(
+    ("printed", "face", "read"),
+    [
+        ("粂 紗希", DEV_FACES[0][0], "条 紗希"),  # Noto Serif CJK
+        ("德永 蒼", font_path(), "徳永 蒼"),  # IPAexGothic
+    ],
+)
+def test_an_agreement_read_as_a_line_of_glyphs_clears_no_doubt(
+    printed: str, face: Path, read: str
+) -> None:
+    """Both networks read these names wrong, alike: the larger one, its single line empty, as
+    a line of glyphs at 95-96, as sure as it is of right ones read so. The doubt stands."""
+    reading = read_one_box(printed, face, 3.8)
+    assert (reading.raw, reading.second_opinion) == (read, "agreed")
+    spec = FormField(name="name", label="氏名", kind="text", box_mm=(10.0, 10.0, 90.0, 11.0))
+    value = field_value(spec, reading, True, TODAY)
+    assert value.needs_review, value

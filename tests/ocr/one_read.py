@@ -12,8 +12,9 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from handlers.ocr.pipeline import read_scan
+from handlers.ocr.reading import assemble, plan_pages
 from handlers.shared.uploads import Limits
-from infra.ocr import fields, imaging
+from infra.ocr import fields, imaging, worker
 from infra.ocr.engine import OcrEngine
 from infra.ocr.page import SMALL_FACTOR
 from infra.ocr.pool import serial_pool
@@ -21,6 +22,7 @@ from infra.ocr.readings import FieldBox, FieldReading, PageTask
 from schemas.forms import FormField, FormTemplate
 from schemas.ocr import DocumentResult
 from tests.ocr.corpus import font, mm, render_form, save_pdf, scan_look
+from tests.ocr.dev_corpus import DEV_SEED, DEV_TEMPLATE, DevForm, dev_form
 
 
 def names_page(count: int, template_id: str) -> FormTemplate:
@@ -84,3 +86,13 @@ async def read_rendered(
     assert refusal is None
     assert set(read.fields) == {f.name for f in template.fields}  # every box was read
     return read
+
+
+def read_dev_form(form: int, folder: Path) -> tuple[DevForm, DocumentResult]:
+    """Development form `form` (tests/ocr/dev_corpus.py) written to `folder` and read through
+    an in-process worker, as the pipeline would."""
+    made = dev_form(DEV_SEED + form)
+    path = folder / f"form.{made.kind}"
+    path.write_bytes(made.data)
+    (task,) = plan_pages(str(path), made.kind, 1, DEV_TEMPLATE)
+    return made, assemble("form", DEV_TEMPLATE, [worker.read_page(task)], date(2026, 11, 1))

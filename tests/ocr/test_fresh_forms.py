@@ -5,14 +5,12 @@ goes to staff for the reason its rule gives. A form a case: a page read each."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pytest
 
-from handlers.ocr.reading import assemble, plan_pages
-from infra.ocr import worker
-from tests.ocr.dev_corpus import DEV_SEED, DEV_TEMPLATE, FACES, dev_form
+from tests.ocr.dev_corpus import FACES
+from tests.ocr.one_read import read_dev_form
 
 DEV_FACES_MISSING = not all(path.is_file() for path, _ in FACES)
 
@@ -36,11 +34,7 @@ DEV_FACES_MISSING = not all(path.is_file() for path, _ in FACES)
 def test_a_sure_misreading_on_a_fresh_form_is_right_or_flagged(
     form: int, name: str, reason: str | None, tmp_path: Path
 ) -> None:
-    made = dev_form(DEV_SEED + form)
-    path = tmp_path / f"form.{made.kind}"
-    path.write_bytes(made.data)
-    (task,) = plan_pages(str(path), made.kind, 1, DEV_TEMPLATE)
-    result = assemble("form", DEV_TEMPLATE, [worker.read_page(task)], date(2026, 11, 1))
+    made, result = read_dev_form(form, tmp_path)
     field = result.fields[name]
     if reason is None:
         assert field.value == made.expected[name], field
@@ -59,11 +53,7 @@ def test_a_line_single_line_mode_reads_as_nothing_gets_its_second_opinion(
     networks as a single line, and the fast one reads them as a line of glyphs: 陽藤 at 61,
     美策 at 89. The larger network, asked in the same mode, reads 陽菜 and 美穂: they are shown,
     and still go to staff, as the two networks differed."""
-    made = dev_form(DEV_SEED + form)
-    path = tmp_path / f"form.{made.kind}"
-    path.write_bytes(made.data)
-    (task,) = plan_pages(str(path), made.kind, 1, DEV_TEMPLATE)
-    result = assemble("form", DEV_TEMPLATE, [worker.read_page(task)], date(2026, 11, 1))
+    made, result = read_dev_form(form, tmp_path)
     field = result.fields["name"]
     assert (field.value, field.needs_review, field.review_reason) == (
         made.expected["name"],

@@ -18,8 +18,8 @@ from infra.ocr import fields, imaging, kana, tesseract, worker
 from infra.ocr.readings import FieldBox, FieldReading
 from schemas.forms import FormField
 from tests.ocr.corpus import MINCHO, font_path, mm, scan_look
-from tests.ocr.dev_corpus import DEV_SEED, DEV_TEMPLATE, FACES, dev_form, render
-from tests.ocr.one_read import read_one_box
+from tests.ocr.dev_corpus import DEV_TEMPLATE, FACES, render
+from tests.ocr.one_read import read_dev_form, read_one_box
 
 FACE_PARAMS = [pytest.param(font_path(), id="ipaexg"), pytest.param(MINCHO, id="ipaexm")]
 NOTO_SERIF = FACES[0][0]
@@ -84,11 +84,7 @@ DEV_FACES_MISSING = not all(path.is_file() for path, _ in FACES)
     ],
 )
 def test_kana_names_the_line_reading_got_wrong_are_read_exactly(form: int, tmp_path: Path) -> None:
-    made = dev_form(DEV_SEED + form)
-    path = tmp_path / f"form.{made.kind}"
-    path.write_bytes(made.data)
-    (task,) = plan_pages(str(path), made.kind, 1, DEV_TEMPLATE)
-    result = assemble("form", DEV_TEMPLATE, [worker.read_page(task)], date(2026, 11, 1))
+    made, result = read_dev_form(form, tmp_path)
     field = result.fields["kana"]
     assert (field.value, field.needs_review) == (made.expected["kana"], False), field
 
@@ -99,11 +95,7 @@ def test_a_kana_name_whose_space_the_ink_shows_is_spaced_from_the_ink(tmp_path: 
     gap between キ and エ is 1.41 of the line's height, 1.28 of the closest pair, which the
     centre distances' rule left in doubt. On the line's own pitch the space fits its glyphs
     more than three times better than none (`spacing.kana_space`)."""
-    made = dev_form(DEV_SEED + 188)
-    path = tmp_path / f"form.{made.kind}"
-    path.write_bytes(made.data)
-    (task,) = plan_pages(str(path), made.kind, 1, DEV_TEMPLATE)
-    result = assemble("form", DEV_TEMPLATE, [worker.read_page(task)], date(2026, 11, 1))
+    made, result = read_dev_form(188, tmp_path)
     field = result.fields["kana"]
     assert (field.value, field.needs_review) == (made.expected["kana"], False), field
 
@@ -207,11 +199,11 @@ def test_a_full_size_kana_the_engine_reads_small_is_flagged(tmp_path: Path) -> N
         update={"fields": [f for f in DEV_TEMPLATE.fields if f.name == "kana"]}
     )
     (task,) = plan_pages(str(path), "png", 1, kana_only)
-    page = worker.read_page(task)
-    (reading,) = page.fields
+    read = worker.read_page(task)
+    (reading,) = read.fields
     if "ュ" in reading.raw:  # read small: the ink says otherwise, whatever rule flags it first
         assert reading.kana_size_unsure, reading
-    result = assemble("form", kana_only, [page], date(2026, 11, 1))
+    result = assemble("form", kana_only, [read], date(2026, 11, 1))
     field = result.fields["kana"]
     assert field.value == "コンドウ ユウヤ" or field.review_reason in (
         "confusable",

@@ -11,14 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from handlers.ocr.reading import assemble, field_value, plan_pages
-from infra.ocr import worker
+from handlers.ocr.reading import field_value
 from schemas.forms import FormField, FormTemplate
 from schemas.ocr import DocumentResult
 from tests.ocr.corpus import MINCHO, font_path
-from tests.ocr.dev_corpus import DEV_SEED, DEV_TEMPLATE, dev_form
 from tests.ocr.dev_corpus import FACES as DEV_FACES
-from tests.ocr.one_read import names_page, read_one_box, read_rendered
+from tests.ocr.one_read import names_page, read_dev_form, read_one_box, read_rendered
 
 TODAY = date(2026, 11, 1)
 # Measured when written, in IPAexGothic with the fast model alone (the readings depend on where
@@ -149,11 +147,8 @@ def test_where_the_networks_differ_the_letter_most_readings_give_is_shown(
 ) -> None:
     """Development forms 364 (小川 美穂 came back 小川 美策) and 403 (藤田 恵美 as 藤田 恭美):
     cut tight around its ink, both networks read the line right as a line or a raw line."""
-    made = dev_form(DEV_SEED + form)
-    path = tmp_path / f"form.{made.kind}"
-    path.write_bytes(made.data)
-    (task,) = plan_pages(str(path), made.kind, 1, DEV_TEMPLATE)
-    name = assemble("form", DEV_TEMPLATE, [worker.read_page(task)], TODAY).fields["name"]
+    made, result = read_dev_form(form, tmp_path)
+    name = result.fields["name"]
     assert (name.value, name.needs_review) == (made.expected["name"], True)
 
 

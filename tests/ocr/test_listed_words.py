@@ -5,6 +5,7 @@ for staff to compare with the scan (`handlers.ocr.listed`)."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -87,13 +88,18 @@ def test_a_listed_reading_is_not_read_again_nor_changed() -> None:
     assert reading.words_again == ()
 
 
-@pytest.mark.parametrize(("written", "size_mm"), [("母", 3.8)])
+@pytest.mark.parametrize(
+    ("written", "face", "size_mm"),
+    [("母", FACES[3][0], 4.4), ("夫", FACES[0][0], 3.8)],
+    ids=["sawarabi-mincho", "noto-serif"],
+)
 def test_a_relation_read_as_no_listed_word_shows_the_word_its_ink_holds(
-    written: str, size_mm: float
+    written: str, face: Path, size_mm: float
 ) -> None:
-    """IPAexMincho's lone 母 (3.8 mm) comes back as 坪: read again, cut tight, the larger
-    network gives the word written, and only it."""
-    reading = read_one_box(written, MINCHO, size_mm, words=RELATION_WORDS)
+    """Sawarabi Mincho's lone 母 (4.4 mm) comes back as 坪 (the two networks differing, the
+    vote a tie), Noto Serif CJK's 夫 (3.8 mm) as 大 at 91, not doubted: read again, cut tight,
+    the networks give the word written, and only it."""
+    reading = read_one_box(written, face, size_mm, words=RELATION_WORDS)
     assert not listed(RELATION_WORDS, reading.raw), reading.raw  # the case this is about
     spec = RELATION.model_copy(update={"words": RELATION_WORDS})
     value = field_value(spec, reading, True, TODAY)

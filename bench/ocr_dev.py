@@ -4,6 +4,7 @@ every field that came back wrong listed, flagged or not.
     .venv/bin/python -m bench.ocr_dev dev 64        # development forms (tests/ocr/dev_corpus.py)
     .venv/bin/python -m bench.ocr_dev tuning 40     # tuning forms (tests/ocr/corpus.py)
     .venv/bin/python -m bench.ocr_dev dev 192 576   # 192 development forms from the 577th on
+    .venv/bin/python -m bench.ocr_dev dev 192 0 200 # the same forms, every one at 200 dpi
 
 Forms a rule was found on measure nothing but that rule's regression afterwards: say which
 forms a figure comes from, and read forms nobody has looked at for an accuracy.
@@ -35,9 +36,11 @@ TUNING_SEEDS = 10_000  # the tuning forms `make bench` reads
 Made = list[tuple[bytes, str, dict[str, str | int | bool]]]  # file, face, expected values
 
 
-def forms(which: str, count: int, first: int = 0) -> tuple[FormTemplate, Made]:
+def forms(
+    which: str, count: int, first: int = 0, dpi: int | None = None
+) -> tuple[FormTemplate, Made]:
     if which == "dev":
-        made = [dev_form(DEV_SEED + first + n) for n in range(count)]
+        made = [dev_form(DEV_SEED + first + n, dpi) for n in range(count)]
         return DEV_TEMPLATE, [(f.data, f.face, dict(f.expected)) for f in made]
     out: Made = []
     for n in range(count):
@@ -48,8 +51,8 @@ def forms(which: str, count: int, first: int = 0) -> tuple[FormTemplate, Made]:
     return load_template(), out
 
 
-async def main(which: str, count: int, first: int = 0) -> None:
-    template, made = forms(which, count, first)
+async def main(which: str, count: int, first: int = 0, dpi: int | None = None) -> None:
+    template, made = forms(which, count, first, dpi)
     engine = OcrEngine(process_pool(os.cpu_count() or 1))
     try:
         results = await asyncio.gather(
@@ -80,7 +83,8 @@ async def main(which: str, count: int, first: int = 0) -> None:
                 )
     score = total_score(scores)
     print(
-        f"{which}: {count} forms from {first}, {score.total} fields: "
+        f"{which}: {count} forms from {first}{f' at {dpi} dpi' if dpi else ''}, "
+        f"{score.total} fields: "
         f"exact {100 * score.exact_rate:.2f} %, "
         f"wrong and not flagged {100 * score.wrong_unflagged_rate:.2f} %, "
         f"flagged {100 * score.flagged_rate:.2f} %  reasons {dict(reasons)}"
@@ -88,4 +92,6 @@ async def main(which: str, count: int, first: int = 0) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 0))
+    first = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    dpi = int(sys.argv[4]) if len(sys.argv) > 4 else None
+    asyncio.run(main(sys.argv[1], int(sys.argv[2]), first, dpi))

@@ -185,12 +185,14 @@ def render(written: dict[str, str | bool], face: tuple[Path, int], size_mm: floa
     return page
 
 
-def dev_form(seed: int) -> DevForm:
+def dev_form(seed: int, dpi: int | None = None) -> DevForm:
+    """The form of `seed`, encoded at its own resolution or at `dpi` (the same page and values:
+    how a resolution outside `RESOLUTIONS` reads, e.g. the 200 dpi a cheap scanner keeps)."""
     rng = random.Random(seed)
     written, expected = _values(rng)
     face = FACES[seed % len(FACES)]
     page = scan_look(render(written, face, rng.uniform(3.8, 4.8)), rng)
     page = page.rotate(rng.uniform(-1.5, 1.5), resample=Image.Resampling.BICUBIC, fillcolor=255)
     kind = FORMATS[(seed // 4) % len(FORMATS)]
-    dpi = RESOLUTIONS[(seed // 16) % len(RESOLUTIONS)]
+    dpi = dpi or RESOLUTIONS[(seed // 16) % len(RESOLUTIONS)]
     return DevForm(encode(page, kind, dpi), kind, face[0].stem, expected)

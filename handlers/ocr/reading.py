@@ -123,7 +123,9 @@ def field_value(
     if unlisted and (found := word_read_again(spec.words, reading.words_again)):
         return _review(found[0], min(reading.confidence, found[1]), "confusable")
     if not reading.raw:  # ink, but nothing Tesseract could read
-        return _review(None, 0.0, "ink_unread")
+        # A lone digit read again: shown for staff to compare with the scan, never trusted.
+        lone = normalise(spec.kind, reading.lone_digit, today=today) if reading.lone_digit else None
+        return _review(lone.value if lone is not None else None, 0.0, "ink_unread")
     if spec.kind == "katakana" and (again := _kana_read_again(reading, today)):
         return _review(again, reading.confidence, "confusable")
     raw = reading.raw

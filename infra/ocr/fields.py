@@ -18,6 +18,7 @@ from infra.ocr import (
     imaging,
     ink,
     kana,
+    lone_digit,
     second_opinion,
     spacing,
     tesseract,
@@ -88,7 +89,10 @@ def read_fields(
             continue
         if _one_glyph(measured, box.vertical):
             text, confidence = _read_glyph(crop, measured, box)
-            if text or box.kind in LATIN_KINDS:
+            if box.kind in LATIN_KINDS:
+                readings.append(_lone_digit(box.name, crop, threshold, text, confidence, ratio))
+                continue
+            if text:
                 listed = _words_again(crop, measured, box, text)
                 readings.append(FieldReading(box.name, text, confidence, ratio, words_again=listed))
                 continue
@@ -584,6 +588,26 @@ def _read_glyph(crop: Any, measured: ink.Ink, box: FieldBox) -> tuple[str, float
             confidence = _glyph_checked(glyph, text.strip(), confidence, api)
             return text.strip(), confidence
     return "", 0.0
+
+
+def _lone_digit(
+    name: str, crop: Any, threshold: int, text: str, confidence: float, ratio: float
+) -> FieldReading:
+    """A one-character box of digits, read as one glyph (`_read_glyph`). A digit read surely,
+    and the same at the check's size, stands. Otherwise the ink says what may be shown
+    (`lone_digit.digit_mark`): where it is no digit's mark, nothing (a stray stroke read "|"
+    was shown as 1, a slash through the box read "7" as 7); where it is, a digit read unsurely
+    is kept, and a reading of nothing or of a letter (a thin 1 read "", "|" or "i") is read
+    again (`lone_digit.read_again`), for the handler to show staff."""
+    read_digit = len(text) == 1 and text in digit_runs.DIGITS
+    if read_digit and confidence > 0:
+        return FieldReading(name, text, confidence, ratio)
+    mark = lone_digit.digit_mark(crop, threshold)
+    if mark is None:
+        return FieldReading(name, "", 0.0, ratio)
+    if read_digit:
+        return FieldReading(name, text, confidence, ratio)
+    return FieldReading(name, "", 0.0, ratio, lone_digit=lone_digit.read_again(crop, mark))
 
 
 def _glyph_checked(glyph: Any, text: str, confidence: float, api: Any) -> float:

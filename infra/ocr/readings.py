@@ -73,6 +73,9 @@ class FieldReading:
     # A line of a listed-words field read as none of its words, read again by both networks,
     # cut tight and not: each reading's letters (spaces dropped), with its confidence.
     words_again: tuple[tuple[str, float], ...] = ()
+    # A one-character box of digits read as no digit, its ink one mark of a digit's size and
+    # shape: the digit two readings again both gave (`lone_digit.py`), "" where they did not.
+    lone_digit: str = ""
 
 
 @dataclass(frozen=True)

@@ -88,10 +88,12 @@ async def read_rendered(
     return read
 
 
-def read_dev_form(form: int, folder: Path) -> tuple[DevForm, DocumentResult]:
-    """Development form `form` (tests/ocr/dev_corpus.py) written to `folder` and read through
-    an in-process worker, as the pipeline would."""
-    made = dev_form(DEV_SEED + form)
+def read_dev_form(
+    form: int, folder: Path, dpi: int | None = None
+) -> tuple[DevForm, DocumentResult]:
+    """Development form `form` (tests/ocr/dev_corpus.py), at its resolution or `dpi`, written
+    to `folder` and read through an in-process worker, as the pipeline would."""
+    made = dev_form(DEV_SEED + form, dpi)
     path = folder / f"form.{made.kind}"
     path.write_bytes(made.data)
     (task,) = plan_pages(str(path), made.kind, 1, DEV_TEMPLATE)

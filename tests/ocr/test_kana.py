@@ -100,6 +100,19 @@ def test_a_kana_name_whose_space_the_ink_shows_is_spaced_from_the_ink(tmp_path: 
     assert (field.value, field.needs_review) == (made.expected["kana"], False), field
 
 
+@pytest.mark.skipif(DEV_FACES_MISSING, reason="the development faces are not installed")
+def test_a_kana_name_read_as_three_words_is_shown_spaced_as_its_ink_for_staff(
+    tmp_path: Path,
+) -> None:
+    """Development form 151 at 200 dpi, Sawarabi Mincho: エンドウ タカシ came back
+    "エン ドウ タカシ" at 92. The line's pitch puts the one space after エンドウ; staff still
+    check it, as the engine's reading had a space the ink does not show."""
+    made, result = read_dev_form(151, tmp_path, dpi=200)
+    field = result.fields["kana"]
+    assert (field.value, field.needs_review) == (made.expected["kana"], True), field
+    assert field.review_reason == "low_confidence"
+
+
 @pytest.mark.parametrize(
     ("written", "face", "size_mm"),
     [

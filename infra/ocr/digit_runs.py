@@ -41,7 +41,9 @@ BOX_LEFT_SLACK_PX = 3
 BOX_LEFT_LAG_PX = 12
 
 
-def digit_runs_again(patch: Image.Image, threshold: int, read_at: float) -> tuple[DigitRun, ...]:
+def digit_runs_again(
+    patch: Image.Image, threshold: int, read_at: float, text_line: bool = False
+) -> tuple[DigitRun, ...]:
     """Each run of digits the last (Japanese) reading of `patch` (`read_at` of the field's
     size) gave, in reading order, with what the English model reads in the same place, cut on
     its own ("" where it was not read).
@@ -52,17 +54,24 @@ def digit_runs_again(patch: Image.Image, threshold: int, read_at: float) -> tupl
     of them as letters, "7" as "i", "1" as "J"), unless the ink holds more marks there than
     were read: then it is cut and read with them (10月 read 1月). Nor is a run with a box one
     pixel wide: the model lost track of where it read it (all of "9-22-10" came back at one
-    place)."""
+    place). In a text line (`text_line`) a number the ink places (`numbers_on_ink`) is cut
+    where its marks are, whatever the boxes say: VL Gothic's 1017 came back 1917 at 91, its
+    boxes a glyph left of their ink and the 7's one pixel wide (development form 1378)."""
     pixels = np.asarray(patch)
     inked = ink_runs(pixels, threshold)
     found = []
     boxed = tesseract.state.get("symbol_boxes", ())
     runs = digit_runs(boxed)
-    marks = marks_between_kanji("".join(char for char, _ in boxed), inked) if inked else []
+    text = "".join(char for char, _ in boxed)
+    marks = marks_between_kanji(text, inked) if inked else []
     if marks and boxed and boxed[-1][0] in DIGITS:  # a number ends the line: 番地30
         marks[-1] = marks_after_last_kanji(boxed, len(runs[-1]), inked)
-    for run, printed in zip(runs, marks or [0] * len(runs), strict=True):
+    placed = numbers_on_ink(text, inked) if text_line else [None] * len(runs)
+    for run, printed, on_ink in zip(runs, marks or [0] * len(runs), placed, strict=True):
         read = "".join(char for char, _ in run)
+        if on_ink is not None:
+            found.append(_placed_read_again(pixels, threshold, read_at, read, on_ink))
+            continue
         first, last = run_starting(run[0][1][0], inked), run_starting(run[-1][1][0], inked)
         lost = any(box[2] - box[0] <= 1 for _, box in run)
         # A digit the line lost (10月 read 1月) is cut with the rest of its number.
@@ -75,18 +84,38 @@ def digit_runs_again(patch: Image.Image, threshold: int, read_at: float) -> tupl
         bottom = max(box[3] for _, box in run) + DIGIT_RUN_MARGIN_PX
         left = max(first.start - DIGIT_RUN_MARGIN_PX, 0)
         cut = pixels[top:bottom, left : last.end + DIGIT_RUN_MARGIN_PX]
-        image = Image.fromarray(imaging.pad(cut, DIGIT_RUN_PAD_PX))
-        again = line_of_digits(image)
-        larger = ""
-        digits = digits_in(again)
-        other = len(digits) == len(read) and digits != read
-        if other or len(read) < len(digits) == printed:
-            # The two models differ digit for digit, or eng found the digit jpn lost: eng on
-            # the run enlarged says whether its first reading holds (VL Gothic's 23 came back
-            # as 25 once, and 23 enlarged).
-            larger = line_of_digits(tesseract.scaled(image, 1 / read_at))
-        found.append(DigitRun(read, again, larger, printed))
+        found.append(_cut_read_again(cut, read_at, read, printed))
     return tuple(found)
+
+
+def _placed_read_again(
+    pixels: Any, threshold: int, read_at: float, read: str, marks: tuple[InkRun, ...]
+) -> DigitRun:
+    """A number of a text line the ink placed on `marks`, cut around them and read again."""
+    if len(marks) < 2:  # a lone digit read as one: not read again
+        return DigitRun(read, printed=len(marks))
+    inked_rows = np.flatnonzero((pixels[:, marks[0].start : marks[-1].end] < threshold).any(axis=1))
+    top = max(int(inked_rows[0]) - DIGIT_RUN_MARGIN_PX, 0)
+    bottom = int(inked_rows[-1]) + 1 + DIGIT_RUN_MARGIN_PX
+    left = max(marks[0].start - DIGIT_RUN_MARGIN_PX, 0)
+    cut = pixels[top:bottom, left : marks[-1].end + DIGIT_RUN_MARGIN_PX]
+    return _cut_read_again(cut, read_at, read, len(marks))
+
+
+def _cut_read_again(cut: Any, read_at: float, read: str, printed: int) -> DigitRun:
+    """What the English model reads in `cut`, the place of the digits jpn `read`; enlarged
+    too where the two differ digit for digit, or where eng found a digit jpn lost."""
+    image = Image.fromarray(imaging.pad(cut, DIGIT_RUN_PAD_PX))
+    again = line_of_digits(image)
+    larger = ""
+    digits = digits_in(again)
+    other = len(digits) == len(read) and digits != read
+    if other or len(read) < len(digits) == printed:
+        # The two models differ digit for digit, or eng found the digit jpn lost: eng on
+        # the run enlarged says whether its first reading holds (VL Gothic's 23 came back
+        # as 25 once, and 23 enlarged).
+        larger = line_of_digits(tesseract.scaled(image, 1 / read_at))
+    return DigitRun(read, again, larger, printed)
 
 
 def line_of_digits(image: Image.Image) -> str:
@@ -263,3 +292,121 @@ def ink_runs(crop: Any, threshold: int) -> list[InkRun]:
     # column run, and the tallest run then hid 円 as a narrow character (counted, it flagged).
     full = FULL_WIDTH * float(np.median([height for _, _, height in found])) if found else 0.0
     return [InkRun(s, e, e - s >= full and height >= full) for s, e, height in found]
+
+
+# A whole character's ink, against the median width of the line's full-width runs: at least
+# this wide, as one run or as a few (那 as 尹 and 阝), and at most HI wide; a digit narrower.
+WHOLE_LO = 0.7
+WHOLE_HI = 1.25
+WHOLE_MAX_PIECES = 3  # 川 in three runs
+NUMBER_GAP_EM = 0.5  # between two digits of one number, at most
+PLACINGS_MAX = 64  # more ways to place a line's characters than this: none is trusted
+SMALL_KANA = frozenset("ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ")
+
+Placing = tuple[tuple[int, int], ...]  # each number's first and one-past-last run
+
+
+def numbers_on_ink(read: str, runs: list[InkRun]) -> list[tuple[InkRun, ...] | None]:
+    """For each number in `read` (a text line's characters), the runs of ink that are its
+    digits, where the ink decides them; None where it does not.
+
+    The line's characters are laid on its runs of ink in order: a whole character is one run,
+    or a few side by side (那 as 尹 and 阝, 町 as 田 and 丁), together about as wide as the
+    line's full-width runs; a digit is one narrower run; a number's digits stand close. Every
+    way of laying the line that uses all its ink is found, and a number is placed only where
+    all of them put it on the same runs. `marks_between_kanji` places characters only where
+    each is one full-width run, and 二 (wide but short) or a kanji in two runs left every
+    number of its line uncounted: VL Gothic's 1097 and 2218 read 197 and 218 (development
+    forms 1210 and 1238). A run that ends the line an em or more after the rest is no character
+    (what is left of the box's border)."""
+    count = len(re.findall(f"[{DIGITS}]+", read))
+    wide = sorted(run.end - run.start for run in runs if run.full_width)
+    if not wide or count == 0:
+        return [None] * count
+    em = wide[len(wide) // 2]
+    tokens = _tokens(read)
+    placings = _placings(tokens, runs, em)
+    if not placings:
+        return [None] * count
+    found: list[tuple[InkRun, ...] | None] = []
+    for number in range(count):
+        spans = {placing[number] for placing in placings}
+        if len(spans) != 1:
+            found.append(None)
+            continue
+        ((start, end),) = spans
+        found.append(tuple(runs[start:end]))
+    return found
+
+
+def _tokens(read: str) -> list[str]:
+    """The line as what its ink must hold, in order: "9" a number, "w" a whole character,
+    "s" a small kana (one run, whatever its width), "n" a narrow mark (a hyphen, a letter)."""
+    tokens: list[str] = []
+    for char in read:
+        if char.isspace():
+            continue
+        if char in DIGITS:
+            if not tokens or tokens[-1] != "9":
+                tokens.append("9")
+        elif char in SMALL_KANA:
+            tokens.append("s")
+        elif ord(char) < 0x2E80 or "\uff61" <= char <= "\uff9f":  # Latin, half-width
+            tokens.append("n")
+        else:
+            tokens.append("w")
+    return tokens
+
+
+def _placings(tokens: list[str], runs: list[InkRun], em: int) -> set[Placing]:
+    """Every way of laying `tokens` on `runs` (see `numbers_on_ink`), as each number's runs;
+    empty where there is none, or too many to say."""
+    memo: dict[tuple[int, int], set[Placing] | None] = {}
+
+    def width(start: int, end: int) -> int:
+        return runs[end - 1].end - runs[start].start
+
+    def rest_apart(at: int) -> bool:  # nothing left, or only what stands an em from the rest
+        return at == len(runs) or (at > 0 and runs[at].start - runs[at - 1].end >= em)
+
+    def lay(token: int, at: int) -> set[Placing] | None:  # None: too many ways
+        if (token, at) in memo:
+            return memo[(token, at)]
+        found: set[Placing] | None = set()
+        if token == len(tokens):
+            found = {()} if rest_apart(at) else set()
+            memo[(token, at)] = found
+            return found
+        kind = tokens[token]
+        ends: list[int] = []
+        if kind == "9":
+            end = at
+            while end < len(runs) and width(end, end + 1) < WHOLE_LO * em:
+                if end > at and runs[end].start - runs[end - 1].end > NUMBER_GAP_EM * em:
+                    break
+                end += 1
+                ends.append(end)
+        elif kind == "n":
+            if at < len(runs) and width(at, at + 1) < WHOLE_LO * em:
+                ends.append(at + 1)
+        else:
+            for end in range(at + 1, min(at + WHOLE_MAX_PIECES, len(runs)) + 1):
+                span = width(at, end)
+                if span > WHOLE_HI * em:
+                    break
+                if span >= WHOLE_LO * em or (kind == "s" and end == at + 1):
+                    ends.append(end)
+        for end in ends:
+            rest = lay(token + 1, end)
+            if rest is None or found is None:
+                found = None
+                break
+            here = ((at, end),) if kind == "9" else ()
+            found |= {here + placing for placing in rest}
+            if len(found) > PLACINGS_MAX:
+                found = None
+                break
+        memo[(token, at)] = found
+        return found
+
+    return lay(0, 0) or set()

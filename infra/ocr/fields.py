@@ -148,7 +148,7 @@ def read_fields(
         )
         runs = digit_runs.glyph_runs(crop, threshold) if box.kind in LATIN_KINDS else glyphs
         again = (
-            digit_runs.digit_runs_again(patch, threshold, FIELD_SCALE)
+            digit_runs.digit_runs_again(patch, threshold, FIELD_SCALE, box.kind == "text")
             if not table_cells and box.kind in REREAD_KINDS and not box.vertical
             else ()
         )

@@ -196,6 +196,43 @@ def test_marks_after_the_whole_character_before_a_number_that_ends_the_line(
     assert digit_runs.marks_after_last_kanji(boxed, digits, ink_runs) == marks
 
 
+# 番(0-26) 町(28-54) 1 0 9 7 番(142-168) 地(170-196) 4: at a 26 px em.
+NUMBER_INK = _runs(
+    (0, 26), (28, 54), (57, 65), (69, 81), (84, 96), (99, 111), (142, 168), (170, 196), (199, 211)
+)
+SHORT_TWO = digit_runs.InkRun(0, 26, False)  # 二: an em wide, not as tall as the line
+TOWN_IN_TWO = _runs((28, 42), (44, 54))  # 町 as 田 and 丁: two narrow runs, an em together
+WIDE_FIELD = _runs((28, 48), (50, 54))  # 町's 田 wide enough to be a character on its own
+
+
+@pytest.mark.parametrize(
+    ("read", "ink_runs", "marks"),
+    [
+        ("番町1097番地4", NUMBER_INK, [4, 1]),
+        ("番町197番地4", NUMBER_INK, [4, 1]),  # a digit lost: four marks all the same
+        ("二町197番地4", [SHORT_TWO, *NUMBER_INK[1:]], [4, 1]),  # 二: wide, short
+        ("番町197番地4", [NUMBER_INK[0], *TOWN_IN_TWO, *NUMBER_INK[2:]], [4, 1]),
+        # 田 could be a character and 丁 a digit, or 町 the two: the ink cannot say.
+        ("番町1097番地4", [NUMBER_INK[0], *WIDE_FIELD, *NUMBER_INK[2:]], [None, 1]),
+        ("番町1097番地4", [*NUMBER_INK, *_runs((400, 403))], [4, 1]),  # an em apart: no digit
+        ("番町1097番地4", [*NUMBER_INK, *_runs((215, 218))], [4, 2]),  # a mark beside the 4
+        ("番町1097番地4", [*NUMBER_INK[:3], *_runs((69, 96)), *NUMBER_INK[5:]], [None, None]),
+        ("1097", _runs((57, 65), (69, 81), (84, 96), (99, 111)), [None]),  # nothing full-width
+    ],
+)
+def test_the_numbers_of_a_text_line_placed_on_its_ink(
+    read: str, ink_runs: list[digit_runs.InkRun], marks: list[int | None]
+) -> None:
+    """The line's characters laid on its ink in order: a whole character one run or a few,
+    together about an em wide, a digit one narrower run. VL Gothic's 二 (an em wide, short)
+    and 那 (two narrow runs) placed no number when only full-width runs counted. A number is
+    placed only where every way of laying the line puts it on the same runs: 町 in two runs
+    is one character unless its 田 could be one alone; two digits touching (an em-wide run
+    where a digit should be) place nothing."""
+    placed = digit_runs.numbers_on_ink(read, ink_runs)
+    assert [None if on_ink is None else len(on_ink) for on_ink in placed] == marks
+
+
 # The page's ink threshold where these lines were cut (`ink.page_ink_threshold`).
 DIGITS_THRESHOLD = 188
 

@@ -306,6 +306,29 @@ def test_a_digit_lost_inside_an_address_is_seen_on_the_ink(
     assert (value.needs_review, value.review_reason) == (True, "implausible"), reading
 
 
+@pytest.mark.parametrize(
+    ("printed", "size_mm", "read", "reason"),
+    [
+        ("富山県滑川市仲町20番地1", 3.9, "富山県滑川市仲町2番地1", "implausible"),
+        ("富山県黒部市旭町22番地19", 4.2, "富山県黒部市旭町2番地19", "implausible"),
+        ("奈良県奈良市二条大路南1310番地14", 3.6, "奈良県奈良市二条大路南1316番地14", "confusable"),
+    ],
+)
+def test_a_number_inside_an_address_is_read_again_where_the_ink_places_it(
+    printed: str, size_mm: float, read: str, reason: str
+) -> None:
+    """VL Gothic's 20 and 22 read 2, and 1310 read 1316, trusted: 川 (three runs of ink), 部
+    (two) and 二 (short) are not one full-width run each, so no number of their lines was
+    counted, and the engine's boxes did not say where to cut 1316 to read it again. Laid on the
+    ink in order, the numbers' marks are found: the digit lost is counted, the English model
+    reads the marks cut together, and staff are shown what it read (flagged)."""
+    reading = read_one_box(printed, VL_GOTHIC, size_mm)
+    assert reading.raw == read  # the model's reading this probe was kept for
+    spec = FormField(name="address", label="住所", kind="text", box_mm=(65.0, 86.0, 130.0, 11.0))
+    value = field_value(spec, reading, True, date(2026, 11, 1))
+    assert (value.value, value.needs_review, value.review_reason) == (printed, True, reason)
+
+
 def test_a_line_of_words_read_unsure_is_read_again_cut_tight() -> None:
     """IPAexMincho's 菊地 桂 in a name box (3.8 mm type): at the field scale the engine gives
     "多地 杜" with confidence 14; cut tight around its ink, 菊地 桂 at 69. The more confident

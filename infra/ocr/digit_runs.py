@@ -318,8 +318,10 @@ def numbers_on_ink(read: str, runs: list[InkRun]) -> list[tuple[InkRun, ...] | N
     each is one full-width run, and 二 (wide but short) or a kanji in two runs left every
     number of its line uncounted: VL Gothic's 1097 and 2218 read 197 and 218 (development
     forms 1210 and 1238). A run that ends the line an em or more after the rest is no character
-    (what is left of the box's border)."""
-    count = len(re.findall(f"[{DIGITS}]+", read))
+    (what is left of the box's border). A number laid on fewer marks than its digits read is
+    not placed."""
+    numbers = re.findall(f"[{DIGITS}]+", read)
+    count = len(numbers)
     wide = sorted(run.end - run.start for run in runs if run.full_width)
     if not wide or count == 0:
         return [None] * count
@@ -329,13 +331,12 @@ def numbers_on_ink(read: str, runs: list[InkRun]) -> list[tuple[InkRun, ...] | N
     if not placings:
         return [None] * count
     found: list[tuple[InkRun, ...] | None] = []
-    for number in range(count):
+    for number, digits in enumerate(numbers):
         spans = {placing[number] for placing in placings}
-        if len(spans) != 1:
-            found.append(None)
-            continue
-        ((start, end),) = spans
-        found.append(tuple(runs[start:end]))
+        ((start, end),) = spans if len(spans) == 1 else ((0, 0),)
+        # On fewer marks than the digits read, the ink was laid otherwise than printed (a
+        # kanji narrower than the others taken with a digit): nothing is placed.
+        found.append(tuple(runs[start:end]) if end - start >= len(digits) else None)
     return found
 
 

@@ -218,6 +218,7 @@ WIDE_FIELD = _runs((28, 48), (50, 54))  # 町's 田 wide enough to be a characte
         ("番町1097番地4", [*NUMBER_INK, *_runs((215, 218))], [4, 2]),  # a mark beside the 4
         ("番町1097番地4", [*NUMBER_INK[:3], *_runs((69, 96)), *NUMBER_INK[5:]], [None, None]),
         ("1097", _runs((57, 65), (69, 81), (84, 96), (99, 111)), [None]),  # nothing full-width
+        ("番目1097番地4", [NUMBER_INK[0], *_runs((40, 54)), *NUMBER_INK[2:]], [None, 1]),
     ],
 )
 def test_the_numbers_of_a_text_line_placed_on_its_ink(
@@ -228,7 +229,8 @@ def test_the_numbers_of_a_text_line_placed_on_its_ink(
     and 那 (two narrow runs) placed no number when only full-width runs counted. A number is
     placed only where every way of laying the line puts it on the same runs: 町 in two runs
     is one character unless its 田 could be one alone; two digits touching (an em-wide run
-    where a digit should be) place nothing."""
+    where a digit should be) place nothing. A narrow 目 can only be laid with the 1 after it,
+    leaving fewer marks than digits read: not placed."""
     placed = digit_runs.numbers_on_ink(read, ink_runs)
     assert [None if on_ink is None else len(on_ink) for on_ink in placed] == marks
 

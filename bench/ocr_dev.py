@@ -94,4 +94,6 @@ async def main(which: str, count: int, first: int = 0, dpi: int | None = None) -
 if __name__ == "__main__":
     first = int(sys.argv[3]) if len(sys.argv) > 3 else 0
     dpi = int(sys.argv[4]) if len(sys.argv) > 4 else None
+    if dpi is not None and sys.argv[1] != "dev":
+        sys.exit("a resolution is given for development forms only (tuning forms are 300 dpi)")
     asyncio.run(main(sys.argv[1], int(sys.argv[2]), first, dpi))

@@ -416,7 +416,8 @@ def _kana_spaced(
     ink does not show (`space_elsewhere`). Read as one word: the space put in where the ink
     decides one, and where it does not decide, the line read again for it and sent to staff.
     Read as two: kept where the ink shows that space or may; else for staff. Read as more
-    (a name is two words): spaced as the ink decides, and for staff all the same (Sawarabi
+    (a name is two words): spaced as the ink decides, and for staff all the same, the spaces
+    read being ones the ink does not show (Sawarabi
     Mincho's エンドウ タカシ at 200 dpi came back エン ドウ タカシ, the ink deciding one space
     after エンドウ: development form 151)."""
     words = text.split()
@@ -434,7 +435,7 @@ def _kana_spaced(
     if judged.decided:
         chars = "".join(words)
         place = judged.place or len(chars)
-        return f"{chars[:place]} {chars[place:]}".strip(), True, False
+        return f"{chars[:place]} {chars[place:]}".strip(), False, True
     return text, False, False
 
 
@@ -605,9 +606,10 @@ def _lone_digit(
     (`lone_digit.digit_mark`): where it is no digit's mark, nothing (a stray stroke read "|"
     was shown as 1, a slash through the box read "7" as 7); where it is, a digit read unsurely
     is kept, and a reading of nothing or of a letter (a thin 1 read "", "|" or "i") is read
-    again (`lone_digit.read_again`), for the handler to show staff."""
+    again (`lone_digit.read_again`), for the handler to show staff. Digits read more than one
+    stand as read: two narrow ones (VL Gothic's 12) are no wider than one glyph's ink."""
     read_digit = len(text) == 1 and text in digit_runs.DIGITS
-    if read_digit and confidence > 0:
+    if (read_digit and confidence > 0) or (len(text) > 1 and text.isascii() and text.isdigit()):
         return FieldReading(name, text, confidence, ratio)
     mark = lone_digit.digit_mark(crop, threshold)
     if mark is None:

@@ -12,13 +12,15 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from handlers.ocr.reading import assemble, plan_pages
+from handlers.ocr.reading import assemble, field_value, plan_pages
 from infra.ocr import fields, imaging, tesseract, worker
 from infra.ocr.readings import FieldBox
 from schemas.forms import FormField, FormTemplate
 from tests.ocr.corpus import mm, render_form, save_pdf, scan_look
+from tests.ocr.one_read import read_one_box
 
 TODAY = date(2026, 11, 1)
 DATA = Path(__file__).parent / "data"
@@ -77,3 +79,15 @@ def test_the_tallest_band_of_ink_leaves_a_speck_out() -> None:
     ink[4:20, 1:4] = True  # the glyph
     ink[25:27, 2] = True  # a speck below it
     assert fields._tallest_band(ink) == (4, 20)
+
+
+@pytest.mark.parametrize("written", ["10", "12", "45"])
+def test_a_two_digit_count_whose_ink_is_one_glyph_long_is_read_and_trusted(written: str) -> None:
+    """VL Gothic's digits are narrow: two of them are no wider than a kanji, so the box is read
+    as one glyph. A reading of digits there stands as read, whatever the lone-digit rule
+    (`fields._lone_digit`) asks of one character (a code review's probe: "12" read at 96 came
+    back null, its two marks no one digit's)."""
+    reading = read_one_box(written, VL_GOTHIC, 4.2, kind="integer")
+    spec = FormField(name="name", label="児童数", kind="integer", box_mm=(10, 10, 90, 11))
+    value = field_value(spec, reading, True, TODAY)
+    assert (value.value, value.needs_review) == (int(written), False), (reading, value)

@@ -106,11 +106,11 @@ def test_a_kana_name_read_as_three_words_is_shown_spaced_as_its_ink_for_staff(
 ) -> None:
     """Development form 151 at 200 dpi, Sawarabi Mincho: エンドウ タカシ came back
     "エン ドウ タカシ" at 92. The line's pitch puts the one space after エンドウ; staff still
-    check it, as the engine's reading had a space the ink does not show."""
+    check it, as the engine's reading had a space the ink does not show (`implausible`)."""
     made, result = read_dev_form(151, tmp_path, dpi=200)
     field = result.fields["kana"]
     assert (field.value, field.needs_review) == (made.expected["kana"], True), field
-    assert field.review_reason == "low_confidence"
+    assert field.review_reason == "implausible"
 
 
 @pytest.mark.parametrize(

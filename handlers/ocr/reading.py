@@ -21,6 +21,7 @@ from handlers.ocr.plausible import (
     characters_dropped,
     close_second_choice,
     digit_dropped,
+    hyphen_spaces_closed,
     digit_inside_word,
     digits_disagree,
     digits_read_again,
@@ -131,6 +132,8 @@ def field_value(
     raw = reading.raw
     if _digits_doubted(reading):  # flagged below: shown as the digit model read it
         raw = digits_read_again(raw, reading.digits_again)
+    if spec.kind == "text":
+        raw = hyphen_spaces_closed(raw)
     parsed = normalise(spec.kind, raw, today=today)
     confidence = round(reading.confidence, 1)
     if not parsed.trusted:

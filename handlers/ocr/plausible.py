@@ -204,6 +204,18 @@ def hyphen_spaces_closed(text: str) -> str:
     return _HYPHEN_SPACED.sub(r"\1", text)
 
 
+# 丁 of 丁目 after a number, as the engine reads it in Mincho faces: 」, ], or nothing.
+_CHOME_READ = re.compile(r"(?<=[0-9０-９])\s*[丁」］\]亅]?\s*目")
+
+
+def chome_restored(text: str) -> str:
+    """An address line with 丁目 after a number as addresses write it: Sawarabi Mincho's and
+    Noto Serif's 丁 is a hook, read 」 or ] or dropped, often after a space ("6 」目", "2目",
+    "1 丁目"): 13 of the 17 addresses read wrong among 300 rendered in the development faces
+    and IPAexGothic (seed 3), each flagged. No address has a number followed by 目 alone."""
+    return _CHOME_READ.sub("丁目", text)
+
+
 def space_inside_number(text: str) -> bool:
     """Digits on both sides of a space: one number read as two (Sawarabi Mincho's 2377番地
     came back as "237 7番地" at 95, every digit sure). A space typed between two numbers

@@ -16,9 +16,10 @@ from datetime import date
 from handlers.ocr.hand import hand_value, is_hand_field
 from handlers.ocr.listed import as_listed, listed, word_read_again
 from handlers.ocr.marks import char_whitelist, checkbox_from_ink
-from handlers.ocr.places import PlaceCheck, check_place, gazetteer
+from handlers.ocr.places import PlaceCheck, check_place, gazetteer, names_unspaced
 from handlers.ocr.plausible import (
     characters_dropped,
+    chome_restored,
     close_second_choice,
     digit_dropped,
     digit_inside_word,
@@ -145,6 +146,12 @@ def field_value(
     # Its place names checked once (each check walks every listed form of the prefecture
     # read): whether they are put right, then where they end.
     place = check_place(str(value), gazetteer()) if is_text else None
+    # 丁目 put right in an address: shown so, but a character not read is never trusted.
+    if place is not None and place.names_end:
+        value = names_unspaced(str(value), place.names_end)
+    restored = chome_restored(str(value)) if place is not None else str(value)
+    guessed = "".join(restored.split()) != "".join(str(value).split())
+    value = restored if place is not None else value
     if is_text and (placed := _place_checked(reading, str(value), confidence, place)):
         return placed
     if doubt := _doubt(spec, reading, value, place):
@@ -156,6 +163,8 @@ def field_value(
         return _review(value, confidence, "low_confidence")
     if spec.kind == "katakana" and reading.space_unsure:  # one word, or two: the ink cannot say
         return _review(value, confidence, "low_confidence")
+    if guessed:
+        return _review(value, confidence, "confusable")
     return _trusted_unless_misaligned(value, confidence, aligned)
 
 

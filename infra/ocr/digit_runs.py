@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from PIL import Image
 
-from infra.ocr import imaging, tesseract
+from infra.ocr import imaging, kana, tesseract
 
 # Specks a 3x3 median leaves are under 0.1 mm² (infra/ocr/ink.py); a thin hyphen is 0.25.
 RUN_MIN_MM2 = 0.1
@@ -301,7 +301,6 @@ WHOLE_HI = 1.25
 WHOLE_MAX_PIECES = 3  # 川 in three runs
 NUMBER_GAP_EM = 0.5  # between two digits of one number, at most
 PLACINGS_MAX = 64  # more ways to place a line's characters than this: none is trusted
-SMALL_KANA = frozenset("ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ")
 
 Placing = tuple[tuple[int, int], ...]  # each number's first and one-past-last run
 
@@ -350,7 +349,7 @@ def _tokens(read: str) -> list[str]:
         if char in DIGITS:
             if not tokens or tokens[-1] != "9":
                 tokens.append("9")
-        elif char in SMALL_KANA:
+        elif char in kana.SMALL_KANA:
             tokens.append("s")
         elif ord(char) < 0x2E80 or "\uff61" <= char <= "\uff9f":  # Latin, half-width
             tokens.append("n")
@@ -399,7 +398,7 @@ def _placings(tokens: list[str], runs: list[InkRun], em: int) -> set[Placing]:
                     ends.append(end)
         for end in ends:
             rest = lay(token + 1, end)
-            if rest is None or found is None:
+            if rest is None or found is None:  # too many ways already
                 found = None
                 break
             here = ((at, end),) if kind == "9" else ()

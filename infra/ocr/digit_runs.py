@@ -55,7 +55,7 @@ def digit_runs_again(
     were read: then it is cut and read with them (10月 read 1月). Nor is a run with a box one
     pixel wide: the model lost track of where it read it (all of "9-22-10" came back at one
     place). In a text line (`text_line`) a number the ink places (`numbers_on_ink`) is cut
-    where its marks are, whatever the boxes say: VL Gothic's 1017 came back 1917 at 91, its
+    between its marks, whatever the boxes' columns say: VL Gothic's 1017 came back 1917 at 91, its
     boxes a glyph left of their ink and the 7's one pixel wide (development form 1378)."""
     pixels = np.asarray(patch)
     inked = ink_runs(pixels, threshold)
@@ -69,8 +69,10 @@ def digit_runs_again(
     placed = numbers_on_ink(text, inked) if text_line else [None] * len(runs)
     for run, printed, on_ink in zip(runs, marks or [0] * len(runs), placed, strict=True):
         read = "".join(char for char, _ in run)
+        top = max(min(box[1] for _, box in run) - DIGIT_RUN_MARGIN_PX, 0)
+        bottom = max(box[3] for _, box in run) + DIGIT_RUN_MARGIN_PX
         if on_ink is not None:
-            found.append(_placed_read_again(pixels, threshold, read_at, read, on_ink))
+            found.append(_placed_read_again(pixels[top:bottom], read_at, read, on_ink))
             continue
         first, last = run_starting(run[0][1][0], inked), run_starting(run[-1][1][0], inked)
         lost = any(box[2] - box[0] <= 1 for _, box in run)
@@ -80,25 +82,21 @@ def digit_runs_again(
             found.append(DigitRun(read, printed=printed))
             continue
         first, last = widened(first, last, count, inked)
-        top = max(min(box[1] for _, box in run) - DIGIT_RUN_MARGIN_PX, 0)
-        bottom = max(box[3] for _, box in run) + DIGIT_RUN_MARGIN_PX
         left = max(first.start - DIGIT_RUN_MARGIN_PX, 0)
         cut = pixels[top:bottom, left : last.end + DIGIT_RUN_MARGIN_PX]
         found.append(_cut_read_again(cut, read_at, read, printed))
     return tuple(found)
 
 
-def _placed_read_again(
-    pixels: Any, threshold: int, read_at: float, read: str, marks: tuple[InkRun, ...]
-) -> DigitRun:
-    """A number of a text line the ink placed on `marks`, cut around them and read again."""
+def _placed_read_again(band: Any, read_at: float, read: str, marks: tuple[InkRun, ...]) -> DigitRun:
+    """A number of a text line the ink placed on `marks`, cut from `band` (the rows its boxes
+    span) between them and read again. Its boxes' rows hold where their columns strayed; cut
+    to its own ink's rows instead, VL Gothic's 27 came back 21 from eng at both sizes
+    (development form 486)."""
     if len(marks) < 2:  # a lone digit read as one: not read again
         return DigitRun(read, printed=len(marks))
-    inked_rows = np.flatnonzero((pixels[:, marks[0].start : marks[-1].end] < threshold).any(axis=1))
-    top = max(int(inked_rows[0]) - DIGIT_RUN_MARGIN_PX, 0)
-    bottom = int(inked_rows[-1]) + 1 + DIGIT_RUN_MARGIN_PX
     left = max(marks[0].start - DIGIT_RUN_MARGIN_PX, 0)
-    cut = pixels[top:bottom, left : marks[-1].end + DIGIT_RUN_MARGIN_PX]
+    cut = band[:, left : marks[-1].end + DIGIT_RUN_MARGIN_PX]
     return _cut_read_again(cut, read_at, read, len(marks))
 
 

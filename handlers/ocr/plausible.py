@@ -14,15 +14,10 @@ import unicodedata
 from collections.abc import Collection, Sequence
 
 from infra.ocr.kana import FULL_KANA, SMALL_KANA
+from infra.ocr.tesseract import CLOSE_SECOND_CHOICE
 
 _DIGIT_MARKS = frozenset("0123456789-,")
 
-
-# A second choice of the same kind scoring at least this (0-100, the engine's choice scores with
-# lstm_choice_mode 2) makes a digit or kana doubtful: VL Gothic's 0 read as 6 at 88-96 had 0
-# among its other choices at 79-85. Set on the development and tuning sets: from 60 to 75 it
-# flagged 7 of 17 wrong-but-unflagged fields and 1 of 788 right ones.
-CLOSE_SECOND_CHOICE = 70.0
 
 Choices = Sequence[tuple[str, float]]
 
@@ -414,3 +409,35 @@ def other_mark_seen(symbols: Sequence[tuple[str, float]], others: Sequence[Choic
         for (char, _), choices in zip(symbols, others, strict=False)
         for other, score in choices
     )
+
+
+def second_choice_confirmed(
+    raw: str,
+    symbols: Sequence[tuple[str, float]],
+    others: Sequence[Choices],
+    by_other_model: str,
+) -> str | None:
+    """A line of digits with the digits the engine nearly read otherwise put as the other
+    model read them (`infra.ocr.fields._digits_by_jpn`): where that model read as many digits,
+    and where it differs, each time gave the close second choice there. None where it did not
+    or agreed throughout.
+
+    Development forms 0-1535, the six digit fields flagged for a close second choice (all VL
+    Gothic): the two misread, postal codes whose first 7 came back 1 (7 second at 81-84), were
+    read 7 by the Japanese model and the rest alike; in the four read right, it agreed, or
+    differed at another digit (it reads VL Gothic's 0 as 6 or 9), so nothing was put."""
+    if "".join(char for char, _ in symbols) != "".join(raw.split()) or not by_other_model:
+        return None
+    digits = [(place, char) for place, (char, _) in enumerate(symbols) if char in "0123456789"]
+    if len(digits) != len(by_other_model) or len(others) != len(symbols):
+        return None
+    put: dict[int, str] = {}
+    for (place, char), other in zip(digits, by_other_model, strict=True):
+        if other == char:
+            continue
+        if not any(o == other and score >= CLOSE_SECOND_CHOICE for o, score in others[place]):
+            return None
+        put[place] = other
+    if not put:
+        return None
+    return "".join(put.get(place, char) for place, (char, _) in enumerate(symbols))

@@ -35,6 +35,7 @@ from handlers.ocr.plausible import (
     long_vowel_misplaced,
     no_letters,
     other_mark_seen,
+    second_choice_confirmed,
     small_kana_first,
     small_kana_first_enlarged,
     space_inside_number,
@@ -155,6 +156,8 @@ def field_value(
     if is_text and (placed := _place_checked(reading, str(value), confidence, place)):
         return placed
     if doubt := _doubt(spec, reading, value, place):
+        if doubt == "confusable" and spec.kind in ("digits", "integer"):
+            return _review(_second_choice_shown(spec, reading, value, today), confidence, doubt)
         shown = small_kana_first_enlarged(value) if isinstance(value, str) else value
         return _review(shown, confidence, doubt)
     if confidence < REVIEW_CONFIDENCE:
@@ -166,6 +169,21 @@ def field_value(
     if guessed:
         return _review(value, confidence, "confusable")
     return _trusted_unless_misaligned(value, confidence, aligned)
+
+
+def _second_choice_shown(
+    spec: FormField, reading: FieldReading, value: FieldValueType, today: date
+) -> FieldValueType:
+    """A digit field flagged for a digit nearly read as another: shown with that digit as the
+    Japanese model read it, where it confirms the engine's second choice there and reads the
+    other digits alike (`second_choice_confirmed`); else as read."""
+    confirmed = second_choice_confirmed(
+        reading.raw, reading.symbols, reading.other_choices, reading.digits_by_jpn
+    )
+    if confirmed is None:
+        return value
+    parsed = normalise(spec.kind, confirmed, today=today)
+    return parsed.value if parsed.trusted else value
 
 
 def _kana_read_again(reading: FieldReading, today: date) -> str | None:

@@ -1,7 +1,8 @@
 """A template's fields read inside an OCR worker: each box cut from the aligned page
 (`template.py`), blank decided by its ink, its text read by the process's reused Tesseract
 engines (`tesseract.py`) and read again where a reading is doubted (`digit_runs.py`,
-`kana.py`, `second_opinion.py`); handwritten fields, combs and choices by `handread.py`.
+`lone_digit.py`, `kana.py`, `second_opinion.py`); handwritten fields, combs and choices by
+`handread.py`.
 """
 
 from __future__ import annotations
@@ -147,6 +148,11 @@ def read_fields(
             tesseract.state.pop("other_choices", ()),
         )
         runs = digit_runs.glyph_runs(crop, threshold) if box.kind in LATIN_KINDS else glyphs
+        by_jpn = (
+            _digits_by_jpn(patch, symbols, others)
+            if box.kind in LATIN_KINDS and not table_cells
+            else ""
+        )
         again = (
             digit_runs.digit_runs_again(patch, threshold, FIELD_SCALE, box.kind == "text")
             if not table_cells and box.kind in REREAD_KINDS and not box.vertical
@@ -169,6 +175,7 @@ def read_fields(
                 digits_again=again,
                 second_opinion=verdict,
                 words_again=_words_again(crop, measured, box, text),
+                digits_by_jpn=by_jpn,
             )
         )
     text = "\n".join(r.raw for r in readings if r.raw)
@@ -617,6 +624,37 @@ def _lone_digit(
     if read_digit:
         return FieldReading(name, text, confidence, ratio)
     return FieldReading(name, "", 0.0, ratio, lone_digit=lone_digit.read_again(crop, mark))
+
+
+def _digits_by_jpn(
+    patch: Image.Image,
+    symbols: tuple[tuple[str, float], ...],
+    others: tuple[tuple[tuple[str, float], ...], ...],
+) -> str:
+    """A line of digits the English model nearly read otherwise (a digit with another digit
+    among its choices at CLOSE_SECOND_CHOICE or more), read again by the Japanese model as a
+    line: its digits, for the handler to weigh against those choices
+    (`plausible.second_choice_confirmed`); "" where no digit was so doubted (no call).
+
+    VL Gothic's 7 first in a postal code came back 1 from the English model at 95-96, 7 its
+    second choice at 81-84, and so at most other sizes; the Japanese model read both codes
+    right (development forms 610 and 1294)."""
+    import tesserocr
+
+    doubted = any(
+        char in digit_runs.DIGITS
+        and other in digit_runs.DIGITS
+        and other != char
+        and score >= tesseract.CLOSE_SECOND_CHOICE
+        for (char, _), choices in zip(symbols, others, strict=False)
+        for other, score in choices
+    )
+    if not doubted:
+        return ""
+    kept = {key: tesseract.state.get(key, ()) for key in READING_STATE}
+    text, _ = tesseract.ocr(patch, tesserocr.PSM.SINGLE_LINE, None, tesseract.jpn_api())
+    tesseract.state.update(kept)
+    return digit_runs.digits_in(text)
 
 
 def _glyph_checked(glyph: Any, text: str, confidence: float, api: Any) -> float:

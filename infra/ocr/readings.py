@@ -76,6 +76,9 @@ class FieldReading:
     # A one-character box of digits read as no digit, its ink one mark of a digit's size and
     # shape: the digit two readings again both gave (`lone_digit.py`), "" where they did not.
     lone_digit: str = ""
+    # A line of digits with a digit nearly read as another (a close second choice): the digits
+    # the Japanese model reads in the same place (`fields._digits_by_jpn`), "" where not read.
+    digits_by_jpn: str = ""
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,11 @@ PX_PER_MM = DPI / 25.4
 # digit misread that a close alternative gave away was among them.
 SURE_SYMBOL = 98.0
 OTHER_CHOICES = 3  # kept per character: the digit a 6 nearly was can come after a kanji
+# A second choice of the same kind scoring at least this (0-100, the engine's choice scores with
+# lstm_choice_mode 2) makes a digit or kana doubtful: VL Gothic's 0 read as 6 at 88-96 had 0
+# among its other choices at 79-85. Set on the development and tuning sets: from 60 to 75 it
+# flagged 7 of 17 wrong-but-unflagged fields and 1 of 788 right ones.
+CLOSE_SECOND_CHOICE = 70.0
 
 
 state: dict[str, Any] = {}

@@ -139,17 +139,19 @@ def check_place(text: str, places: Gazetteer) -> PlaceCheck | None:
 
 
 # A place name ends with one of these: a space after it is one between two names, as written.
-_NAME_ENDS = frozenset("都道府県市区町村郡")
+_NAME_ENDS = _SUFFIXES | frozenset("都道府県")
 
 
 def names_unspaced(text: str, names_end: int) -> str:
     """`text` without the spaces the engine read inside its listed place names (its first
-    `names_end` letters, spaces not counted); one after a name's last letter (秋田県 秋田市)
-    stays. Sawarabi Mincho's 秋田県秋田市 came back "秋田県秋 田市" and "秋田県秋田 市" at 92
+    `names_end` letters, spaces not counted, after a postal code written first); one after a
+    letter a name ends with (秋田県 秋田市, and 千葉県市 川市, which it cannot tell) stays.
+    Sawarabi Mincho's 秋田県秋田市 came back "秋田県秋 田市" and "秋田県秋田 市" at 92
     (rendered addresses, seed 4), the place names listed and the line trusted."""
-    kept: list[str] = []
-    letters = 0
-    for char in text:
+    code = _POSTAL_CODE.match(text)  # counted in `names_end`, and as written
+    kept = list(code[0]) if code else []
+    letters = sum(not char.isspace() for char in kept)
+    for char in text[len(kept) :]:
         inside = letters < names_end and bool(kept) and kept[-1] not in _NAME_ENDS
         if char.isspace() and inside:
             continue

@@ -188,26 +188,29 @@ def small_kana_first_enlarged(text: str) -> str:
     return _SMALL_FIRST.sub(lambda small: small[0].translate(_FULL_SIZE), text)
 
 
-_HYPHEN_SPACED = re.compile(r"(?<=[0-9０-９])\s*([-－])\s*(?=[0-9０-９])")
+# A space on one side of a hyphen between digits; with one on each side, the "hyphen" may be a
+# speck between two numbers (2-8-1 - 101), which stays as read, for staff.
+_HYPHEN_SPACED = re.compile(r"(?<=[0-9０-９])(?:\s+([-－])(?=[0-9０-９])|([-－])\s+(?=[0-9０-９]))")
 
 
 def hyphen_spaces_closed(text: str) -> str:
-    """The line without the spaces the engine reads beside a hyphen between digits: VL
-    Gothic's hyphen stands narrow in a wide cell, and 6-10-16 came back "6 -10-16" or
+    """The address without a space the engine read on one side of a hyphen between digits:
+    VL Gothic's hyphen stands narrow in a wide cell, and 6-10-16 came back "6 -10-16" or
     "5- 12-11" at 90-95, every character right (a code review's rendered addresses: 23 of 280
-    hyphenated ones). A printed address has no space there; its characters are kept as read."""
-    return _HYPHEN_SPACED.sub(r"\1", text)
+    hyphenated ones)."""
+    return _HYPHEN_SPACED.sub(lambda found: found[1] or found[2], text)
 
 
-# 丁 of 丁目 after a number, as the engine reads it in Mincho faces: 」, ], or nothing.
-_CHOME_READ = re.compile(r"(?<=[0-9０-９])\s*[丁」］\]亅]?\s*目")
+# 丁 of 丁目 after a number, as the engine reads it in Mincho faces (」, ], or nothing), before
+# the number of the 番地 or the line's end: 目 after a space alone starts a word (目黒).
+_CHOME_READ = re.compile(r"(?<=[0-9０-９])(?:\s*[丁」］\]亅]\s*|)目(?=[0-9０-９\s]|$)")
 
 
 def chome_restored(text: str) -> str:
     """An address line with 丁目 after a number as addresses write it: Sawarabi Mincho's and
     Noto Serif's 丁 is a hook, read 」 or ] or dropped, often after a space ("6 」目", "2目",
     "1 丁目"): 13 of the 17 addresses read wrong among 300 rendered in the development faces
-    and IPAexGothic (seed 3), each flagged. No address has a number followed by 目 alone."""
+    and IPAexGothic (seed 3), each flagged."""
     return _CHOME_READ.sub("丁目", text)
 
 

@@ -134,8 +134,6 @@ def field_value(
     raw = reading.raw
     if _digits_doubted(reading):  # flagged below: shown as the digit model read it
         raw = digits_read_again(raw, reading.digits_again)
-    if spec.kind == "text":
-        raw = hyphen_spaces_closed(raw)
     parsed = normalise(spec.kind, raw, today=today)
     confidence = round(reading.confidence, 1)
     if not parsed.trusted:
@@ -147,14 +145,12 @@ def field_value(
     # Its place names checked once (each check walks every listed form of the prefecture
     # read): whether they are put right, then where they end.
     place = check_place(str(value), gazetteer()) if is_text else None
-    # 丁目 put right in an address: shown so, but a character not read is never trusted.
-    if place is not None and place.names_end:
-        value = names_unspaced(str(value), place.names_end)
-    restored = chome_restored(str(value)) if place is not None else str(value)
-    guessed = "".join(restored.split()) != "".join(str(value).split())
-    value = restored if place is not None else value
     if is_text and (placed := _place_checked(reading, str(value), confidence, place)):
-        return placed
+        printed, _ = _address_as_printed(str(placed.value), place)
+        return placed.model_copy(update={"value": printed})
+    guessed = False
+    if place is not None:  # an address: as printed, but a letter not read is never trusted
+        value, guessed = _address_as_printed(str(value), place)
     if doubt := _doubt(spec, reading, value, place):
         if doubt == "confusable" and spec.kind in ("digits", "integer"):
             return _review(_second_choice_shown(spec, reading, value, today), confidence, doubt)
@@ -184,6 +180,17 @@ def _second_choice_shown(
         return value
     parsed = normalise(spec.kind, confirmed, today=today)
     return parsed.value if parsed.trusted else value
+
+
+def _address_as_printed(text: str, place: PlaceCheck | None) -> tuple[str, bool]:
+    """An address line without the spaces the engine reads inside its place names or on one
+    side of a hyphen between digits, and with 丁目 where it read 」目 or 目 after a number;
+    whether a letter was put in (丁), which staff then check."""
+    if place is None:
+        return text, False
+    unspaced = hyphen_spaces_closed(names_unspaced(text, place.names_end))
+    restored = chome_restored(unspaced)
+    return restored, "".join(restored.split()) != "".join(unspaced.split())
 
 
 def _kana_read_again(reading: FieldReading, today: date) -> str | None:

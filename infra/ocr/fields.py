@@ -614,10 +614,14 @@ def _lone_digit(
     was shown as 1, a slash through the box read "7" as 7); where it is, a digit read unsurely
     is kept, and a reading of nothing or of a letter (a thin 1 read "", "|" or "i") is read
     again (`lone_digit.read_again`), for the handler to show staff. Digits read more than one
-    stand as read: two narrow ones (VL Gothic's 12) are no wider than one glyph's ink."""
+    (two narrow ones, VL Gothic's 12, are no wider than one glyph's ink) stand as read where
+    each mark of the ink is a digit's (`lone_digit.marks_of_digits`), else nothing is shown."""
     read_digit = len(text) == 1 and text in digit_runs.DIGITS
-    if (read_digit and confidence > 0) or (len(text) > 1 and text.isascii() and text.isdigit()):
+    if read_digit and confidence > 0:
         return FieldReading(name, text, confidence, ratio)
+    if len(text) > 1 and text.isascii() and text.isdigit():
+        shown = lone_digit.marks_of_digits(crop, threshold, len(text))
+        return FieldReading(name, text if shown else "", confidence if shown else 0.0, ratio)
     mark = lone_digit.digit_mark(crop, threshold)
     if mark is None:
         return FieldReading(name, "", 0.0, ratio)

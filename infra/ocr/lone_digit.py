@@ -59,6 +59,16 @@ def digit_mark(crop: Any, threshold: int) -> tuple[int, int, int, int] | None:
     return run.start, top, run.end - run.start, bottom - top
 
 
+def marks_of_digits(crop: Any, threshold: int, digits: int) -> bool:
+    """Whether the crop's ink is at most `digits` marks, each one a digit's (`digit_mark`):
+    two digits read where one digit and a stray stroke stand ("21" at 94, a code review's
+    probe) are not."""
+    runs = digit_runs.ink_runs(crop, threshold)
+    return 0 < len(runs) <= digits and all(
+        digit_mark(crop[:, run.start : run.end], threshold) is not None for run in runs
+    )
+
+
 def read_again(crop: Any, mark: tuple[int, int, int, int]) -> str:
     """The digit both readings again give the mark (`digit_mark`), or ""."""
     import tesserocr

@@ -1,6 +1,6 @@
-"""Addresses as the engine reads them and as they are printed: spaces beside a hyphen between
-digits (6-10-16), 丁目 read 」目 or 目, and spaces inside a listed place name are not the
-paper's (`plausible.hyphen_spaces_closed`, `plausible.chome_restored`,
+"""Addresses as the engine reads them and as they are printed: a space on one side of a
+hyphen between digits (6-10-16), 丁目 read 」目 or 目, and spaces inside a listed place name are
+not the paper's (`plausible.hyphen_spaces_closed`, `plausible.chome_restored`,
 `places.names_unspaced`)."""
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ TODAY = date(2026, 11, 1)
         ("加納町6 -10-16", "加納町6-10-16"),
         ("国泰寺町5- 12-11", "国泰寺町5-12-11"),
         ("本町7 -17 -19", "本町7-17-19"),
-        ("青木１ － ２２", "青木１－２２"),  # full width, as read: NFKC comes after
+        ("青木１ －２２", "青木１－２２"),  # full width, as read
+        ("西新宿2-8-1 - 101", "西新宿2-8-1 - 101"),  # spaced both sides: may be a speck
         ("青木1-22-3 101号室", "青木1-22-3 101号室"),  # a space between words stays
         ("ハイツ - 101", "ハイツ - 101"),  # a hyphen after a word: not between digits
         ("6 ー10", "6 ー10"),  # a long-vowel mark is not a hyphen (flagged elsewhere)
@@ -49,6 +50,8 @@ def test_only_spaces_beside_a_hyphen_between_digits_are_closed(read: str, shown:
         ("旭1 丁目30番18号", "旭1丁目30番18号"),
         ("山王2丁目6番6号", "山王2丁目6番6号"),
         ("3番目の窓口", "3番目の窓口"),  # 目 after another kanji: not 丁目
+        ("目黒1-2-3 目黒ハイツ101", "目黒1-2-3 目黒ハイツ101"),  # 目 starting a word
+        ("町2目黒", "町2目黒"),
         ("二番町目", "二番町目"),  # no number before it
     ],
 )
@@ -63,6 +66,7 @@ def test_chome_after_a_number_is_restored(read: str, shown: str) -> None:
         ("秋田県秋田 市山王", 6, "秋田県秋田市山王"),
         ("秋田県 秋田市山王", 6, "秋田県 秋田市山王"),  # between two names: as written
         ("秋田県秋田市 山王", 6, "秋田県秋田市 山王"),  # after the names: not checked
+        ("930-0094 富山県富山市総曲輪", 13, "930-0094 富山県富山市総曲輪"),  # after a code
     ],
 )
 def test_spaces_inside_a_place_name_are_dropped(read: str, names_end: int, shown: str) -> None:

@@ -17,9 +17,11 @@ from PIL import Image, ImageDraw, ImageFont
 
 from handlers.ocr.reading import assemble, field_value, plan_pages
 from infra.ocr import fields, imaging, tesseract, worker
-from infra.ocr.readings import FieldBox
+from infra.ocr.page import SMALL_FACTOR
+from infra.ocr.readings import FieldBox, PageTask
 from schemas.forms import FormField, FormTemplate
 from tests.ocr.corpus import mm, render_form, save_pdf, scan_look
+from tests.ocr.dev_corpus import FACES as DEV_FACES
 from tests.ocr.one_read import read_one_box
 
 TODAY = date(2026, 11, 1)
@@ -91,3 +93,33 @@ def test_a_two_digit_count_whose_ink_is_one_glyph_long_is_read_and_trusted(writt
     spec = FormField(name="name", label="児童数", kind="integer", box_mm=(10, 10, 90, 11))
     value = field_value(spec, reading, True, TODAY)
     assert (value.value, value.needs_review) == (int(written), False), (reading, value)
+
+
+@pytest.mark.skipif(not all(path.is_file() for path, _ in DEV_FACES[:2]), reason="no Noto CJK")
+@pytest.mark.parametrize(
+    ("digit", "face", "stroke_mm"),
+    [("2", DEV_FACES[0][0], 3.5), ("2", DEV_FACES[1][0], 3.5), ("7", DEV_FACES[0][0], 3.8)],
+)
+def test_a_digit_beside_a_stray_stroke_is_not_trusted_as_two_digits(
+    digit: str, face: Path, stroke_mm: float
+) -> None:
+    """A count box holding a printed digit and a pen stroke beside it, its ink no wider than
+    one glyph: read "21" or "71" at 87-94, it was trusted (a code review's probe, Noto Serif
+    and Sans CJK). The stroke is no digit's mark (`lone_digit.marks_of_digits`)."""
+    page = Image.new("L", (mm(60), mm(30)), 255)
+    draw = ImageDraw.Draw(page)
+    x, y, width, height = 10.0, 10.0, 14.0, 11.0
+    draw.rectangle((mm(x), mm(y), mm(x + width), mm(y + height)), outline=0, width=2)
+    top = mm(y + height / 2) - mm(2.1) - mm(0.3)
+    draw.text((mm(x + 4), top), digit, font=ImageFont.truetype(str(face), mm(4.2)), fill=0)
+    stroke_x = mm(x + 4 + stroke_mm)
+    draw.line(
+        (stroke_x, mm(y + height / 2 - 2), stroke_x, mm(y + height / 2 + 2)), fill=0, width=mm(0.35)
+    )
+    box = FieldBox("count", "integer", (x, y, width, height))
+    small = imaging.downscale(page, SMALL_FACTOR)
+    reading = fields.read_fields(page, small, PageTask("", "png", 0, (box,)), 0.0, (0, 0, True))
+    spec = FormField(name="count", label="児童数", kind="integer", box_mm=(x, y, width, height))
+    value = field_value(spec, reading.fields[0], True, TODAY)
+    assert value.needs_review, (reading.fields[0], value)
+    assert value.value in (None, int(digit)), value

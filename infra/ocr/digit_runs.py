@@ -42,7 +42,11 @@ BOX_LEFT_LAG_PX = 12
 
 
 def digit_runs_again(
-    patch: Image.Image, threshold: int, read_at: float, text_line: bool = False
+    patch: Image.Image,
+    threshold: int,
+    read_at: float,
+    text_line: bool = False,
+    date: bool = False,
 ) -> tuple[DigitRun, ...]:
     """Each run of digits the last (Japanese) reading of `patch` (`read_at` of the field's
     size) gave, in reading order, with what the English model reads in the same place, cut on
@@ -56,7 +60,11 @@ def digit_runs_again(
     pixel wide: the model lost track of where it read it (all of "9-22-10" came back at one
     place). In a text line (`text_line`) a number the ink places (`numbers_on_ink`) is cut
     between its marks, whatever the boxes' columns say: VL Gothic's 1017 came back 1917 at 91, its
-    boxes a glyph left of their ink and the 7's one pixel wide (development form 1378)."""
+    boxes a glyph left of their ink and the 7's one pixel wide (development form 1378). A
+    `date`'s numbers each stand between whole characters (an era's name, 年, 月, 日) or the
+    line's ends: one whose cut does not (`between_characters`) is not read again, none is cut
+    with its neighbours' ink, and its marks are counted by `marks_in_date` where
+    `marks_between_kanji` could place none."""
     pixels = np.asarray(patch)
     inked = ink_runs(pixels, threshold)
     found = []
@@ -64,6 +72,8 @@ def digit_runs_again(
     runs = digit_runs(boxed)
     text = "".join(char for char, _ in boxed)
     marks = marks_between_kanji(text, inked) if inked else []
+    if date and inked and not any(marks):
+        marks = marks_in_date(text, inked) or marks
     if marks and boxed and boxed[-1][0] in DIGITS:  # a number ends the line: 番地30
         marks[-1] = marks_after_last_kanji(boxed, len(runs[-1]), inked)
     placed = numbers_on_ink(text, inked) if text_line else [None] * len(runs)
@@ -82,8 +92,13 @@ def digit_runs_again(
             found.append(DigitRun(read, printed=printed))
             continue
         first, last = widened(first, last, count, inked)
-        left = max(first.start - DIGIT_RUN_MARGIN_PX, 0)
-        cut = pixels[top:bottom, left : last.end + DIGIT_RUN_MARGIN_PX]
+        if date and not between_characters(first, last, inked):
+            found.append(DigitRun(read, printed=printed))
+            continue
+        left, right = first.start - DIGIT_RUN_MARGIN_PX, last.end + DIGIT_RUN_MARGIN_PX
+        if date:  # not into the characters around it: 和's last stroke was read as a 1
+            left, right = _clear_of_neighbours(left, right, first, last, inked)
+        cut = pixels[top:bottom, max(left, 0) : right]
         found.append(_cut_read_again(cut, read_at, read, printed))
     return tuple(found)
 
@@ -114,6 +129,38 @@ def _cut_read_again(cut: Any, read_at: float, read: str, printed: int) -> DigitR
         # as 25 once, and 23 enlarged).
         larger = line_of_digits(tesseract.scaled(image, 1 / read_at))
     return DigitRun(read, again, larger, printed)
+
+
+def between_characters(first: InkRun, last: InkRun, runs: list[InkRun]) -> bool:
+    """Whether the runs of ink from `first` to `last` (a number of a date) have a whole
+    character or the line's end on either side: the ink a full-width run, or the narrow 日 that
+    ends a line (`_narrow_last_closes`).
+
+    The engine's boxes strayed a glyph left of their ink: Sawarabi Mincho's and Noto Serif
+    CJK's 昭和26年 and 昭和35年 were cut as the last stroke of 和 (a piece of its own, where
+    和 breaks in two) and the 2 or the 3, and the English model read "12" and "13", surely;
+    their dates, read right, were shown with a wrong year. A number so cut has a mark of ink
+    beside it that is no whole character: one of its own digits, left out."""
+    at_first, at_last = runs.index(first), runs.index(last)
+    before = runs[at_first - 1] if at_first > 0 else None
+    after = runs[at_last + 1] if at_last + 1 < len(runs) else None
+    wide = [run for run in runs if run.full_width]
+    closes = (
+        after is None or after.full_width or (after is runs[-1] and _narrow_last_closes(runs, wide))
+    )
+    return (before is None or before.full_width) and closes
+
+
+def _clear_of_neighbours(
+    left: int, right: int, first: InkRun, last: InkRun, runs: list[InkRun]
+) -> tuple[int, int]:
+    """`left` and `right` moved off the ink of the runs beside `first` and `last`."""
+    at_first, at_last = runs.index(first), runs.index(last)
+    if at_first > 0:
+        left = max(left, runs[at_first - 1].end)
+    if at_last + 1 < len(runs):
+        right = min(right, runs[at_last + 1].start)
+    return left, right
 
 
 def line_of_digits(image: Image.Image) -> str:
@@ -201,6 +248,53 @@ def marks_between_kanji(read: str, runs: list[InkRun]) -> list[int]:
         right = closing[before].start
         counts.append(sum(1 for run in runs if not run.full_width and left <= run.start < right))
     return counts
+
+
+# A date as the line read it: what comes before its first number (an era's name, or nothing),
+# its numbers with 年 and 月 after the first two, and one character after the day (日, or what
+# it was read as).
+_DATE_READ = re.compile(r"(\D*)([0-9]+)年([0-9]+)月([0-9]+)(\D)")
+
+
+def marks_in_date(read: str, runs: list[InkRun]) -> list[int]:
+    """For each number of a date read as such (`_DATE_READ`), the separate narrow marks of
+    ink between the whole characters around it, placed from the line's end; [] where they
+    cannot be placed.
+
+    Where a character breaks in two (Noto Sans CJK's 和 at 4.3 mm, VL Gothic's 昭 at 4.8 mm,
+    Noto Serif CJK's 和 at 3.4 mm), `marks_between_kanji` counts nothing, and rendered dates
+    such as 昭和20年 read as 昭和2年 and 11月 read as 1月 were trusted. The era's name is
+    all that comes before the first number, so 年, 月 and 日 are still the line's last
+    three whole characters: each a full-width run, or the narrow 日 that ends the line
+    (`_narrow_last_closes`). They are placed so only where the day's character is the line's
+    last ink and the month and the day each hold one or two marks; a character of theirs
+    broken in two puts its pieces among a number's digits and fails that. The year's marks
+    are those after the full-width run before 年 (the era's last character, or the line's
+    start for a year written in full), counted where there are no more than the year can
+    have: two after an era's name, four without; else 0, the era's last character broken."""
+    date = _DATE_READ.fullmatch(read.replace(" ", ""))
+    if date is None or not runs:
+        return []
+    wide = [run for run in runs if run.full_width]
+    narrow_last = not runs[-1].full_width and _narrow_last_closes(runs, wide)
+    closing = [*wide, runs[-1]] if narrow_last else wide
+    if len(closing) < 3 or closing[-1] is not runs[-1]:
+        return []
+    year_end, month_end, day_end = closing[-3:]
+    month = _marks_between(runs, year_end.end, month_end.start)
+    day = _marks_between(runs, month_end.end, day_end.start)
+    if not (1 <= month <= 2 and 1 <= day <= 2):
+        return []
+    before = [run for run in wide if run.end <= year_end.start]
+    era = bool(date[1])
+    if era != bool(before):  # an era's name with no whole character left, or one without
+        return [0, month, day]
+    year = _marks_between(runs, before[-1].end if before else runs[0].start, year_end.start)
+    return [year if year <= (2 if era else 4) else 0, month, day]
+
+
+def _marks_between(runs: list[InkRun], left: int, right: int) -> int:
+    return sum(1 for run in runs if not run.full_width and left <= run.start < right)
 
 
 def _narrow_last_closes(runs: list[InkRun], wide: list[InkRun]) -> bool:

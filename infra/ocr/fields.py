@@ -154,7 +154,9 @@ def read_fields(
             else ""
         )
         again = (
-            digit_runs.digit_runs_again(patch, threshold, FIELD_SCALE, box.kind == "text")
+            digit_runs.digit_runs_again(
+                patch, threshold, FIELD_SCALE, box.kind == "text", box.kind == "date"
+            )
             if not table_cells and box.kind in REREAD_KINDS and not box.vertical
             else ()
         )

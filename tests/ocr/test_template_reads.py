@@ -26,6 +26,7 @@ from tests.ocr.corpus import (
     save_pdf,
     scan_look,
 )
+from tests.ocr.dev_corpus import FACES
 from tests.ocr.metrics import score_fields
 from tests.ocr.one_read import read_one_box
 
@@ -166,6 +167,68 @@ def test_marks_between_the_whole_characters_around_a_number(
     assert digit_runs.marks_between_kanji(read, ink_runs) == marks
 
 
+# 1(10-16) 9(20-30) 8(33-43) 5(46-56) 年(60-85) 1(88-94) 1(98-104) 月(108-133) 6 日(150-165).
+WESTERN_INK = _runs(
+    (10, 16),
+    (20, 30),
+    (33, 43),
+    (46, 56),
+    (60, 85),
+    (88, 94),
+    (98, 104),
+    (108, 133),
+    (136, 146),
+    (150, 165),
+)
+BROKEN_ERA_LAST = [DATE_INK[0], *_runs((53, 64), (67, 78)), *DATE_INK[2:]]  # 和 in two
+BROKEN_ERA_FIRST = [*_runs((26, 37), (40, 51)), *DATE_INK[1:]]  # 昭 as 日 and 召
+
+
+@pytest.mark.parametrize(
+    ("read", "ink_runs", "marks"),
+    [
+        ("令和7年1月27日", BROKEN_ERA_LAST, [0, 2, 2]),  # 10月 read 1月; the year not placed
+        ("令和7年10月2日", BROKEN_ERA_LAST, [0, 2, 2]),
+        ("令和7年10月27日", BROKEN_ERA_FIRST, [1, 2, 2]),  # 和 whole: the year placed too
+        ("令和年10月27日", BROKEN_ERA_FIRST, []),  # not read as a date
+        ("令和7年10月27日", [*DATE_INK[:6], *BROKEN_MONTH, *DATE_INK[7:]], []),
+        ("令和7年10月27日", [*BROKEN_ERA_LAST, *_runs((240, 250))], []),  # ink after 日
+        ("1985年11月6日", WESTERN_INK, [4, 2, 1]),  # 日 narrower than an em closes the day
+        ("1985年11月6日", [*WESTERN_INK[:-1], digit_runs.InkRun(150, 156, False)], []),
+        ("12丁目", _runs((10, 22), (25, 37), (40, 66), (70, 96)), []),
+    ],
+)
+def test_marks_of_a_date_placed_from_the_line_end(
+    read: str, ink_runs: list[digit_runs.InkRun], marks: list[int]
+) -> None:
+    """Where a character of the era's name breaks in two, 年, 月 and 日 are still the line's
+    last whole characters: the month and the day are counted, the year only where the era's
+    last character is whole. A broken 月 puts its pieces among the day's digits (more marks
+    than a day has), ink after 日 leaves the day unclosed, and a 日 no wider than a digit
+    closes nothing: nothing is placed."""
+    assert digit_runs.marks_in_date(read, ink_runs) == marks
+
+
+@pytest.mark.parametrize(
+    ("ink_runs", "first", "last", "between"),
+    [
+        (DATE_INK, 2, 2, True),  # the era's year, between 和 and 年
+        (DATE_INK, 7, 8, True),  # the day, between 月 and 日
+        ([*DATE_INK[:-1], NARROW_DAY], 7, 8, True),  # 日 narrower than an em
+        (WESTERN_INK, 0, 3, True),  # from the line's start
+        (DATE_INK, 4, 4, False),  # the 1 of 10, cut without its 0
+        (BROKEN_ERA_LAST, 2, 3, False),  # 和's last stroke cut with the year's first digit
+    ],
+)
+def test_a_date_number_is_cut_between_whole_characters(
+    ink_runs: list[digit_runs.InkRun], first: int, last: int, between: bool
+) -> None:
+    """The engine's box for a year's first digit strayed onto 和's last stroke, a run of its
+    own: cut from there, the year was read as "12" for 26. A number's cut has a whole
+    character (or the line's end) on either side, or it is not read again."""
+    assert digit_runs.between_characters(ink_runs[first], ink_runs[last], ink_runs) is between
+
+
 def _boxed(read: str, lefts: list[int]) -> tuple[digit_runs.Boxed, ...]:
     return tuple((char, (left, 0, left + 10, 30)) for char, left in zip(read, lefts, strict=True))
 
@@ -240,14 +303,14 @@ DIGITS_THRESHOLD = 188
 
 
 @pytest.mark.parametrize(
-    ("image", "read", "doubtful"),
+    ("image", "read", "date", "doubtful"),
     [
-        ("vlgothic-20-read-as-26.png", "令和8年3月26日", True),
-        ("vlgothic-address-read-right.png", "秋田県秋田市山王1997番地11", False),
+        ("vlgothic-20-read-as-26.png", "令和8年3月26日", True, True),
+        ("vlgothic-address-read-right.png", "秋田県秋田市山王1997番地11", False, False),
     ],
 )
 def test_digits_the_japanese_model_misread_are_read_again(
-    image: str, read: str, doubtful: bool
+    image: str, read: str, date: bool, doubtful: bool
 ) -> None:
     """Real lines: VL Gothic's 0 in 20 read as 6 by jpn with confidence 91 and no other choice
     that gives it away; eng reads the same place, cut on its own, as 20. A line read right
@@ -255,7 +318,7 @@ def test_digits_the_japanese_model_misread_are_read_again(
     patch = Image.open(DATA / image)
     text, _ = fields.read_line(patch, FieldBox("filed", "date", (20.0, 132.0, 75.0, 11.0)))
     assert text == read  # the model's reading these crops were kept for
-    pairs = digit_runs.digit_runs_again(patch, DIGITS_THRESHOLD, fields.FIELD_SCALE)
+    pairs = digit_runs.digit_runs_again(patch, DIGITS_THRESHOLD, fields.FIELD_SCALE, date=date)
     assert digits_disagree(pairs) is doubtful, pairs
 
 
@@ -279,7 +342,7 @@ def test_a_digit_the_japanese_model_left_out_is_seen_on_the_ink(
     patch = Image.open(DATA / image)
     text, _ = fields.read_line(patch, FieldBox("filed", "date", (20.0, 132.0, 75.0, 11.0)))
     assert text == read  # the model's reading these crops were kept for
-    runs = digit_runs.digit_runs_again(patch, threshold, fields.FIELD_SCALE)
+    runs = digit_runs.digit_runs_again(patch, threshold, fields.FIELD_SCALE, date=True)
     assert [run.read for run in runs] == re.findall(r"[0-9]+", read)
     assert digit_dropped(runs) is dropped, runs
     assert digits_read_again(read, runs) == shown, runs
@@ -329,6 +392,32 @@ def test_a_number_inside_an_address_is_read_again_where_the_ink_places_it(
     spec = FormField(name="address", label="住所", kind="text", box_mm=(65.0, 86.0, 130.0, 11.0))
     value = field_value(spec, reading, True, date(2026, 11, 1))
     assert (value.value, value.needs_review, value.review_reason) == (printed, True, reason)
+
+
+SAWARABI_MINCHO = FACES[3][0]
+BORN = FormField(name="born", label="生年月日", kind="date", box_mm=(60.0, 63.0, 75.0, 11.0))
+
+
+@pytest.mark.parametrize(
+    ("printed", "face", "size_mm", "read", "shown", "reason"),
+    [
+        ("昭和26年8月5日", SAWARABI_MINCHO, 3.8, "昭和26年8月5日", "1951-08-05", None),
+        ("昭和20年6月16日", VL_GOTHIC, 4.8, "昭和2年6月16日", "1927-06-16", "implausible"),
+    ],
+    ids=["year-cut-with-a-stroke-of-its-era", "era-broken-in-two"],
+)
+def test_a_date_whose_era_breaks_in_two(
+    printed: str, face: Path, size_mm: float, read: str, shown: str, reason: str | None
+) -> None:
+    """Sawarabi Mincho's 和 (3.8 mm) is two runs of ink, and the box the engine gave the
+    year's 2 began on the second: cut from there, the English model read "12" for 26 and the
+    date, read right, was shown as 1937 (flagged). VL Gothic's 昭 (4.8 mm) is two runs too,
+    so no mark was counted, and 昭和20年 read 昭和2年 was trusted at 96: placed from the
+    line's end, the ink before 年 holds two marks."""
+    reading = read_one_box(printed, face, size_mm, kind="date")
+    assert reading.raw == read  # the model's reading this probe was kept for
+    value = field_value(BORN, reading, True, date(2026, 11, 1))
+    assert (value.value, value.review_reason) == (shown, reason), reading
 
 
 def test_a_line_of_words_read_unsure_is_read_again_cut_tight() -> None:

@@ -71,8 +71,10 @@ def unsure_letter(symbols: Sequence[tuple[str, float]]) -> bool:
 
 
 # A run of digits the Japanese model read in a line, and what the English model read in its
-# place, cut on its own: at the field's size, and enlarged ("" where not read; digit_runs.DigitRun).
-DigitRun = tuple[str, str, str, int]
+# place, cut on its own: at the field's size, and enlarged ("" where not read), the marks of
+# ink counted there, and the English model's confidence in its two readings
+# (digit_runs.DigitRun).
+DigitRun = tuple[str, str, str, int, float, float]
 
 
 def digits_disagree(runs: Sequence[DigitRun]) -> bool:
@@ -84,7 +86,7 @@ def digits_disagree(runs: Sequence[DigitRun]) -> bool:
     development forms this flagged 7 wrong-but-unflagged dates and addresses (VL Gothic's 0
     read as 6 or 9) and no right field; on 40 tuning forms nothing.
     """
-    for read, again, _, _ in runs:
+    for read, again, *_ in runs:
         digits = _digits(again)
         if len(digits) >= len(read) and read not in digits:
             return True
@@ -96,26 +98,37 @@ def digit_dropped(runs: Sequence[DigitRun]) -> bool:
     characters around it (10月 read as 1月, `digit_runs.marks_between_kanji`), or after the
     character before a number that ends the line (番地30 read 番地3,
     `digit_runs.marks_after_last_kanji`)."""
-    return any(printed > len(read) for read, _, _, printed in runs)
+    return any(printed > len(read) for read, _, _, printed, *_ in runs)
 
 
-def digits_read_again(raw: str, runs: Sequence[DigitRun]) -> str:
+# The English model's reading of a run is shown where it scored at least this, and its
+# reading enlarged did not score this with other digits. Dates on development forms 1152-1535:
+# where the two models read as many digits otherwise, eng was right in 31 runs, scoring 91-96,
+# and wrong in 4, scoring 29-84 (Sawarabi Mincho's 27 read 20 at 59, Noto Sans CJK's 27 read
+# 21 at 29 and at 38 enlarged); enlarged, where right, it scored 90-96, but read VL Gothic's
+# 30 as 50 at 67. Rendered dates (development faces and IPAexGothic, 600): right in 37, 90-96.
+SURE_DIGITS = 87.0
+
+
+def digits_read_again(raw: str, runs: Sequence[DigitRun], sure: float = 0.0) -> str:
     """The line with each run of digits as the English model read it, where it read as many
-    digits, other ones, and read the same enlarged, or as many as the ink holds where the
-    line lost one (`digit_dropped`), and the same enlarged: the value staff are shown for a
-    field that either flags. On 96 development forms eng was right in 19 of the 21 runs
-    where the two differed (VL Gothic's 0, that jpn read as 6 or 9), wrong in 2 (VL Gothic's
-    23 read as 25, and as 23 enlarged). Left as read when the line's runs of digits are not
-    the ones paired (a space read inside a number)."""
+    digits, other ones, or as many as the ink holds where the line lost one (`digit_dropped`),
+    scoring at least `sure`, and the same enlarged unless that reading scored less: the value
+    staff are shown for a field that either flags (a date's with `sure` SURE_DIGITS). On 96
+    development forms eng was right in 19 of the 21 runs where the two differed (VL Gothic's
+    0, that jpn read as 6 or 9), wrong in 2 (VL Gothic's 23 read as 25, and as 23 enlarged).
+    Left as read when the line's runs of digits are not the ones paired (a space read inside
+    a number)."""
     found = list(re.finditer(r"[0-9]+", raw))
     if [match[0] for match in found] != [run[0] for run in runs]:
         return raw
     pieces, end = [], 0
-    for match, (read, again, larger, printed) in zip(found, runs, strict=True):
+    for match, (read, again, larger, printed, score, larger_score) in zip(found, runs, strict=True):
         digits = _digits(again)
         other = len(digits) == len(read) and digits != read
         restored = len(read) < len(digits) == printed
-        if (other or restored) and _digits(larger) == digits:
+        confirmed = _digits(larger) == digits or larger_score < sure
+        if (other or restored) and score >= sure and confirmed:
             pieces += [raw[end : match.start()], digits]
             end = match.end()
     return "".join(pieces) + raw[end:]
@@ -145,7 +158,7 @@ def digits_settled(symbols: Sequence[tuple[str, float]], runs: Sequence[DigitRun
         return set()
     return {
         place
-        for run, (digits, again, _, printed) in zip(places, runs, strict=True)
+        for run, (digits, again, _, printed, *_) in zip(places, runs, strict=True)
         if again and _digits(again) == digits and printed <= len(digits)
         for place in run
     }

@@ -18,6 +18,7 @@ from handlers.ocr.listed import as_listed, listed, word_read_again
 from handlers.ocr.marks import char_whitelist, checkbox_from_ink
 from handlers.ocr.places import PlaceCheck, check_place, gazetteer, names_unspaced
 from handlers.ocr.plausible import (
+    SURE_DIGITS,
     characters_dropped,
     chome_restored,
     close_second_choice,
@@ -133,7 +134,8 @@ def field_value(
         return _review(again, reading.confidence, "confusable")
     raw = reading.raw
     if _digits_doubted(reading):  # flagged below: shown as the digit model read it
-        raw = digits_read_again(raw, reading.digits_again)
+        sure = SURE_DIGITS if spec.kind == "date" else 0.0
+        raw = digits_read_again(raw, reading.digits_again, sure)
     parsed = normalise(spec.kind, raw, today=today)
     confidence = round(reading.confidence, 1)
     if not parsed.trusted:

@@ -31,6 +31,8 @@ class DigitRun(NamedTuple):
     # Separate marks of ink between the whole characters read before and after the run
     # (`marks_between_kanji`); 0 where not counted.
     printed: int = 0
+    again_score: float = 0.0  # eng's mean confidence in `again` (0-100)
+    larger_score: float = 0.0  # and in `larger`
 
 
 DIGIT_RUN_MARGIN_PX = 3  # around a run of digits cut from a line (at the field scale, 0.6)
@@ -119,16 +121,16 @@ def _cut_read_again(cut: Any, read_at: float, read: str, printed: int) -> DigitR
     """What the English model reads in `cut`, the place of the digits jpn `read`; enlarged
     too where the two differ digit for digit, or where eng found a digit jpn lost."""
     image = Image.fromarray(imaging.pad(cut, DIGIT_RUN_PAD_PX))
-    again = line_of_digits(image)
-    larger = ""
+    again, again_score = line_of_digits(image)
+    larger, larger_score = "", 0.0
     digits = digits_in(again)
     other = len(digits) == len(read) and digits != read
     if other or len(read) < len(digits) == printed:
         # The two models differ digit for digit, or eng found the digit jpn lost: eng on
         # the run enlarged says whether its first reading holds (VL Gothic's 23 came back
         # as 25 once, and 23 enlarged).
-        larger = line_of_digits(tesseract.scaled(image, 1 / read_at))
-    return DigitRun(read, again, larger, printed)
+        larger, larger_score = line_of_digits(tesseract.scaled(image, 1 / read_at))
+    return DigitRun(read, again, larger, printed, again_score, larger_score)
 
 
 def between_characters(first: InkRun, last: InkRun, runs: list[InkRun]) -> bool:
@@ -163,11 +165,13 @@ def _clear_of_neighbours(
     return left, right
 
 
-def line_of_digits(image: Image.Image) -> str:
+def line_of_digits(image: Image.Image) -> tuple[str, float]:
+    """What the English model reads in `image` as one line, spaces left out, and its mean
+    confidence."""
     import tesserocr
 
-    text, _ = tesseract.ocr(image, tesserocr.PSM.SINGLE_LINE, None, tesseract.latin_api())
-    return "".join(text.split())
+    text, score = tesseract.ocr(image, tesserocr.PSM.SINGLE_LINE, None, tesseract.latin_api())
+    return "".join(text.split()), score
 
 
 def digits_in(text: str) -> str:

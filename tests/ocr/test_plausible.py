@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from handlers.ocr.plausible import (
+    SURE_DIGITS,
     characters_dropped,
     close_second_choice,
     digit_inside_word,
@@ -237,31 +238,30 @@ def test_digits_disagree(runs: tuple[tuple[str, str, str, int], ...], doubtful: 
     assert digits_disagree(runs) is doubtful
 
 
-def _month_read_short(
-    again: str, larger: str, printed: int
-) -> tuple[tuple[str, str, str, int], ...]:
-    return (("1979", "", "", 4), ("1", again, larger, printed), ("12", "", "", 0))
+def _eng(read: str, again: str = "", larger: str = "", printed: int = 0) -> DigitRun:
+    """A run eng read surely, at the field's size and enlarged."""
+    return DigitRun(read, again, larger, printed, 95.0, 95.0 if larger else 0.0)
+
+
+def _month_read_short(again: str, larger: str, printed: int) -> tuple[DigitRun, ...]:
+    return (_eng("1979", printed=4), _eng("1", again, larger, printed), _eng("12"))
 
 
 @pytest.mark.parametrize(
     ("raw", "runs", "shown"),
     [
-        (
-            "令和8年3月26日",
-            (("8", "", "", 0), ("3", "", "", 0), ("26", "20", "20", 0)),
-            "令和8年3月20日",
-        ),
-        ("泉崎666番地23", (("666", "660", "660", 0), ("23", "25", "23", 0)), "泉崎660番地23"),
+        ("令和8年3月26日", (_eng("8"), _eng("3"), _eng("26", "20", "20")), "令和8年3月20日"),
+        ("泉崎666番地23", (_eng("666", "660", "660"), _eng("23", "25", "23")), "泉崎660番地23"),
         (
             "1979年4月24日",
-            (("1979", "1970%", "1970", 0), ("4", "", "", 0), ("24", "24", "", 0)),
+            (_eng("1979", "1970%", "1970"), _eng("4"), _eng("24", "24")),
             "1970年4月24日",
         ),
-        ("旭1954番地23", (("1954", "10544", "", 0), ("23", "23", "", 0)), "旭1954番地23"),  # more
-        ("旭1954番地23", (("1954", "054", "", 0), ("23", "23", "", 0)), "旭1954番地23"),  # fewer
+        ("旭1954番地23", (_eng("1954", "10544"), _eng("23", "23")), "旭1954番地23"),  # more
+        ("旭1954番地23", (_eng("1954", "054"), _eng("23", "23")), "旭1954番地23"),  # fewer
         (
             "19 79年4月24日",
-            (("1979", "1970", "1970", 0), ("4", "", "", 0), ("24", "24", "", 0)),
+            (_eng("1979", "1970", "1970"), _eng("4"), _eng("24", "24")),
             "19 79年4月24日",
         ),
         # 11月 read 1月, two marks in the ink: eng, cut with both, read 11 and 11 enlarged.
@@ -269,19 +269,44 @@ def _month_read_short(
         ("1979年1月12日", _month_read_short("11", "17", 2), "1979年1月12日"),
         ("1979年1月12日", _month_read_short("111", "111", 2), "1979年1月12日"),
         ("1979年1月12日", _month_read_short("11", "11", 0), "1979年1月12日"),
+        # Sawarabi Mincho's 27 read 20 by eng at 59, and 20 enlarged: an unsure reading.
+        (
+            "2003年1月27日",
+            (_eng("2003", "2003"), _eng("1"), DigitRun("27", "20", "20", 2, 59.0, 59.0)),
+            "2003年1月27日",
+        ),
+        # VL Gothic's 30 read 36 by jpn, 30 by eng at 95 and 50 enlarged at 67: the enlarged
+        # reading, unsure, does not gainsay it; sure, it does.
+        (
+            "昭和36年7月36日",
+            (_eng("36"), _eng("7"), DigitRun("36", "30", "50", 2, 95.0, 67.0)),
+            "昭和36年7月30日",
+        ),
+        (
+            "昭和36年7月36日",
+            (_eng("36"), _eng("7"), DigitRun("36", "30", "50", 2, 95.0, 95.0)),
+            "昭和36年7月36日",
+        ),
     ],
 )
-def test_digits_read_again(
-    raw: str, runs: tuple[tuple[str, str, str, int], ...], shown: str
-) -> None:
+def test_digits_read_again(raw: str, runs: tuple[DigitRun, ...], shown: str) -> None:
     """A lost digit is put back only where eng read as many digits as the ink's marks, and the
-    same enlarged: not with another enlarged, more digits, or no marks counted."""
-    assert digits_read_again(raw, runs) == shown
+    same enlarged: not with another enlarged, more digits, or no marks counted. Digits eng
+    read otherwise are shown only where it read them surely, and enlarged read the same or
+    unsurely."""
+    assert digits_read_again(raw, runs, SURE_DIGITS) == shown
+
+
+def test_a_line_s_digits_read_again_unsurely_are_shown_as_eng_read_them() -> None:
+    """Only a date's digits need eng to be sure: a line of text's are shown as it read them
+    (its numbers are measured on their own)."""
+    unsure = (DigitRun("666", "660", "660", 0, 40.0, 40.0), _eng("23", "23"))
+    assert digits_read_again("泉崎666番地23", unsure) == "泉崎660番地23"
 
 
 def test_a_date_the_two_models_read_differently_is_shown_as_the_digit_model_read_it() -> None:
     spec = FormField(name="filed", label="請求日", kind="date", box_mm=(20.0, 132.0, 75.0, 11.0))
-    runs = (DigitRun("8"), DigitRun("3"), DigitRun("26", "20", "20"))
+    runs = (DigitRun("8"), DigitRun("3"), DigitRun("26", "20", "20", 0, 95.0, 95.0))
     reading = FieldReading("filed", "令和8年3月26日", 91.0, 0.1, digits_again=runs)
     value = field_value(spec, reading, True, date(2026, 11, 1))
     assert (value.value, value.needs_review, value.review_reason) == (

@@ -3,9 +3,10 @@
 `plan_pages` turns a document and its template into page tasks for the workers;
 `assemble` turns their readings into the contract's result, deciding for each field its
 normalised value, its confidence and whether staff must review it. A value is never changed
-from what was read, save an address's place names put right from the official list and a
-listed word (続柄) that the line read again gives, and those always go to staff (as does a
-line whose characters the worker took from its larger model).
+from what was read, save an address's place names put right from the official list, a
+listed word (続柄) that the line read again gives and a date's 日 read as another character,
+and those always go to staff (as does a line whose characters the worker took from its larger
+model, or a number of a date or a line the digit model read again).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from handlers.ocr.plausible import (
     characters_dropped,
     chome_restored,
     close_second_choice,
+    day_mark_misread,
     digit_dropped,
     digit_inside_word,
     digits_disagree,
@@ -138,6 +140,9 @@ def field_value(
         raw = digits_read_again(raw, reading.digits_again, sure)
     parsed = normalise(spec.kind, raw, today=today)
     confidence = round(reading.confidence, 1)
+    mended = day_mark_misread(raw) if spec.kind == "date" and parsed.value is None else None
+    if mended and (dated := normalise("date", mended, today=today)).value is not None:
+        return _review(dated.value, confidence, "implausible")  # 日 read as another character
     if not parsed.trusted:
         return _review(parsed.value, confidence, _reason_for(parsed.problem))
     value = parsed.value

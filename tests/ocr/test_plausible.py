@@ -11,6 +11,7 @@ from handlers.ocr.plausible import (
     SURE_DIGITS,
     characters_dropped,
     close_second_choice,
+    day_mark_misread,
     digit_inside_word,
     digits_disagree,
     digits_read_again,
@@ -336,6 +337,38 @@ def test_an_address_whose_number_lost_a_digit_goes_to_staff(printed: tuple[int, 
     counted = (DigitRun("2214", "2214", printed=4), DigitRun("3", printed=1))
     kept = FieldReading("address", raw, 97.0, 0.1, symbols=symbols, digits_again=counted)
     assert not field_value(spec, kept, True, date(2026, 11, 1)).needs_review
+
+
+@pytest.mark.parametrize(
+    ("raw", "mended"),
+    [
+        ("令和7年8月26晶", "令和7年8月26日"),
+        ("昭和35年8月23 昌", "昭和35年8月23日"),
+        ("2003年1月27晶", "2003年1月27日"),
+        ("令和7年8月26日", None),  # read right
+        ("令和7年8月26", None),  # nothing after the day
+        ("令和7年8朋26日", None),  # 月 read otherwise: not the day's character
+        ("令和7年8月264", None),  # a digit more, not a character
+    ],
+)
+def test_a_date_whose_day_mark_was_read_as_another_character(raw: str, mended: str | None) -> None:
+    assert day_mark_misread(raw) == mended
+
+
+def test_a_date_read_with_another_character_for_its_day_mark_is_shown_and_flagged() -> None:
+    """Noto Serif CJK's 日 read as 晶 at 94, every other character sure: the date did not
+    parse and staff were shown nothing. They are shown the date it reads with 日 there."""
+    spec = FormField(name="filed", label="請求日", kind="date", box_mm=(20.0, 132.0, 75.0, 11.0))
+    runs = (DigitRun("7", printed=1), DigitRun("8", printed=1), DigitRun("26", "26", printed=2))
+    reading = FieldReading("filed", "令和7年8月26晶", 94.0, 0.1, digits_again=runs)
+    value = field_value(spec, reading, True, date(2026, 11, 1))
+    assert (value.value, value.needs_review, value.review_reason) == (
+        "2025-08-26",
+        True,
+        "implausible",
+    )
+    impossible = FieldReading("filed", "令和7年2月30晶", 94.0, 0.1, digits_again=runs)
+    assert field_value(spec, impossible, True, date(2026, 11, 1)).value is None
 
 
 def test_a_date_whose_ink_shows_a_digit_more_than_was_read_goes_to_staff() -> None:

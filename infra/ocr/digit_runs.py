@@ -73,29 +73,44 @@ def digit_runs_again(
     boxed = tesseract.state.get("symbol_boxes", ())
     runs = digit_runs(boxed)
     text = "".join(char for char, _ in boxed)
-    marks = marks_between_kanji(text, inked) if inked else []
-    if date and inked and not any(marks):
-        marks = marks_in_date(text, inked) or marks
+    in_date = date_marks(text, inked) if date and inked else []
+    marks = [len(number) for number in in_date] or (
+        marks_between_kanji(text, inked) if inked else []
+    )
     if marks and boxed and boxed[-1][0] in DIGITS:  # a number ends the line: 番地30
         marks[-1] = marks_after_last_kanji(boxed, len(runs[-1]), inked)
     placed = numbers_on_ink(text, inked) if text_line else [None] * len(runs)
-    for run, printed, on_ink in zip(runs, marks or [0] * len(runs), placed, strict=True):
+    in_date = in_date or [()] * len(runs)
+    for run, printed, on_ink, of_date in zip(
+        runs, marks or [0] * len(runs), placed, in_date, strict=True
+    ):
         read = "".join(char for char, _ in run)
         top = max(min(box[1] for _, box in run) - DIGIT_RUN_MARGIN_PX, 0)
         bottom = max(box[3] for _, box in run) + DIGIT_RUN_MARGIN_PX
         if on_ink is not None:
             found.append(_placed_read_again(pixels[top:bottom], read_at, read, on_ink))
             continue
+        # A date's number the boxes do not say where to cut, whose marks the ink places
+        # between the characters around it, is cut where they are.
+        placed_in_date = len(of_date) == printed > len(run)
         first, last = run_starting(run[0][1][0], inked), run_starting(run[-1][1][0], inked)
         lost = any(box[2] - box[0] <= 1 for _, box in run)
         # A digit the line lost (10月 read 1月) is cut with the rest of its number.
         count = max(len(run), printed)
         if count < 2 or lost or first is None or last is None or last.end <= first.start:
-            found.append(DigitRun(read, printed=printed))
+            found.append(
+                _placed_read_again(pixels[top:bottom], read_at, read, of_date)
+                if placed_in_date
+                else DigitRun(read, printed=printed)
+            )
             continue
         first, last = widened(first, last, count, inked)
         if date and not between_characters(first, last, inked):
-            found.append(DigitRun(read, printed=printed))
+            found.append(
+                _placed_read_again(pixels[top:bottom], read_at, read, of_date)
+                if placed_in_date
+                else DigitRun(read, printed=printed)
+            )
             continue
         left, right = first.start - DIGIT_RUN_MARGIN_PX, last.end + DIGIT_RUN_MARGIN_PX
         if date:  # not into the characters around it: 和's last stroke was read as a 1
@@ -242,16 +257,23 @@ def marks_between_kanji(read: str, runs: list[InkRun]) -> list[int]:
     if len(wide) != len(whole) and not narrow_last:
         return [0] * len(numbers)
     closing = [*wide, runs[-1]] if narrow_last and _narrow_last_closes(runs, wide) else wide
-    counts = []
-    for number in numbers:
+    return [len(marks) for marks in _marks_before_closing(read, runs, wide, closing)]
+
+
+def _marks_before_closing(
+    read: str, runs: list[InkRun], wide: list[InkRun], closing: list[InkRun]
+) -> list[tuple[InkRun, ...]]:
+    """The narrow runs of each number of `read`, between the full-width run of the whole
+    character before it (or the line's start) and the `closing` run of the one after it."""
+    found: list[tuple[InkRun, ...]] = []
+    for number in re.finditer(f"[{DIGITS}]+", read):
         before = len(_whole(read[: number.start()]))
         if before >= len(closing):
-            counts.append(0)
+            found.append(())
             continue
         left = wide[before - 1].end if before else runs[0].start
-        right = closing[before].start
-        counts.append(sum(1 for run in runs if not run.full_width and left <= run.start < right))
-    return counts
+        found.append(_marks_between(runs, left, closing[before].start))
+    return found
 
 
 # A date as the line read it: what comes before its first number (an era's name, or nothing),
@@ -260,7 +282,24 @@ def marks_between_kanji(read: str, runs: list[InkRun]) -> list[int]:
 _DATE_READ = re.compile(r"(\D*)([0-9]+)年([0-9]+)月([0-9]+)(\D)")
 
 
-def marks_in_date(read: str, runs: list[InkRun]) -> list[int]:
+def date_marks(read: str, runs: list[InkRun]) -> list[tuple[InkRun, ...]]:
+    """The marks of ink of each number of a date: between whole characters placed in order
+    (as `marks_between_kanji` places them), else from the line's end (`marks_in_date`); []
+    where neither places any."""
+    wide = [run for run in runs if run.full_width]
+    whole = _whole(read)
+    narrow_last = (
+        len(wide) == len(whole) - 1 and not runs[-1].full_width and read.strip()[-1:] == whole[-1:]
+    )
+    if len(wide) == len(whole) or narrow_last:
+        closing = [*wide, runs[-1]] if narrow_last and _narrow_last_closes(runs, wide) else wide
+        placed = _marks_before_closing(read, runs, wide, closing)
+        if any(placed):
+            return placed
+    return marks_in_date(read, runs)
+
+
+def marks_in_date(read: str, runs: list[InkRun]) -> list[tuple[InkRun, ...]]:
     """For each number of a date read as such (`_DATE_READ`), the separate narrow marks of
     ink between the whole characters around it, placed from the line's end; [] where they
     cannot be placed.
@@ -287,18 +326,18 @@ def marks_in_date(read: str, runs: list[InkRun]) -> list[int]:
     year_end, month_end, day_end = closing[-3:]
     month = _marks_between(runs, year_end.end, month_end.start)
     day = _marks_between(runs, month_end.end, day_end.start)
-    if not (1 <= month <= 2 and 1 <= day <= 2):
+    if not (1 <= len(month) <= 2 and 1 <= len(day) <= 2):
         return []
     before = [run for run in wide if run.end <= year_end.start]
     era = bool(date[1])
     if era != bool(before):  # an era's name with no whole character left, or one without
-        return [0, month, day]
+        return [(), month, day]
     year = _marks_between(runs, before[-1].end if before else runs[0].start, year_end.start)
-    return [year if year <= (2 if era else 4) else 0, month, day]
+    return [year if len(year) <= (2 if era else 4) else (), month, day]
 
 
-def _marks_between(runs: list[InkRun], left: int, right: int) -> int:
-    return sum(1 for run in runs if not run.full_width and left <= run.start < right)
+def _marks_between(runs: list[InkRun], left: int, right: int) -> tuple[InkRun, ...]:
+    return tuple(run for run in runs if not run.full_width and left <= run.start < right)
 
 
 def _narrow_last_closes(runs: list[InkRun], wide: list[InkRun]) -> bool:

@@ -101,20 +101,23 @@ def digit_dropped(runs: Sequence[DigitRun]) -> bool:
     return any(printed > len(read) for read, _, _, printed, *_ in runs)
 
 
-# The English model's reading of a run is shown where it scored at least this, and its
-# reading enlarged did not score this with other digits. Dates on development forms 1152-1535:
-# where the two models read as many digits otherwise, eng was right in 31 runs, scoring 91-96,
-# and wrong in 4, scoring 29-84 (Sawarabi Mincho's 27 read 20 at 59, Noto Sans CJK's 27 read
-# 21 at 29 and at 38 enlarged); enlarged, where right, it scored 90-96, but read VL Gothic's
-# 30 as 50 at 67. Rendered dates (development faces and IPAexGothic, 600): right in 37, 90-96.
+# The English model's reading of a run is shown where it, or the same reading enlarged, scored
+# at least this, and no reading enlarged scored this with other digits. Dates on development
+# forms 1152-1535: where the two models read as many digits otherwise, eng was right in 31
+# runs, scoring 91-96, and wrong in 4, scoring 29-84 (Sawarabi Mincho's 27 read 20 at 59, and
+# 20 enlarged; Noto Sans CJK's 27 read 21 at 29, and 21 at 38); enlarged, where right, it
+# scored 90-96, but read VL Gothic's 30 as 50 at 67. Cut clear of 月, VL Gothic's 10 scored 84,
+# and 96 enlarged (form 1358). Rendered dates (development faces and IPAexGothic, 600): right
+# in 37, 90-96.
 SURE_DIGITS = 87.0
 
 
 def digits_read_again(raw: str, runs: Sequence[DigitRun], sure: float = 0.0) -> str:
     """The line with each run of digits as the English model read it, where it read as many
     digits, other ones, or as many as the ink holds where the line lost one (`digit_dropped`),
-    scoring at least `sure`, and the same enlarged unless that reading scored less: the value
-    staff are shown for a field that either flags (a date's with `sure` SURE_DIGITS). On 96
+    and the same enlarged, one of the two readings scoring at least `sure`; or, enlarged,
+    others scoring less, itself scoring at least `sure`: the value staff are shown for a field
+    that either flags (a date's with `sure` SURE_DIGITS). On 96
     development forms eng was right in 19 of the 21 runs where the two differed (VL Gothic's
     0, that jpn read as 6 or 9), wrong in 2 (VL Gothic's 23 read as 25, and as 23 enlarged).
     Left as read when the line's runs of digits are not the ones paired (a space read inside
@@ -127,8 +130,11 @@ def digits_read_again(raw: str, runs: Sequence[DigitRun], sure: float = 0.0) -> 
         digits = _digits(again)
         other = len(digits) == len(read) and digits != read
         restored = len(read) < len(digits) == printed
-        confirmed = _digits(larger) == digits or larger_score < sure
-        if (other or restored) and score >= sure and confirmed:
+        if _digits(larger) == digits:  # read the same at both sizes, one of them surely
+            confirmed = max(score, larger_score) >= sure
+        else:  # read surely, and not gainsaid by a sure reading enlarged
+            confirmed = score >= sure > larger_score
+        if (other or restored) and confirmed:
             pieces += [raw[end : match.start()], digits]
             end = match.end()
     return "".join(pieces) + raw[end:]

@@ -276,6 +276,12 @@ def _month_read_short(again: str, larger: str, printed: int) -> tuple[DigitRun, 
             (_eng("2003", "2003"), _eng("1"), DigitRun("27", "20", "20", 2, 59.0, 59.0)),
             "2003年1月27日",
         ),
+        # VL Gothic's 10 read 16 by jpn, 10 by eng at 84 and 10 enlarged at 96: sure of it.
+        (
+            "昭和61年6月16日",
+            (_eng("61"), _eng("6"), DigitRun("16", "10", "10", 2, 84.0, 96.0)),
+            "昭和61年6月10日",
+        ),
         # VL Gothic's 30 read 36 by jpn, 30 by eng at 95 and 50 enlarged at 67: the enlarged
         # reading, unsure, does not gainsay it; sure, it does.
         (

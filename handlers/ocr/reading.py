@@ -4,9 +4,11 @@
 `assemble` turns their readings into the contract's result, deciding for each field its
 normalised value, its confidence and whether staff must review it. A value is never changed
 from what was read, save an address's place names put right from the official list, a
-listed word (続柄) that the line read again gives and a date's 日 read as another character,
-and those always go to staff (as does a line whose characters the worker took from its larger
-model, or a number of a date or a line the digit model read again).
+listed word (続柄) that the line read again gives, a date's 日 read as another character, a
+lone digit or a digit's close second choice read again, and an address's 丁目 put back, and
+those always go to staff (as does a line whose characters the worker took from its larger
+model, or a number of a date or a line the digit model read again). Spaces the engine reads
+inside an address's place names or beside a hyphen between its digits are dropped.
 """
 
 from __future__ import annotations

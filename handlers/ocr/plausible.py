@@ -112,7 +112,9 @@ def digit_dropped(runs: Sequence[DigitRun]) -> bool:
 SURE_DIGITS = 87.0
 
 
-def digits_read_again(raw: str, runs: Sequence[DigitRun], sure: float = 0.0) -> str:
+def digits_read_again(
+    raw: str, runs: Sequence[DigitRun], sure: float = 0.0, counted: bool = False
+) -> str:
     """The line with each run of digits as the English model read it, where it read as many
     digits, other ones, or as many as the ink holds where the line lost one (`digit_dropped`),
     and the same enlarged, one of the two readings scoring at least `sure`; or, enlarged,
@@ -121,7 +123,10 @@ def digits_read_again(raw: str, runs: Sequence[DigitRun], sure: float = 0.0) -> 
     development forms eng was right in 19 of the 21 runs where the two differed (VL Gothic's
     0, that jpn read as 6 or 9), wrong in 2 (VL Gothic's 23 read as 25, and as 23 enlarged).
     Left as read when the line's runs of digits are not the ones paired (a space read inside
-    a number)."""
+    a number). `counted` (a text line's numbers): a reading enlarged with another count of
+    digits than the ink's marks there gainsays nothing, being no reading of this number
+    (VL Gothic's 2770, read 2776 by jpn, came back 2770 from eng at 70 and 27170 enlarged:
+    development form 1770)."""
     found = list(re.finditer(r"[0-9]+", raw))
     if [match[0] for match in found] != [run[0] for run in runs]:
         return raw
@@ -130,8 +135,11 @@ def digits_read_again(raw: str, runs: Sequence[DigitRun], sure: float = 0.0) -> 
         digits = _digits(again)
         other = len(digits) == len(read) and digits != read
         restored = len(read) < len(digits) == printed
+        miscounted = counted and printed > 0 and len(_digits(larger)) not in (0, printed)
         if _digits(larger) == digits:  # read the same at both sizes, one of them surely
             confirmed = max(score, larger_score) >= sure
+        elif miscounted:
+            confirmed = score >= sure
         else:  # read surely, and not gainsaid by a sure reading enlarged
             confirmed = score >= sure > larger_score
         if (other or restored) and confirmed:
@@ -220,6 +228,17 @@ def small_kana_first_enlarged(text: str) -> str:
     staff are shown for the flagged line, since no word starts with a small one (Noto Serif
     CJK's ユイ came back as "ュイ" at 91-92, twice on 576 development forms)."""
     return _SMALL_FIRST.sub(lambda small: small[0].translate(_FULL_SIZE), text)
+
+
+# A bar read at a word's end or start, against a letter: VL Gothic's 小川 隆 came back
+# "小川| 隆" at 81 (development form 1770), the bar at 99.
+_BAR_BY_WORD = re.compile(r"(?<=\w)\|+(?=\s|$)|(?:^|(?<=\s))\|+(?=\w)")
+
+
+def bars_dropped(text: str) -> str:
+    """The line without a bar read against a letter at a word's end or start: what staff
+    are shown for the flagged name or address, which never holds a bar (`stray_punctuation`)."""
+    return _BAR_BY_WORD.sub("", text)
 
 
 # A space on one side of a hyphen between digits; with one on each side, the "hyphen" may be a

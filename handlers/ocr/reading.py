@@ -5,10 +5,11 @@
 normalised value, its confidence and whether staff must review it. A value is never changed
 from what was read, save an address's place names put right from the official list, a
 listed word (続柄) that the line read again gives, a date's 日 read as another character, a
-lone digit or a digit's close second choice read again, and an address's 丁目 put back, and
-those always go to staff (as does a line whose characters the worker took from its larger
-model, or a number of a date or a line the digit model read again). Spaces the engine reads
-inside an address's place names or beside a hyphen between its digits are dropped.
+lone digit or a digit's close second choice read again, an address's 丁目 put back, and a
+bar read at a word's edge left out, and those always go to staff (as does a line whose
+characters the worker took from its larger model, or a number of a date or a line the digit
+model read again). Spaces the engine reads inside an address's place names or beside a hyphen
+between its digits are dropped.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from handlers.ocr.marks import char_whitelist, checkbox_from_ink
 from handlers.ocr.places import PlaceCheck, check_place, gazetteer, names_unspaced
 from handlers.ocr.plausible import (
     SURE_DIGITS,
+    bars_dropped,
     characters_dropped,
     chome_restored,
     close_second_choice,
@@ -139,7 +141,7 @@ def field_value(
     raw = reading.raw
     if _digits_doubted(reading):  # flagged below: shown as the digit model read it
         sure = SURE_DIGITS if spec.kind == "date" else 0.0
-        raw = digits_read_again(raw, reading.digits_again, sure)
+        raw = digits_read_again(raw, reading.digits_again, sure, counted=spec.kind == "text")
     parsed = normalise(spec.kind, raw, today=today)
     confidence = round(reading.confidence, 1)
     mended = day_mark_misread(raw) if spec.kind == "date" and parsed.value is None else None
@@ -163,7 +165,7 @@ def field_value(
     if doubt := _doubt(spec, reading, value, place):
         if doubt == "confusable" and spec.kind in ("digits", "integer"):
             return _review(_second_choice_shown(spec, reading, value, today), confidence, doubt)
-        shown = small_kana_first_enlarged(value) if isinstance(value, str) else value
+        shown = bars_dropped(small_kana_first_enlarged(value)) if isinstance(value, str) else value
         return _review(shown, confidence, doubt)
     if confidence < REVIEW_CONFIDENCE:
         return _review(value, confidence, "low_confidence")
@@ -233,10 +235,13 @@ def _place_checked(
 def _doubted_at(reading: FieldReading, value: str, at: int) -> bool:
     """Whether the engine was unsure of the value's letter `at` (spaces not counted) or of
     the one before it (a letter dropped between them), or read a character it misreads others
-    as (冨). False when its characters do not line up with the value's."""
+    as (冨). False when its characters up to there do not line up with the value's."""
     letters = "".join(value.split())
     read = [(char, score) for char, score in reading.symbols if not char.isspace()]
-    if unicodedata.normalize("NFKC", "".join(char for char, _ in read)) != letters:
+    # Up to that letter only: a number read again after it (636 shown 630) changes nothing
+    # here, and left 那覇市 read 那市 (市 at 0) shown as read (development form 1590).
+    read_letters = unicodedata.normalize("NFKC", "".join(char for char, _ in read))
+    if read_letters[: at + 1] != letters[: at + 1]:
         return False
     near = read[max(at - 1, 0) : at + 1]
     return any(score < CONFUSABLE_MIN_CONFIDENCE or char in ALWAYS_DOUBTFUL for char, score in near)

@@ -60,3 +60,15 @@ def test_a_line_single_line_mode_reads_as_nothing_gets_its_second_opinion(
         True,
         "confusable",
     ), field
+
+
+@pytest.mark.skipif(DEV_FACES_MISSING, reason="the development faces are not installed")
+def test_fields_read_wrong_are_shown_right_and_still_flagged(tmp_path: Path) -> None:
+    """VL Gothic, development forms 1590 and 1770: 那覇市 read 那市 (市 at 0) with 630 read 636,
+    shown 沖縄県那市…; 2770 read 2776, eng reading 2770 cut on its own and 27170 enlarged;
+    小川 隆 read "小川| 隆". Each is shown as written, for staff to confirm."""
+    for form, names in ((1590, ("address",)), (1770, ("address", "name"))):
+        made, result = read_dev_form(form, tmp_path)
+        for name in names:
+            field = result.fields[name]
+            assert (field.value, field.needs_review) == (made.expected[name], True), (form, field)

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from handlers.ocr.plausible import (
     SURE_DIGITS,
+    bars_dropped,
     characters_dropped,
     close_second_choice,
     day_mark_misread,
@@ -302,6 +303,67 @@ def test_digits_read_again(raw: str, runs: tuple[DigitRun, ...], shown: str) -> 
     read otherwise are shown only where it read them surely, and enlarged read the same or
     unsurely."""
     assert digits_read_again(raw, runs, SURE_DIGITS) == shown
+
+
+@pytest.mark.parametrize(
+    ("larger", "counted", "shown"),
+    [
+        ("27170", True, "山王2770番地20"),  # five digits enlarged where the ink has four
+        ("2776", True, "山王2776番地20"),  # four, the other ones: gainsaid
+        ("27170", False, "山王2776番地20"),  # a date's rule: any other reading gainsays
+    ],
+)
+def test_a_text_line_s_number_read_enlarged_with_another_count_gainsays_nothing(
+    larger: str, counted: bool, shown: str
+) -> None:
+    """VL Gothic's 2770, read 2776 by jpn, came back 2770 from eng at 70 and 27170 enlarged
+    (development form 1770): a reading of five digits where the ink holds four marks is no
+    reading of this number, and does not keep the line's 6."""
+    runs = (DigitRun("2776", "2770", larger, 4, 70.0, 64.0), _eng("20", "20", printed=2))
+    assert digits_read_again("山王2776番地20", runs, 0.0, counted=counted) == shown
+
+
+def test_an_address_number_read_again_is_shown_with_its_place_names_put_right() -> None:
+    """Development form 1590: 那覇市 read 那市 (市 at 0) and 630 read 636; the number read
+    again no longer lined the letters up with the symbols, and the doubted 市 was not seen:
+    shown 沖縄県那市…, implausible. Both are shown put right, flagged."""
+    spec = FormField(name="address", label="住所", kind="text", box_mm=(65.0, 86.0, 130.0, 11.0))
+    raw = "沖縄県那市泉崎636番地18"
+    symbols = tuple((char, 0.0 if char == "市" else 99.0) for char in raw)
+    runs = (DigitRun("636", "630", "630", 3, 96.0, 95.0), _eng("18", "18", printed=2))
+    reading = FieldReading("address", raw, 79.0, 0.1, symbols=symbols, digits_again=runs)
+    value = field_value(spec, reading, True, date(2026, 11, 1))
+    assert (value.value, value.needs_review, value.review_reason) == (
+        "沖縄県那覇市泉崎630番地18",
+        True,
+        "confusable",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("小川| 隆", "小川 隆"),  # development form 1770
+        ("|小川 隆", "小川 隆"),
+        ("小川 隆|", "小川 隆"),
+        ("小川 | 隆", "小川 | 隆"),  # a word of its own: stray_marks shows it, for staff
+        ("1|2丁目", "1|2丁目"),  # between two characters: may be one misread
+    ],
+)
+def test_bars_dropped(text: str, shown: str) -> None:
+    assert bars_dropped(text) == shown
+
+
+def test_a_name_read_with_a_bar_is_shown_without_it_and_flagged() -> None:
+    spec = FormField(name="name", label="氏名", kind="text", box_mm=(20.0, 40.0, 90.0, 11.0))
+    raw = "小川| 隆"
+    reading = FieldReading("name", raw, 81.0, 0.1, symbols=tuple((c, 99.0) for c in raw))
+    value = field_value(spec, reading, True, date(2026, 11, 1))
+    assert (value.value, value.needs_review, value.review_reason) == (
+        "小川 隆",
+        True,
+        "implausible",
+    )
 
 
 def test_a_line_s_digits_read_again_unsurely_are_shown_as_eng_read_them() -> None:

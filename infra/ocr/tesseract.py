@@ -184,7 +184,9 @@ def read_symbols(
     def take(char: str, symbol: Any) -> tuple[str, float]:
         if choices is not None:
             others = [(c.GetUTF8Text(), c.Confidence()) for c in symbol.GetChoiceIterator()]
-            others = sorted((o for o in others if o[0] != char), key=_score, reverse=True)
+            # A choice can come without text (None): BIZ UDMincho's 585,000 gave one, and the
+            # page it was on failed to read (`bench.ocr_dev newfaces`, form 276).
+            others = sorted((o for o in others if o[0] and o[0] != char), key=_score, reverse=True)
             choices.append(tuple(others[:OTHER_CHOICES]))
         return char, float(symbol.Confidence(tesserocr.RIL.SYMBOL))
 

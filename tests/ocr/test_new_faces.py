@@ -1,0 +1,40 @@
+"""The development layout printed in Mincho faces no review rule was found on
+(`tests/ocr/dev_corpus.NEW_FACES`, `bench.ocr_dev newfaces`): what went wrong there, read again
+through the worker. The faces are Debian packages `make setup` does not install: without
+them these tests skip."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from handlers.ocr.reading import assemble, plan_pages
+from infra.ocr import worker
+from schemas.ocr import DocumentResult
+from tests.ocr.dev_corpus import DEV_TEMPLATE, NEW_FACES, NEW_FACES_SEED, DevForm, dev_form
+
+# The two faces the rules below were found on, in the order `bench.ocr_dev newfaces 96 0
+# BIZUDMincho,HanaMinA` reads them: a form's face is chosen by its seed.
+BIZUD_HANAZONO = tuple(
+    face for face in NEW_FACES if face[0].stem in ("BIZUDMincho-Regular", "HanaMinA")
+)
+FACES_MISSING = not all(path.is_file() for path, _ in BIZUD_HANAZONO)
+
+
+def read_new_face_form(form: int, folder: Path) -> tuple[DevForm, DocumentResult]:
+    made = dev_form(NEW_FACES_SEED + form, None, BIZUD_HANAZONO)
+    path = folder / f"form.{made.kind}"
+    path.write_bytes(made.data)
+    (task,) = plan_pages(str(path), made.kind, 1, DEV_TEMPLATE)
+    return made, assemble("form", DEV_TEMPLATE, [worker.read_page(task)], date(2026, 11, 1))
+
+
+@pytest.mark.skipif(FACES_MISSING, reason="BIZ UDMincho and Hanazono Mincho are not installed")
+def test_a_character_choice_without_text_does_not_stop_the_page(tmp_path: Path) -> None:
+    """BIZ UDMincho's 585,000 came back with a choice whose text was None among a digit's
+    other choices: the page's reading failed on it, every field lost."""
+    made, result = read_new_face_form(276, tmp_path)
+    assert made.face == "BIZUDMincho-Regular"
+    assert result.fields["income"].value == made.expected["income"] == 585_000

@@ -113,7 +113,11 @@ SURE_DIGITS = 87.0
 
 
 def digits_read_again(
-    raw: str, runs: Sequence[DigitRun], sure: float = 0.0, counted: bool = False
+    raw: str,
+    runs: Sequence[DigitRun],
+    sure: float = 0.0,
+    counted: bool = False,
+    surplus: bool = False,
 ) -> str:
     """The line with each run of digits as the English model read it, where it read as many
     digits, other ones, or as many as the ink holds where the line lost one (`digit_dropped`),
@@ -126,7 +130,10 @@ def digits_read_again(
     a number). `counted` (a text line's numbers): a reading enlarged with another count of
     digits than the ink's marks there gainsays nothing, being no reading of this number
     (VL Gothic's 2770, read 2776 by jpn, came back 2770 from eng at 70 and 27170 enlarged:
-    development form 1770)."""
+    development form 1770). With `surplus` (a date that did not parse), also where the line
+    read more digits than the ink holds and eng as many as it does: VL Gothic's 1980年 read
+    19890年, eng 1980 at 96 (development form 1758); 昭和20年 read 昭和720年, 和's last
+    stroke a 7."""
     found = list(re.finditer(r"[0-9]+", raw))
     if [match[0] for match in found] != [run[0] for run in runs]:
         return raw
@@ -134,7 +141,9 @@ def digits_read_again(
     for match, (read, again, larger, printed, score, larger_score) in zip(found, runs, strict=True):
         digits = _digits(again)
         other = len(digits) == len(read) and digits != read
-        restored = len(read) < len(digits) == printed
+        restored = len(read) < len(digits) == printed or (
+            surplus and len(read) > len(digits) == printed
+        )
         miscounted = counted and printed > 0 and len(_digits(larger)) not in (0, printed)
         if _digits(larger) == digits:  # read the same at both sizes, one of them surely
             confirmed = max(score, larger_score) >= sure

@@ -147,6 +147,12 @@ def field_value(
     mended = day_mark_misread(raw) if spec.kind == "date" and parsed.value is None else None
     if mended and (dated := normalise("date", mended, today=today)).value is not None:
         return _review(dated.value, confidence, "implausible")  # 日 read as another character
+    # A date with a digit more than its ink's marks (a stroke of 和 read as a 7): shown as the
+    # digit model read the marks, surely.
+    if spec.kind == "date" and parsed.value is None:
+        fewer = digits_read_again(reading.raw, reading.digits_again, SURE_DIGITS, surplus=True)
+        if fewer != raw and (dated := normalise("date", fewer, today=today)).value is not None:
+            return _review(dated.value, confidence, "implausible")
     if not parsed.trusted:
         return _review(parsed.value, confidence, _reason_for(parsed.problem))
     value = parsed.value

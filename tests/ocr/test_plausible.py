@@ -386,6 +386,32 @@ def test_a_date_the_two_models_read_differently_is_shown_as_the_digit_model_read
 
 
 @pytest.mark.parametrize(
+    ("raw", "year", "shown"),
+    [
+        # 1980年 read 19890年 (development form 1758): eng read the ink's four marks, surely.
+        ("19890年6月5日", DigitRun("19890", "1980", "", 4, 96.0), "1980-06-05"),
+        # 昭和20年 read 昭和720年, 和's last stroke a 7.
+        ("昭和720年9月1日", DigitRun("720", "20", "", 2, 96.0), "1945-09-01"),
+        ("昭和720年9月1日", DigitRun("720", "20", "", 2, 70.0), None),  # eng unsure
+        ("昭和720年9月1日", DigitRun("720", "2", "", 2, 96.0), None),  # fewer than the marks
+        ("昭和720年9月1日", DigitRun("720", "20", "", 0, 96.0), None),  # no marks counted
+    ],
+)
+def test_a_date_read_with_a_digit_more_than_its_ink_is_shown_as_the_marks_read(
+    raw: str, year: DigitRun, shown: str | None
+) -> None:
+    """A date that does not parse, one number read with more digits than its marks of ink,
+    is shown as the digit model read those marks where it read as many, surely: flagged
+    still, but no longer shown as nothing. A line of text's numbers are not so read."""
+    spec = FormField(name="born", label="生年月日", kind="date", box_mm=(60.0, 63.0, 75.0, 11.0))
+    runs = (year, DigitRun(raw[-4], printed=1), DigitRun(raw[-2], printed=1))
+    reading = FieldReading("born", raw, 90.0, 0.1, digits_again=runs)
+    value = field_value(spec, reading, True, date(2026, 11, 1))
+    assert (value.value, value.needs_review, value.review_reason) == (shown, True, "implausible")
+    assert digits_read_again(raw, runs, SURE_DIGITS) == raw  # without `surplus`, as read
+
+
+@pytest.mark.parametrize(
     "printed",
     [
         (4, 2),  # 番地30 read 番地3: the last number's marks say two digits

@@ -64,8 +64,10 @@ def test_a_form_costs_one_reading_per_written_field(
     kana = [f for f in typed if f.kind == "katakana"]
     assert kana  # the form has a katakana line, read a second time below
     # One each, the lone digit of 通数 twice (it is checked at another size), each katakana
-    # line twice (read again with its glyphs set apart); none for a blank.
-    assert len(readings) == len(typed) + 1 + len(kana), readings
+    # line twice (read again with its glyphs set apart); none for a blank. The birth date's
+    # three numbers of two digits once more each, by the digit model where the ink places them
+    # (the engine's boxes do not say where to cut them).
+    assert len(readings) == len(typed) + 1 + len(kana) + 3, readings
 
 
 def test_a_lone_digit_read_two_ways_that_disagree_is_not_trusted() -> None:
@@ -227,6 +229,52 @@ def test_a_date_number_is_cut_between_whole_characters(
     own: cut from there, the year was read as "12" for 26. A number's cut has a whole
     character (or the line's end) on either side, or it is not read again."""
     assert digit_runs.between_characters(ink_runs[first], ink_runs[last], ink_runs) is between
+
+
+# VL Gothic's 昭和50年4月13日 at 4.2 mm, read 昭和59年: 和 in two runs (55-69, 70-83).
+SHOWA_INK = [
+    digit_runs.InkRun(27, 53, True),
+    *_runs((55, 69), (70, 83), (87, 97), (101, 113)),
+    digit_runs.InkRun(116, 143, True),
+    *_runs((145, 158)),
+    digit_runs.InkRun(161, 185, True),
+    *_runs((192, 200), (207, 217), (224, 245)),
+]
+# And 昭和50年6月15日 at 4.5 mm, read 昭和5年: 昭 in two runs as well.
+SHOWA_BOTH_BROKEN = [
+    *_runs((27, 37), (38, 55), (58, 73), (74, 87), (92, 103), (107, 120)),
+    digit_runs.InkRun(124, 153, True),
+    *_runs((157, 169)),
+    digit_runs.InkRun(172, 198, True),
+    *_runs((205, 214), (222, 233)),
+    digit_runs.InkRun(240, 263, True),
+]
+
+
+@pytest.mark.parametrize(
+    ("read", "ink_runs", "counted", "marks"),
+    [
+        ("昭和59年4月13日", SHOWA_INK, [0, 1, 2], [2, None, 2]),  # a lone mark: not read again
+        ("昭和5年6月15日", SHOWA_BOTH_BROKEN, [0, 1, 2], [2, None, 2]),  # a digit lost, too
+        ("昭和59年4月13日", SHOWA_INK, [2, 1, 2], [2, None, 2]),  # counted the same
+        ("昭和59年4月13日", SHOWA_INK, [1, 1, 2], [None, None, 2]),  # counted otherwise
+        # The year's two digits touching: one em-wide run, no way to lay the line.
+        (
+            "昭和59年4月13日",
+            [*SHOWA_INK[:3], digit_runs.InkRun(87, 113, True), *SHOWA_INK[5:]],
+            [0, 1, 2],
+            [None, None, None],
+        ),
+    ],
+)
+def test_the_numbers_of_a_date_whose_era_breaks_placed_on_its_ink(
+    read: str, ink_runs: list[digit_runs.InkRun], counted: list[int], marks: list[int | None]
+) -> None:
+    """Where 和 (and 昭) break into two runs, neither the whole characters nor the line's end
+    count the year's marks (0): laid on the ink, its two marks are placed, to be read again
+    there. A count between whole characters that says otherwise keeps the number unplaced."""
+    placed = digit_runs.date_numbers_placed(read, ink_runs, counted)
+    assert [None if on_ink is None else len(on_ink) for on_ink in placed] == marks
 
 
 def _boxed(read: str, lefts: list[int]) -> tuple[digit_runs.Boxed, ...]:
@@ -403,8 +451,19 @@ BORN = FormField(name="born", label="生年月日", kind="date", box_mm=(60.0, 6
     [
         ("昭和26年8月5日", SAWARABI_MINCHO, 3.8, "昭和26年8月5日", "1951-08-05", None),
         ("昭和20年6月16日", VL_GOTHIC, 4.8, "昭和2年6月16日", "1945-06-16", "implausible"),
+        ("昭和50年4月13日", VL_GOTHIC, 4.21, "昭和59年4月13日", "1975-04-13", "confusable"),
+        ("昭和50年6月15日", VL_GOTHIC, 4.53, "昭和5年6月15日", "1975-06-15", "implausible"),
+        ("昭和10年7月26日", VL_GOTHIC, 4.49, "昭和16年7月26日", "1935-07-26", "confusable"),
+        ("昭和20年9月1日", VL_GOTHIC, 4.44, "昭和720年9月1日", "1945-09-01", "implausible"),
     ],
-    ids=["year-cut-with-a-stroke-of-its-era", "era-broken-in-two"],
+    ids=[
+        "year-cut-with-a-stroke-of-its-era",
+        "era-broken-in-two",
+        "year-misread-placed-on-the-ink",
+        "year-digit-lost-placed-on-the-ink",
+        "year-boxes-off-its-ink",
+        "stroke-of-its-era-read-as-a-digit",
+    ],
 )
 def test_a_date_whose_era_breaks_in_two(
     printed: str, face: Path, size_mm: float, read: str, shown: str, reason: str | None
@@ -414,7 +473,12 @@ def test_a_date_whose_era_breaks_in_two(
     date, read right, was shown as 1937 (flagged). VL Gothic's 昭 (4.8 mm) is two runs too,
     so no mark was counted, and 昭和20年 read 昭和2年 was trusted at 96: placed from the
     line's end, the ink before 年 holds two marks, and read where they are (the engine's box
-    for the 2 began on 和), they are 20."""
+    for the 2 began on 和), they are 20. Where VL Gothic's 和 is two runs (4.2-4.5 mm) and the
+    year's marks are neither counted nor cut by the engine's boxes, 昭和50年 read 昭和59年 or
+    昭和5年 and 昭和10年 read 昭和16年 were trusted: laid on the ink with the other
+    characters, the year's two marks are read again, and are 50 and 10. 和's last stroke
+    read as a 7 (昭和720年) left the date unparsed and shown as nothing: the two marks counted
+    before 年, read again, are 20."""
     reading = read_one_box(printed, face, size_mm, kind="date")
     assert reading.raw == read  # the model's reading this probe was kept for
     value = field_value(BORN, reading, True, date(2026, 11, 1))

@@ -172,6 +172,20 @@ def day_mark_misread(raw: str) -> str | None:
     return f"{misread[1]}日" if misread else None
 
 
+def lost_day_restored(raw: str, day: DigitRun | None, sure: float) -> str | None:
+    """The date with the day the English model read on its marks put between 月 and 日, where
+    the line read nothing there (`digit_runs.lost_day_again`): the same digits at both sizes,
+    as many as the marks, one of the two readings scoring at least `sure`. The value staff
+    are shown for the flagged field; None where not read so."""
+    line = "".join(raw.split())
+    if day is None or not line.endswith("月日"):
+        return None
+    _, again, larger, printed, score, larger_score = day
+    if not (again == larger and again.isdigit() and len(again) == printed):
+        return None
+    return f"{line[:-1]}{again}日" if max(score, larger_score) >= sure else None
+
+
 def digits_settled(symbols: Sequence[tuple[str, float]], runs: Sequence[DigitRun]) -> set[int]:
     """The places, among the characters read, of the digits in runs the English model read
     again as the same digits: a close second choice there is a doubt the other model settled.

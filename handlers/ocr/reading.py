@@ -40,6 +40,7 @@ from handlers.ocr.plausible import (
     katakana_among_hiragana,
     long_vowel_first,
     long_vowel_misplaced,
+    lost_day_restored,
     no_letters,
     other_mark_seen,
     second_choice_confirmed,
@@ -152,6 +153,10 @@ def field_value(
     if spec.kind == "date" and parsed.value is None:
         fewer = digits_read_again(reading.raw, reading.digits_again, SURE_DIGITS, surplus=True)
         if fewer != raw and (dated := normalise("date", fewer, today=today)).value is not None:
+            return _review(dated.value, confidence, "implausible")
+        # Its day lost whole (7月3日 read 7月日): shown as the digit model read the day's marks.
+        lost = lost_day_restored(raw, reading.day_again, SURE_DIGITS)
+        if lost and (dated := normalise("date", lost, today=today)).value is not None:
             return _review(dated.value, confidence, "implausible")
     if not parsed.trusted:
         return _review(parsed.value, confidence, _reason_for(parsed.problem))

@@ -172,6 +172,44 @@ def date_numbers_placed(
     ]
 
 
+def lost_day_again(
+    patch: Image.Image, threshold: int, read_at: float, boxed: tuple[Boxed, ...]
+) -> DigitRun | None:
+    """A date read (`boxed`: its characters and their boxes) with nothing between 月 and 日
+    (`lost_day_marks`), its day's marks cut clear of the two and read by the English model, at
+    the field's size and enlarged; None where the line does not read so or the ink does not
+    place the day.
+
+    VL Gothic's 令和7年7月3日 came back 令和7年7月日 at 90, the 3's box and reading lost
+    (development form 1726): the date did not parse, and staff were shown nothing."""
+    text = "".join(char for char, _ in boxed)
+    pixels = np.asarray(patch)
+    inked = ink_runs(pixels, threshold)
+    marks = lost_day_marks(text, inked)
+    if not marks:
+        return None
+    around = [box for char, box in boxed if char in "月日"][-2:]
+    top = max(min(box[1] for box in around) - DIGIT_RUN_MARGIN_PX, 0)
+    bottom = max(box[3] for box in around) + DIGIT_RUN_MARGIN_PX
+    left, right = marks[0].start - DIGIT_RUN_MARGIN_PX, marks[-1].end + DIGIT_RUN_MARGIN_PX
+    left, right = _clear_of_neighbours(left, right, marks[0], marks[-1], inked)
+    image = Image.fromarray(imaging.pad(pixels[top:bottom, max(left, 0) : right], DIGIT_RUN_PAD_PX))
+    again, score = line_of_digits(image)
+    larger, larger_score = line_of_digits(tesseract.scaled(image, 1 / read_at))
+    return DigitRun("", again, larger, len(marks), score, larger_score)
+
+
+def lost_day_marks(read: str, runs: list[InkRun]) -> tuple[InkRun, ...]:
+    """The one or two marks of ink of a date's day where the line (`read`) ends 月日, a number
+    before 月: placed by laying the line on its ink with a day between the two
+    (`numbers_on_ink`); () where it does not read so or the ink does not place it."""
+    line = "".join(read.split())
+    if re.fullmatch(r".*[0-9]月日", line) is None:
+        return ()
+    day = numbers_on_ink(f"{line[:-1]}0日", runs)[-1]
+    return day if day is not None and len(day) <= 2 else ()
+
+
 def _placed_read_again(band: Any, read_at: float, read: str, marks: tuple[InkRun, ...]) -> DigitRun:
     """A number of a text line the ink placed on `marks`, cut from `band` (the rows its boxes
     span) between them and read again. Its boxes' rows hold where their columns strayed; cut

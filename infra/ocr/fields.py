@@ -153,12 +153,18 @@ def read_fields(
             if box.kind in LATIN_KINDS and not table_cells
             else ""
         )
+        line_boxes = tesseract.state.get("symbol_boxes", ())  # each reading again clears them
         again = (
             digit_runs.digit_runs_again(
                 patch, threshold, FIELD_SCALE, box.kind == "text", box.kind == "date"
             )
             if not table_cells and box.kind in REREAD_KINDS and not box.vertical
             else ()
+        )
+        day_again = (
+            digit_runs.lost_day_again(patch, threshold, FIELD_SCALE, line_boxes)
+            if box.kind == "date" and not table_cells and not box.vertical
+            else None
         )
         readings.append(
             FieldReading(
@@ -175,6 +181,7 @@ def read_fields(
                 kana_again=kana_again,
                 other_choices=others,
                 digits_again=again,
+                day_again=day_again,
                 second_opinion=verdict,
                 words_again=_words_again(crop, measured, box, text),
                 digits_by_jpn=by_jpn,

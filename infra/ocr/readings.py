@@ -68,6 +68,9 @@ class FieldReading:
     kana_again: str = ""
     # Each run of digits in a line jpn read, in order, with what eng read in its place.
     digits_again: tuple[digit_runs.DigitRun, ...] = ()
+    # A date read with nothing between 月 and 日: its day's marks read by eng
+    # (`digit_runs.lost_day_again`), None where not read so.
+    day_again: digit_runs.DigitRun | None = None
     # What the larger network said of a doubted printed text line (`second_opinion.py`).
     second_opinion: Verdict = "not_asked"
     # A line of a listed-words field read as none of its words, read again by both networks,

@@ -23,6 +23,7 @@ from handlers.ocr.plausible import (
     katakana_among_hiragana,
     long_vowel_first,
     long_vowel_misplaced,
+    lost_day_restored,
     no_letters,
     other_mark_seen,
     small_kana_first,
@@ -409,6 +410,25 @@ def test_a_date_read_with_a_digit_more_than_its_ink_is_shown_as_the_marks_read(
     value = field_value(spec, reading, True, date(2026, 11, 1))
     assert (value.value, value.needs_review, value.review_reason) == (shown, True, "implausible")
     assert digits_read_again(raw, runs, SURE_DIGITS) == raw  # without `surplus`, as read
+
+
+@pytest.mark.parametrize(
+    ("raw", "day", "shown"),
+    [
+        ("令和7年7月日", DigitRun("", "3", "3", 1, 92.0, 88.0), "令和7年7月3日"),
+        ("令和7年7月 日", DigitRun("", "3", "3", 1, 70.0, 90.0), "令和7年7月3日"),  # one sure
+        ("令和7年7月日", DigitRun("", "3", "3", 1, 70.0, 80.0), None),  # neither sure
+        ("令和7年7月日", DigitRun("", "3", "8", 1, 92.0, 92.0), None),  # read otherwise enlarged
+        ("令和7年7月日", DigitRun("", "31", "31", 1, 92.0, 92.0), None),  # more than the marks
+        ("令和7年7月日", DigitRun("", "3a", "3a", 2, 92.0, 92.0), None),  # not digits
+        ("令和7年7月3日", DigitRun("", "3", "3", 1, 92.0, 92.0), None),  # the day was read
+        ("令和7年7月日", None, None),
+    ],
+)
+def test_a_day_lost_whole_is_put_back_as_its_marks_read(
+    raw: str, day: DigitRun | None, shown: str | None
+) -> None:
+    assert lost_day_restored(raw, day, SURE_DIGITS) == shown
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ from tests.ocr.corpus import (
 )
 from tests.ocr.dev_corpus import FACES
 from tests.ocr.metrics import score_fields
-from tests.ocr.one_read import read_one_box
+from tests.ocr.one_read import read_dev_form, read_one_box
 
 TODAY = date(2026, 11, 1)
 DATA = Path(__file__).parent / "data"
@@ -483,6 +483,49 @@ def test_a_date_whose_era_breaks_in_two(
     assert reading.raw == read  # the model's reading this probe was kept for
     value = field_value(BORN, reading, True, date(2026, 11, 1))
     assert (value.value, value.review_reason) == (shown, reason), reading
+
+
+# VL Gothic's 令和7年7月3日 read 令和7年7月日 (development form 1726): 月 at 150-176, the 3
+# at 183-194, 日 at 200-223 (narrower than an em).
+LOST_DAY_INK = [
+    *[digit_runs.InkRun(a, b, True) for a, b in ((25, 54), (56, 85))],
+    *_runs((89, 100)),
+    digit_runs.InkRun(104, 133, True),
+    *_runs((136, 147)),
+    digit_runs.InkRun(150, 176, True),
+    *_runs((183, 194), (200, 223)),
+]
+
+
+@pytest.mark.parametrize(
+    ("read", "ink_runs", "marks"),
+    [
+        ("令和7年7月日", LOST_DAY_INK, [(183, 194)]),
+        ("令和7年7月3日", LOST_DAY_INK, []),  # the day read: nothing to place
+        ("令和7年7月 日", LOST_DAY_INK, [(183, 194)]),  # a space read where it stands
+        ("令和7年7月日", [*LOST_DAY_INK[:6], LOST_DAY_INK[7]], []),  # no mark between the two
+        ("令和7年月日", LOST_DAY_INK, []),  # the month lost too: not read as a date
+    ],
+)
+def test_the_marks_of_a_day_the_line_lost_whole(
+    read: str, ink_runs: list[digit_runs.InkRun], marks: list[tuple[int, int]]
+) -> None:
+    placed = digit_runs.lost_day_marks(read, ink_runs)
+    assert [(run.start, run.end) for run in placed] == marks
+
+
+@pytest.mark.skipif(not VL_GOTHIC.is_file(), reason="VL Gothic is not installed")
+def test_a_date_whose_day_was_lost_whole_is_shown_as_its_ink_reads(tmp_path: Path) -> None:
+    """Development form 1726: 令和7年7月3日 came back 令和7年7月日 at 90, the 3 neither read
+    nor boxed, and staff were shown nothing. The day's mark, placed on the ink between 月 and
+    日 and read by the digit model, is shown, flagged."""
+    made, result = read_dev_form(1726, tmp_path)
+    filed = result.fields["filed"]
+    assert (filed.value, filed.needs_review, filed.review_reason) == (
+        made.expected["filed"],
+        True,
+        "implausible",
+    )
 
 
 def test_a_line_of_words_read_unsure_is_read_again_cut_tight() -> None:

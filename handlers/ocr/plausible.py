@@ -127,13 +127,14 @@ def digits_read_again(
     development forms eng was right in 19 of the 21 runs where the two differed (VL Gothic's
     0, that jpn read as 6 or 9), wrong in 2 (VL Gothic's 23 read as 25, and as 23 enlarged).
     Left as read when the line's runs of digits are not the ones paired (a space read inside
-    a number). `counted` (a text line's numbers): a reading enlarged with another count of
-    digits than the ink's marks there gainsays nothing, being no reading of this number
-    (VL Gothic's 2770, read 2776 by jpn, came back 2770 from eng at 70 and 27170 enlarged:
-    development form 1770). With `surplus` (a date that did not parse), also where the line
-    read more digits than the ink holds and eng as many as it does: VL Gothic's 1980年 read
-    19890年, eng 1980 at 96 (development form 1758); 昭和20年 read 昭和720年, 和's last
-    stroke a 7."""
+    a number). `counted` (a text line's numbers): a reading enlarged with a digit more than
+    the ink's marks, holding eng's digits in order and not jpn's, bears eng out (VL Gothic's
+    2770, read 2776 by jpn, came back 2770 from eng at 70 and 27170 enlarged: development
+    form 1770); one with fewer, or holding neither, still gainsays (Sawarabi Mincho's 77,
+    read 44 by eng and 7 enlarged: rendered addresses). With `surplus` (a date that did not
+    parse), also where the line read more digits than the ink holds and eng as many as it
+    does: VL Gothic's 1980年 read 19890年, eng 1980 at 96 (development form 1758); 昭和20年
+    read 昭和720年, 和's last stroke a 7."""
     found = list(re.finditer(r"[0-9]+", raw))
     if [match[0] for match in found] != [run[0] for run in runs]:
         return raw
@@ -144,10 +145,9 @@ def digits_read_again(
         restored = len(read) < len(digits) == printed or (
             surplus and len(read) > len(digits) == printed
         )
-        miscounted = counted and printed > 0 and len(_digits(larger)) not in (0, printed)
         if _digits(larger) == digits:  # read the same at both sizes, one of them surely
             confirmed = max(score, larger_score) >= sure
-        elif miscounted:
+        elif counted and _one_mark_more(larger, digits, read, printed):
             confirmed = score >= sure
         else:  # read surely, and not gainsaid by a sure reading enlarged
             confirmed = score >= sure > larger_score
@@ -155,6 +155,24 @@ def digits_read_again(
             pieces += [raw[end : match.start()], digits]
             end = match.end()
     return "".join(pieces) + raw[end:]
+
+
+def _one_mark_more(larger: str, again: str, read: str, printed: int) -> bool:
+    """Whether `larger` holds one digit more than the `printed` marks of ink, and the
+    digits of `again` in order among them, but not those of `read`."""
+    digits = _digits(larger)
+    return (
+        printed > 0
+        and len(digits) == printed + 1
+        and _in_order(_digits(again), digits)
+        and not _in_order(read, digits)
+    )
+
+
+def _in_order(wanted: str, digits: str) -> bool:
+    """Whether `wanted` is `digits` with some left out."""
+    rest = iter(digits)
+    return all(char in rest for char in wanted)
 
 
 # A date read whole up to its day, and one other character where 日 stands.

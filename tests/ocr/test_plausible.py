@@ -309,7 +309,9 @@ def test_digits_read_again(raw: str, runs: tuple[DigitRun, ...], shown: str) -> 
 @pytest.mark.parametrize(
     ("larger", "counted", "shown"),
     [
-        ("27170", True, "山王2770番地20"),  # five digits enlarged where the ink has four
+        ("27170", True, "山王2770番地20"),  # five digits enlarged, 2770 among them in order
+        ("27760", True, "山王2776番地20"),  # 2776 among them too: it says nothing
+        ("27", True, "山王2776番地20"),  # fewer digits than the ink's marks: gainsaid
         ("2776", True, "山王2776番地20"),  # four, the other ones: gainsaid
         ("27170", False, "山王2776番地20"),  # a date's rule: any other reading gainsays
     ],
@@ -318,8 +320,8 @@ def test_a_text_line_s_number_read_enlarged_with_another_count_gainsays_nothing(
     larger: str, counted: bool, shown: str
 ) -> None:
     """VL Gothic's 2770, read 2776 by jpn, came back 2770 from eng at 70 and 27170 enlarged
-    (development form 1770): a reading of five digits where the ink holds four marks is no
-    reading of this number, and does not keep the line's 6."""
+    (development form 1770): five digits where the ink holds four marks, 2770 among them in
+    order and not 2776, bear eng out."""
     runs = (DigitRun("2776", "2770", larger, 4, 70.0, 64.0), _eng("20", "20", printed=2))
     assert digits_read_again("山王2776番地20", runs, 0.0, counted=counted) == shown
 

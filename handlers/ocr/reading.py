@@ -276,6 +276,10 @@ def _doubt(
     # 番30号 read 番3号: rendered addresses, trusted at 86-90).
     if spec.kind in ("date", "text") and digit_dropped(reading.digits_again):
         return "implausible"
+    # A number lost whole, its ink between two whole characters read (川口3番地 read 川口番地:
+    # rendered addresses, trusted at 81-92).
+    if spec.kind == "text" and reading.characters_lost:
+        return "implausible"
     text = value if spec.kind == "text" and isinstance(value, str) else None
     if text is not None and (no_letters(text) or stray_punctuation(text)):
         return "implausible"

@@ -166,6 +166,11 @@ def read_fields(
             if box.kind == "date" and not table_cells and not box.vertical
             else None
         )
+        lost = (
+            digit_runs.characters_lost(text, digit_runs.ink_runs(np.asarray(patch), threshold))
+            if box.kind == "text" and not box.vertical and not table_cells
+            else ()
+        )
         readings.append(
             FieldReading(
                 box.name,
@@ -173,6 +178,7 @@ def read_fields(
                 confidence,
                 ratio,
                 symbols=symbols,
+                characters_lost=lost,
                 glyph_runs=runs,
                 space_unsure=space_unsure,
                 space_elsewhere=space_elsewhere,

@@ -66,6 +66,10 @@ class FieldReading:
     # A katakana line read with another count of characters than its glyphs, read again cut
     # tight: the first reading with as many characters as the glyphs, all kana ("" if none).
     kana_again: str = ""
+    # A text line whose ink holds a number the reading has none for: the places (letters
+    # read before it, spaces not counted) where one put in lays the line on its ink
+    # (`digit_runs.characters_lost`).
+    characters_lost: tuple[int, ...] = ()
     # Each run of digits in a line jpn read, in order, with what eng read in its place.
     digits_again: tuple[digit_runs.DigitRun, ...] = ()
     # A date read with nothing between 月 and 日: its day's marks read by eng

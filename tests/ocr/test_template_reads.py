@@ -346,6 +346,43 @@ def test_the_numbers_of_a_text_line_placed_on_its_ink(
     assert [None if on_ink is None else len(on_ink) for on_ink in placed] == marks
 
 
+# 川(0-26) 口(28-54) 4(58-68) 番(72-98) 地(100-126), at a 26 px em.
+LOST_NUMBER_INK = _runs((0, 26), (28, 54), (58, 68), (72, 98), (100, 126))
+# 那(0-26) 覇(28-54) 市(56-82).
+LOST_KANJI_INK = _runs((0, 26), (28, 54), (56, 82))
+# 南(0-26) 40(30-58, touching: full width) 8(61-70) 番(74-100), as development form 119.
+TOUCHING_DIGITS_INK = [
+    digit_runs.InkRun(0, 26, True),
+    digit_runs.InkRun(30, 58, True),
+    digit_runs.InkRun(61, 70, False),
+    digit_runs.InkRun(74, 100, True),
+]
+
+
+@pytest.mark.parametrize(
+    ("read", "ink_runs", "lost"),
+    [
+        ("川口番地", LOST_NUMBER_INK, (2,)),  # 4 lost whole: its mark between 口 and 番
+        ("川口4番地", LOST_NUMBER_INK, ()),
+        ("川 口 番 地", LOST_NUMBER_INK, (2,)),  # spaces are no letters
+        ("那市", LOST_KANJI_INK, ()),  # a kanji lost: no number lays it
+        ("南408番", TOUCHING_DIGITS_INK, ()),  # 40 touching, one full-width run: not laid
+        ("南番", TOUCHING_DIGITS_INK, ()),  # touching digits are no number put in
+        ("番町197番地4", NUMBER_INK, ()),  # a digit lost inside a number: not this rule's
+        ("番町1097番地4", NUMBER_INK, ()),
+        ("川口番", LOST_NUMBER_INK, ()),  # the line holds more than one character more
+        ("口4番", LOST_NUMBER_INK, ()),  # a character lost at the line's start: no place
+    ],
+)
+def test_characters_a_text_line_lost_whole(
+    read: str, ink_runs: list[digit_runs.InkRun], lost: tuple[int, ...]
+) -> None:
+    """Where the line as read cannot be laid on its ink and with a number put between two
+    whole characters it can, the ink holds a number the line read none for: the places
+    (letters read before it) are given."""
+    assert digit_runs.characters_lost(read, ink_runs) == lost
+
+
 # The page's ink threshold where these lines were cut (`ink.page_ink_threshold`).
 DIGITS_THRESHOLD = 188
 
@@ -440,6 +477,26 @@ def test_a_number_inside_an_address_is_read_again_where_the_ink_places_it(
     spec = FormField(name="address", label="住所", kind="text", box_mm=(65.0, 86.0, 130.0, 11.0))
     value = field_value(spec, reading, True, date(2026, 11, 1))
     assert (value.value, value.needs_review, value.review_reason) == (printed, True, reason)
+
+
+@pytest.mark.parametrize(
+    ("printed", "face", "size_mm", "read"),
+    [
+        ("埼玉県川口市川口3番地5", FACES[1][0], 4.1, "埼玉県川口市川口番地5"),
+        ("埼玉県川口市川口1丁目3番2号", VL_GOTHIC, 4.3, "埼玉県川口市川口1丁目3番号"),
+    ],
+)
+def test_a_number_lost_whole_inside_an_address_is_seen_on_the_ink(
+    printed: str, face: Path, size_mm: float, read: str
+) -> None:
+    """Noto Sans CJK's 川口3番地 read 川口番地 at 86 and VL Gothic's 番2号 read 番号 at 88,
+    trusted: no number was read to count marks for or to read again. The line as read does
+    not lay on its ink; with a number put between 口 and 番 (番 and 号) it does."""
+    reading = read_one_box(printed, face, size_mm)
+    assert reading.raw == read  # the model's reading this probe was kept for
+    spec = FormField(name="address", label="住所", kind="text", box_mm=(65.0, 86.0, 130.0, 11.0))
+    value = field_value(spec, reading, True, date(2026, 11, 1))
+    assert (value.needs_review, value.review_reason) == (True, "implausible"), reading
 
 
 SAWARABI_MINCHO = FACES[3][0]

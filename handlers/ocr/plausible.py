@@ -271,14 +271,17 @@ def small_kana_first_enlarged(text: str) -> str:
     return _SMALL_FIRST.sub(lambda small: small[0].translate(_FULL_SIZE), text)
 
 
-# A bar read at a word's end or start, against a letter: VL Gothic's 小川 隆 came back
-# "小川| 隆" at 81 (development form 1770), the bar at 99.
-_BAR_BY_WORD = re.compile(r"(?<=\w)\|+(?=\s|$)|(?:^|(?<=\s))\|+(?=\w)")
+# A bar read at a word's end or start, against a letter (not a digit): VL Gothic's 小川 隆 came
+# back "小川| 隆" at 81 (development form 1770), the bar at 99. Beside a digit a bar may be a
+# piece of a misread character (番地1| for 番地11).
+_BAR_BY_WORD = re.compile(r"(?<=[^\W\d])\|+(?=\s|$)|(?:^|(?<=\s))\|+(?=[^\W\d])")
 
 
 def bars_dropped(text: str) -> str:
     """The line without a bar read against a letter at a word's end or start: what staff
-    are shown for the flagged name or address, which never holds a bar (`stray_punctuation`)."""
+    are shown for a flagged name, which never holds a bar (`stray_punctuation`). Not for an
+    address: its bar may be a piece of a misread character, Sawarabi Mincho's 八幡川口7 came
+    back "八幡川| 7", and without the bar the line would look read right."""
     return _BAR_BY_WORD.sub("", text)
 
 

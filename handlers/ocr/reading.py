@@ -176,7 +176,9 @@ def field_value(
     if doubt := _doubt(spec, reading, value, place):
         if doubt == "confusable" and spec.kind in ("digits", "integer"):
             return _review(_second_choice_shown(spec, reading, value, today), confidence, doubt)
-        shown = bars_dropped(small_kana_first_enlarged(value)) if isinstance(value, str) else value
+        shown = small_kana_first_enlarged(value) if isinstance(value, str) else value
+        if isinstance(shown, str) and place is None:  # a bar in an address may be a letter's
+            shown = bars_dropped(shown)
         return _review(shown, confidence, doubt)
     if confidence < REVIEW_CONFIDENCE:
         return _review(value, confidence, "low_confidence")

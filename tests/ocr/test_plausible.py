@@ -351,6 +351,9 @@ def test_an_address_number_read_again_is_shown_with_its_place_names_put_right() 
         ("小川 隆|", "小川 隆"),
         ("小川 | 隆", "小川 | 隆"),  # a word of its own: stray_marks shows it, for staff
         ("1|2丁目", "1|2丁目"),  # between two characters: may be one misread
+        ("番地1|", "番地1|"),  # beside a digit: may be a piece of one (11)
+        ("|7 小川", "|7 小川"),
+        ("川| 7", "川 7"),
     ],
 )
 def test_bars_dropped(text: str, shown: str) -> None:
@@ -367,6 +370,17 @@ def test_a_name_read_with_a_bar_is_shown_without_it_and_flagged() -> None:
         True,
         "implausible",
     )
+
+
+def test_an_address_read_with_a_bar_is_shown_with_it_and_flagged() -> None:
+    """Sawarabi Mincho's 京都府八幡市八幡川口7 came back "…八幡川| 7": the bar is a piece of
+    口, and the line shown without it would look read right."""
+    spec = FormField(name="address", label="住所", kind="text", box_mm=(65.0, 86.0, 130.0, 11.0))
+    raw = "京都府八幡市八幡川| 7"
+    reading = FieldReading("address", raw, 81.0, 0.1, symbols=tuple((c, 99.0) for c in raw))
+    value = field_value(spec, reading, True, date(2026, 11, 1))
+    assert value.needs_review
+    assert isinstance(value.value, str) and "|" in value.value
 
 
 def test_a_line_s_digits_read_again_unsurely_are_shown_as_eng_read_them() -> None:

@@ -219,11 +219,25 @@ def _address_as_printed(text: str, place: PlaceCheck | None) -> tuple[str, bool]
 
 def _kana_read_again(reading: FieldReading, today: date) -> str | None:
     """A katakana line read with more or fewer characters than its glyphs, as the line read
-    again cut tight gave it with as many (`fields._kana_cut_tight`), for staff to compare with
-    the scan: None when it did not, or when that reading is itself implausible."""
-    if not reading.kana_again or not kana_count_differs(reading.raw, reading.glyph_runs):
+    again cut tight gave it with as many (`fields._kana_cut_tight`); failing that, a line read
+    so or read with other letters than katakana, as it read with its glyphs set apart where
+    that gave one katakana a glyph (`fields._kana_read_apart`: Noto Serif CJK's コンドウ シンヤ
+    came back "旨ジドウ ジジシヤ" at 28, and set apart right, development form 1632). For staff
+    to compare with the scan: None when neither did, or when that reading is itself
+    implausible."""
+    miscounted = kana_count_differs(reading.raw, reading.glyph_runs)
+    if reading.kana_again and miscounted:
+        shown = reading.kana_again
+    elif (
+        (miscounted or not normalise("katakana", reading.raw, today=today).trusted)
+        and reading.kana_apart
+        and reading.glyph_runs > 0
+        and not kana_count_differs(reading.kana_apart, reading.glyph_runs)
+    ):
+        shown = reading.kana_apart
+    else:
         return None
-    again = normalise("katakana", reading.kana_again, today=today)
+    again = normalise("katakana", shown, today=today)
     text = again.value if again.trusted and isinstance(again.value, str) else None
     if text is None or split_name(text) or long_vowel_first(text) or small_kana_first(text):
         return None

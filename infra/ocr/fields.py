@@ -574,16 +574,22 @@ KANA_CHECK_SCALE = 0.5
 
 def _kana_read_apart(crop: Any, written: Any) -> str:
     """A katakana line read again with its glyphs set apart, at KANA_CHECK_SCALE: its
-    characters, for the handler to compare with the reading kept. The engine can misread a
-    clean kana surely in one line and not in another (VL Gothic's フクダ ユイ came back as
-    "フタダ コイ" at 88, every letter at 98 or more, and set apart as フクダユイ at each size)."""
+    characters, for the handler to compare with the reading kept (and to show where that one
+    is implausible), spaced where the ink's pitch puts the space or likely puts it
+    (`spacing.kana_space`). The engine can misread a clean kana surely in one line and not in
+    another (VL Gothic's フクダ ユイ came back as "フタダ コイ" at 88, every letter at 98 or
+    more, and set apart as フクダユイ at each size)."""
     import tesserocr
 
     kept = {key: tesseract.state.get(key, ()) for key in READING_STATE}
     apart = tesseract.scaled(Image.fromarray(kana.set_apart(crop, written)), KANA_CHECK_SCALE)
     again, _ = tesseract.ocr(apart, tesserocr.PSM.SINGLE_LINE, None, tesseract.jpn_api())
     tesseract.state.update(kept)
-    return "".join(again.split())
+    chars = "".join(again.split())
+    judged = spacing.kana_space(written, chars)
+    if judged is None or judged.place is None:
+        return chars
+    return f"{chars[: judged.place]} {chars[judged.place :]}"
 
 
 def _spaced(text: str, ink_mask: Any) -> str:

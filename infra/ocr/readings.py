@@ -61,7 +61,8 @@ class FieldReading:
     # reverse (`kana.size_unsure`): ュ or ユ, ッ or ツ, the reading does not say.
     kana_size_unsure: bool = False
     # A katakana line read again with its glyphs set apart at another size (`fields.py`,
-    # `_kana_read_apart`): its characters, "" where not read so.
+    # `_kana_read_apart`): its characters, spaced where the ink likely puts the space, ""
+    # where not read so.
     kana_apart: str = ""
     # A katakana line read with another count of characters than its glyphs, read again cut
     # tight: the first reading with as many characters as the glyphs, all kana ("" if none).

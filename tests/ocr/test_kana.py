@@ -259,3 +259,47 @@ def test_a_kana_reading_again_is_shown_only_where_the_first_has_another_count(
     # A line read with as many characters as its glyphs keeps its reading.
     counted = replace(reading, raw="ササキ ユイ", kana_again="サザキ ユイ")
     assert field_value(spec, counted, True, date(2026, 11, 1)).value == "ササキ ユイ"
+
+
+@pytest.mark.parametrize(
+    ("raw", "apart", "value", "reason"),
+    [
+        # Read with other letters than katakana (and a glyph twice): shown as read set apart.
+        ("旨ジドウ ジジシヤ", "コンドウ シンヤ", "コンドウ シンヤ", "confusable"),
+        ("旨ンドウ シンヤ", "コンドウ シンヤ", "コンドウ シンヤ", "confusable"),  # the count right
+        ("旨ジドウ ジジシヤ", "コンドウ シンヤヤ", "旨ジドウ ジジシヤ", "implausible"),  # not 7
+        ("旨ジドウ ジジシヤ", "", "旨ジドウ ジジシヤ", "implausible"),
+        ("旨ジドウ ジジシヤ", "コン ドウ シンヤ", "旨ジドウ ジジシヤ", "implausible"),  # 3 words
+    ],
+)
+def test_an_implausible_kana_line_shows_its_reading_set_apart_of_its_glyph_count(
+    raw: str, apart: str, value: str, reason: str
+) -> None:
+    spec = FormField(name="kana", label="フリガナ", kind="katakana", box_mm=(10, 10, 90, 11))
+    sure = tuple((char, 95.0) for char in raw if not char.isspace())
+    reading = FieldReading("kana", raw, 28.0, 0.1, symbols=sure, glyph_runs=7, kana_apart=apart)
+    got = field_value(spec, reading, True, date(2026, 11, 1))
+    assert (got.value, got.needs_review, got.review_reason) == (value, True, reason)
+
+
+def test_a_plausible_kana_line_read_otherwise_set_apart_keeps_its_reading() -> None:
+    """Both readings katakana of the glyphs' count: which is right, nothing says; the first
+    is kept, and flagged (`plausible.kana_read_otherwise`)."""
+    spec = FormField(name="kana", label="フリガナ", kind="katakana", box_mm=(10, 10, 90, 11))
+    sure = tuple((char, 99.0) for char in "フタダユイ")
+    reading = FieldReading(
+        "kana", "フタダ ユイ", 95.0, 0.1, symbols=sure, glyph_runs=5, kana_apart="フクダ ユイ"
+    )
+    got = field_value(spec, reading, True, date(2026, 11, 1))
+    assert (got.value, got.needs_review, got.review_reason) == ("フタダ ユイ", True, "confusable")
+
+
+@pytest.mark.skipif(DEV_FACES_MISSING, reason="the development faces are not installed")
+def test_a_kana_name_read_as_kanji_and_kana_is_shown_as_read_set_apart(tmp_path: Path) -> None:
+    """Noto Serif CJK's コンドウ シンヤ (development form 1632) came back "旨ジドウ ジジシヤ" at
+    28; set apart, its glyphs read コンドウシンヤ, spaced where the ink's pitch puts the space.
+    Shown so, and still for staff."""
+    made, result = read_dev_form(1632, tmp_path)
+    assert made.expected["kana"] == "コンドウ シンヤ"
+    field = result.fields["kana"]
+    assert (field.value, field.needs_review) == ("コンドウ シンヤ", True), field

@@ -46,6 +46,30 @@ def close_second_choice(
     )
 
 
+def letter_outscored_digit(
+    symbols: Sequence[tuple[str, float]],
+    others: Sequence[Choices],
+    settled: Collection[int] = frozenset(),
+) -> bool:
+    """A digit among whose other choices the engine scored a letter (a kanji, a kana) at
+    least as high as the digit itself: it nearly read no digit there, and which digit it chose
+    the reading does not show. Not a digit at a `settled` place (`digits_settled`), nor a
+    letter read beside it (the 和 of 令和8 among the 8's choices: a neighbouring step's).
+    Hanazono Mincho's 5 of 5月, narrow beside 月, came back 3 at 90-95 with 有 at 96-97 among
+    its choices, the date trusted (`bench.ocr_dev newfaces`, forms 59, 101, 127, 143, 145)."""
+    read = [char for char, _ in symbols]
+    return any(
+        char in "0123456789"
+        and place not in settled
+        and len(other) == 1
+        and unicodedata.category(other)[0] == "L"
+        and other not in read[max(place - 1, 0) : place + 2]
+        and score >= own
+        for place, ((char, own), choices) in enumerate(zip(symbols, others, strict=False))
+        for other, score in choices
+    )
+
+
 def _kind(char: str) -> str | None:
     if char in "0123456789":
         return "digit"

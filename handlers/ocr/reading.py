@@ -38,6 +38,7 @@ from handlers.ocr.plausible import (
     kana_read_otherwise,
     kanji_read_as_katakana,
     katakana_among_hiragana,
+    letter_outscored_digit,
     long_vowel_first,
     long_vowel_misplaced,
     lost_day_restored,
@@ -342,6 +343,10 @@ def _doubt(
         return "confusable"
     settled = digits_settled(reading.symbols, reading.digits_again)
     if close_second_choice(reading.symbols, reading.other_choices, settled):
+        return "confusable"
+    if spec.kind == "date" and letter_outscored_digit(
+        reading.symbols, reading.other_choices, settled
+    ):
         return "confusable"
     if digits_disagree(reading.digits_again):
         return "confusable"

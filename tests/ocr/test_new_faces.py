@@ -38,3 +38,13 @@ def test_a_character_choice_without_text_does_not_stop_the_page(tmp_path: Path) 
     made, result = read_new_face_form(276, tmp_path)
     assert made.face == "BIZUDMincho-Regular"
     assert result.fields["income"].value == made.expected["income"] == 585_000
+
+
+@pytest.mark.skipif(FACES_MISSING, reason="BIZ UDMincho and Hanazono Mincho are not installed")
+def test_a_date_digit_the_engine_nearly_read_as_a_kanji_goes_to_staff(tmp_path: Path) -> None:
+    """Hanazono Mincho's 令和8年5月14日 came back 令和8年3月14日 at 86, the 3 at 90 with 有 at
+    97 among its choices (`plausible.letter_outscored_digit`): trusted before, now flagged."""
+    made, result = read_new_face_form(101, tmp_path)
+    assert made.face == "HanaMinA" and made.expected["filed"] == "2026-05-14"
+    field = result.fields["filed"]
+    assert field.value == "2026-05-14" or field.review_reason == "confusable", field

@@ -21,6 +21,7 @@ from handlers.ocr.plausible import (
     kana_read_otherwise,
     kanji_read_as_katakana,
     katakana_among_hiragana,
+    letter_outscored_digit,
     long_vowel_first,
     long_vowel_misplaced,
     lost_day_restored,
@@ -152,6 +153,61 @@ def test_close_second_choice(
     doubtful: bool,
 ) -> None:
     assert close_second_choice(symbols, others) is doubtful
+
+
+# 令和8年3月8日 as Hanazono Mincho's 令和8年5月8日 came back: 3 at 94, 有 at 95 among its choices.
+HANAZONO_MONTH = tuple((char, 94.0 if char == "3" else 99.0) for char in "令和8年3月8日")
+
+
+def _choices_at(
+    place: int, choices: tuple[tuple[str, float], ...]
+) -> tuple[tuple[tuple[str, float], ...], ...]:
+    return tuple(choices if at == place else () for at in range(len(HANAZONO_MONTH)))
+
+
+@pytest.mark.parametrize(
+    ("choices", "settled", "doubtful"),
+    [
+        ((("有", 95.0), ("$", 13.0), ("5", 2.0)), (), True),
+        ((("有", 94.0),), (), True),  # as high as the digit
+        ((("有", 93.0),), (), False),  # lower: the engine chose the digit over it
+        ((("$", 99.0),), (), False),  # a mark, not a letter
+        ((("有", 95.0),), (4,), False),  # the digit model read the same digit there
+        ((("5", 95.0),), (), False),  # a digit: close_second_choice's to judge
+        ((("ab", 95.0),), (), False),  # not one character
+        ((("月", 97.0),), (), False),  # the character read beside it: a neighbouring step's
+    ],
+)
+def test_letter_outscored_digit(
+    choices: tuple[tuple[str, float], ...], settled: tuple[int, ...], doubtful: bool
+) -> None:
+    others = _choices_at(4, choices)
+    assert letter_outscored_digit(HANAZONO_MONTH, others, settled) is doubtful
+
+
+def test_a_date_digit_a_letter_outscored_is_flagged() -> None:
+    spec = FormField(name="filed", label="請求日", kind="date", box_mm=(20, 132, 75, 11))
+    raw = "令和8年3月8日"
+    reading = FieldReading(
+        "filed",
+        raw,
+        90.0,
+        0.1,
+        symbols=HANAZONO_MONTH,
+        other_choices=_choices_at(4, (("有", 95.0), ("$", 13.0), ("5", 2.0))),
+    )
+    got = field_value(spec, reading, True, date(2026, 11, 1))
+    assert (got.value, got.needs_review, got.review_reason) == ("2026-03-08", True, "confusable")
+    # The same letter scored below the digit: the date stands.
+    lower = FieldReading(
+        "filed",
+        raw,
+        90.0,
+        0.1,
+        symbols=HANAZONO_MONTH,
+        other_choices=_choices_at(4, (("有", 80.0),)),
+    )
+    assert field_value(spec, lower, True, date(2026, 11, 1)).needs_review is False
 
 
 @pytest.mark.parametrize(

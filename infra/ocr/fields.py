@@ -437,7 +437,8 @@ def _kana_spaced(
     the ink leaves the space in doubt (`space_unsure`), and whether the space read is one the
     ink does not show (`space_elsewhere`). Read as one word: the space put in where the ink
     decides one, and where it does not decide, the line read again for it and sent to staff.
-    Read as two: kept where the ink shows that space or may; else for staff. Read as more
+    Read as two: kept where the ink shows that space or may; else for staff, spaced as the ink
+    decides where it shows the space after another character. Read as more
     (a name is two words): spaced as the ink decides, and for staff all the same, the spaces
     read being ones the ink does not show (Sawarabi
     Mincho's エンドウ タカシ at 200 dpi came back エン ドウ タカシ, the ink deciding one space
@@ -451,6 +452,11 @@ def _kana_spaced(
         return _space_read_again(crop, measured, text, judged.place), True, False
     if len(words) == 2:
         read_at = len(words[0])
+        if judged.decided and judged.place not in (None, read_at):
+            # For staff all the same, spaced where the ink puts it: Hanazono Mincho's ニシムラ
+            # サチコ came back ニシムラサ チコ at 93 (`bench.ocr_dev newfaces`, form 281).
+            chars = "".join(words)
+            return f"{chars[: judged.place]} {chars[judged.place :]}", False, True
         if judged.decided:
             return text, False, judged.place != read_at
         return text, False, judged.misfit[read_at] > 1

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from handlers.ocr.reading import assemble, field_value, plan_pages
-from infra.ocr import fields, imaging, kana, tesseract, worker
+from infra.ocr import fields, imaging, ink, kana, spacing, tesseract, worker
 from infra.ocr.readings import FieldBox, FieldReading
 from schemas.forms import FormField
 from tests.ocr.corpus import MINCHO, font_path, mm, scan_look
@@ -303,3 +303,22 @@ def test_a_kana_name_read_as_kanji_and_kana_is_shown_as_read_set_apart(tmp_path:
     assert made.expected["kana"] == "コンドウ シンヤ"
     field = result.fields["kana"]
     assert (field.value, field.needs_review) == ("コンドウ シンヤ", True), field
+
+
+@pytest.mark.parametrize(
+    ("place", "decided", "shown", "elsewhere"),
+    [
+        (4, True, "ニシムラ サチコ", True),  # the ink shows the space elsewhere: put there
+        (5, True, "ニシムラサ チコ", False),  # where it was read
+        (None, True, "ニシムラサ チコ", True),  # the ink shows none: as read, for staff
+        (4, False, "ニシムラサ チコ", False),  # the ink does not decide: as read
+    ],
+)
+def test_a_kana_line_read_as_two_words_is_spaced_where_the_ink_decides(
+    place: int | None, decided: bool, shown: str, elsewhere: bool
+) -> None:
+    misfit = (2.0, 2.0, 2.0, 2.0, 0.5, 0.5, 2.0)  # reading set at 5 fits too, as far as asked
+    judged = spacing.KanaSpace(place, decided, misfit)
+    crop = np.full((10, 10), 255, np.uint8)
+    got = fields._kana_spaced(crop, ink.BLANK, "ニシムラサ チコ", judged)
+    assert got == (shown, False, elsewhere)

@@ -48,3 +48,15 @@ def test_a_date_digit_the_engine_nearly_read_as_a_kanji_goes_to_staff(tmp_path: 
     assert made.face == "HanaMinA" and made.expected["filed"] == "2026-05-14"
     field = result.fields["filed"]
     assert field.value == "2026-05-14" or field.review_reason == "confusable", field
+
+
+@pytest.mark.skipif(FACES_MISSING, reason="BIZ UDMincho and Hanazono Mincho are not installed")
+def test_a_kana_name_spaced_after_another_letter_is_shown_spaced_as_its_ink(
+    tmp_path: Path,
+) -> None:
+    """Hanazono Mincho's ニシムラ サチコ came back "ニシムラサ チコ" at 93, the glyphs' even
+    pitch deciding the space after ニシムラ: shown so, and still for staff."""
+    made, result = read_new_face_form(281, tmp_path)
+    assert made.face == "HanaMinA" and made.expected["kana"] == "ニシムラ サチコ"
+    field = result.fields["kana"]
+    assert (field.value, field.needs_review) == ("ニシムラ サチコ", True), field

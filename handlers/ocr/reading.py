@@ -42,6 +42,7 @@ from handlers.ocr.plausible import (
     long_vowel_first,
     long_vowel_misplaced,
     lost_day_restored,
+    more_digits_than_marks,
     no_letters,
     other_mark_seen,
     second_choice_confirmed,
@@ -149,18 +150,22 @@ def field_value(
     mended = day_mark_misread(raw) if spec.kind == "date" and parsed.value is None else None
     if mended and (dated := normalise("date", mended, today=today)).value is not None:
         return _review(dated.value, confidence, "implausible")  # 日 read as another character
-    # A date with a digit more than its ink's marks (a stroke of 和 read as a 7): shown as the
-    # digit model read the marks, surely.
-    if spec.kind == "date" and parsed.value is None:
+    # A date with a digit more than its ink's marks (a stroke of 和 read as a 7), whether it
+    # parses or not: shown as the digit model read the marks, surely; else flagged below.
+    surplus = spec.kind == "date" and more_digits_than_marks(reading.digits_again)
+    if spec.kind == "date" and (parsed.value is None or surplus):
         fewer = digits_read_again(reading.raw, reading.digits_again, SURE_DIGITS, surplus=True)
         if fewer != raw and (dated := normalise("date", fewer, today=today)).value is not None:
             return _review(dated.value, confidence, "implausible")
+    if spec.kind == "date" and parsed.value is None:
         # Its day lost whole (7月3日 read 7月日): shown as the digit model read the day's marks.
         lost = lost_day_restored(raw, reading.day_again, SURE_DIGITS)
         if lost and (dated := normalise("date", lost, today=today)).value is not None:
             return _review(dated.value, confidence, "implausible")
     if not parsed.trusted:
         return _review(parsed.value, confidence, _reason_for(parsed.problem))
+    if surplus:  # a number with a digit more than its ink holds: never trusted
+        return _review(parsed.value, confidence, "implausible")
     value = parsed.value
     if spec.words and isinstance(value, str) and listed(spec.words, value):
         value = as_listed(value)  # the word as the list writes it, not 長 男

@@ -485,6 +485,36 @@ def test_a_date_read_with_a_digit_more_than_its_ink_is_shown_as_the_marks_read(
 
 
 @pytest.mark.parametrize(
+    ("year", "shown"),
+    [
+        # 平成2年 read 平成12年, a stroke of 成 a 1: eng read the one mark, surely.
+        (DigitRun("12", "2", "", 1, 96.0), "1990-03-04"),
+        (DigitRun("12", printed=1), "2000-03-04"),  # not read again: as read, flagged
+        (DigitRun("12", "2", "", 1, 70.0), "2000-03-04"),  # eng unsure
+    ],
+)
+def test_a_date_that_parses_with_a_digit_more_than_its_ink_is_flagged(
+    year: DigitRun, shown: str
+) -> None:
+    """A number read with more digits than its marks of ink, in a date that parses, is never
+    trusted; it is shown as the digit model read the marks where it read as many, surely."""
+    spec = FormField(name="born", label="生年月日", kind="date", box_mm=(60.0, 63.0, 75.0, 11.0))
+    raw = "平成12年3月4日"
+    runs = (year, DigitRun("3", printed=1), DigitRun("4", printed=1))
+    reading = FieldReading("born", raw, 95.0, 0.1, digits_again=runs)
+    value = field_value(spec, reading, True, date(2026, 11, 1))
+    assert (value.value, value.needs_review, value.review_reason) == (shown, True, "implausible")
+
+
+def test_a_date_read_with_as_many_digits_as_its_marks_is_trusted() -> None:
+    spec = FormField(name="born", label="生年月日", kind="date", box_mm=(60.0, 63.0, 75.0, 11.0))
+    runs = (DigitRun("12", printed=2), DigitRun("3", printed=1), DigitRun("4", printed=0))
+    reading = FieldReading("born", "平成12年3月4日", 95.0, 0.1, digits_again=runs)
+    value = field_value(spec, reading, True, date(2026, 11, 1))
+    assert (value.value, value.needs_review) == ("2000-03-04", False)
+
+
+@pytest.mark.parametrize(
     ("raw", "day", "shown"),
     [
         ("令和7年7月日", DigitRun("", "3", "3", 1, 92.0, 88.0), "令和7年7月3日"),

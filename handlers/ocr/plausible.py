@@ -155,10 +155,10 @@ def digits_read_again(
     the ink's marks, holding eng's digits in order and not jpn's, bears eng out (VL Gothic's
     2770, read 2776 by jpn, came back 2770 from eng at 70 and 27170 enlarged: development
     form 1770); one with fewer, or holding neither, still gainsays (Sawarabi Mincho's 77,
-    read 44 by eng and 7 enlarged: rendered addresses). With `surplus` (a date that did not
-    parse), also where the line read more digits than the ink holds and eng as many as it
-    does: VL Gothic's 1980年 read 19890年, eng 1980 at 96 (development form 1758); 昭和20年
-    read 昭和720年, 和's last stroke a 7."""
+    read 44 by eng and 7 enlarged: rendered addresses). With `surplus` (a date with a number
+    read with more digits than its marks), also where the line read more digits than the ink
+    holds and eng as many as it does: VL Gothic's 1980年 read 19890年, eng 1980 at 96
+    (development form 1758); 昭和20年 read 昭和720年, 和's last stroke a 7."""
     found = list(re.finditer(r"[0-9]+", raw))
     if [match[0] for match in found] != [run[0] for run in runs]:
         return raw

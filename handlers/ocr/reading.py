@@ -142,21 +142,18 @@ def field_value(
     if spec.kind == "katakana" and (again := _kana_read_again(reading, today)):
         return _review(again, reading.confidence, "confusable")
     raw = reading.raw
-    if _digits_doubted(reading):  # flagged below: shown as the digit model read it
+    # A date's number read with a digit more than its ink's marks (a stroke of 和 read as a 7):
+    # never trusted, whether the date parses or not.
+    surplus = spec.kind == "date" and more_digits_than_marks(reading.digits_again)
+    if surplus or _digits_doubted(reading):  # flagged below: shown as the digit model read it
         sure = SURE_DIGITS if spec.kind == "date" else 0.0
-        raw = digits_read_again(raw, reading.digits_again, sure, counted=spec.kind == "text")
+        counted = spec.kind == "text"
+        raw = digits_read_again(raw, reading.digits_again, sure, counted=counted, surplus=surplus)
     parsed = normalise(spec.kind, raw, today=today)
     confidence = round(reading.confidence, 1)
     mended = day_mark_misread(raw) if spec.kind == "date" and parsed.value is None else None
     if mended and (dated := normalise("date", mended, today=today)).value is not None:
         return _review(dated.value, confidence, "implausible")  # 日 read as another character
-    # A date with a digit more than its ink's marks (a stroke of 和 read as a 7), whether it
-    # parses or not: shown as the digit model read the marks, surely; else flagged below.
-    surplus = spec.kind == "date" and more_digits_than_marks(reading.digits_again)
-    if spec.kind == "date" and (parsed.value is None or surplus):
-        fewer = digits_read_again(reading.raw, reading.digits_again, SURE_DIGITS, surplus=True)
-        if fewer != raw and (dated := normalise("date", fewer, today=today)).value is not None:
-            return _review(dated.value, confidence, "implausible")
     if spec.kind == "date" and parsed.value is None:
         # Its day lost whole (7月3日 read 7月日): shown as the digit model read the day's marks.
         lost = lost_day_restored(raw, reading.day_again, SURE_DIGITS)

@@ -86,38 +86,36 @@ def digit_runs_again(
         runs, marks or [0] * len(runs), placed, in_date, strict=True
     ):
         read = "".join(char for char, _ in run)
-        top = max(min(box[1] for _, box in run) - DIGIT_RUN_MARGIN_PX, 0)
-        bottom = max(box[3] for _, box in run) + DIGIT_RUN_MARGIN_PX
+        band = _band(pixels, [box for _, box in run])
         if on_ink is not None:
-            found.append(_placed_read_again(pixels[top:bottom], read_at, read, on_ink))
+            found.append(_placed_read_again(band, read_at, read, on_ink))
             continue
-        # A date's number the boxes do not say where to cut, whose marks the ink places
-        # between the characters around it, is cut where they are.
-        placed_in_date = len(of_date) == printed > len(run)
         first, last = run_starting(run[0][1][0], inked), run_starting(run[-1][1][0], inked)
         lost = any(box[2] - box[0] <= 1 for _, box in run)
         # A digit the line lost (10月 read 1月) is cut with the rest of its number.
         count = max(len(run), printed)
-        if count < 2 or lost or first is None or last is None or last.end <= first.start:
-            found.append(
-                _placed_read_again(pixels[top:bottom], read_at, read, of_date)
-                if placed_in_date
-                else DigitRun(read, printed=printed)
-            )
-            continue
-        first, last = widened(first, last, count, inked)
-        if date and not between_characters(first, last, inked):
-            found.append(
-                _placed_read_again(pixels[top:bottom], read_at, read, of_date)
-                if placed_in_date
-                else DigitRun(read, printed=printed)
-            )
-            continue
-        left, right = first.start - DIGIT_RUN_MARGIN_PX, last.end + DIGIT_RUN_MARGIN_PX
-        if date:  # not into the characters around it: 和's last stroke was read as a 1
-            left, right = _clear_of_neighbours(left, right, first, last, inked)
-        cut = pixels[top:bottom, max(left, 0) : right]
-        found.append(_cut_read_again(cut, read_at, read, printed))
+        if (
+            count >= 2
+            and not lost
+            and first is not None
+            and last is not None
+            and last.end > first.start
+        ):
+            first, last = widened(first, last, count, inked)
+            if not date or between_characters(first, last, inked):
+                # A date's number not into the characters around it: 和's last stroke was
+                # read as a 1.
+                cut = _cut(band, first, last, inked if date else None)
+                found.append(_cut_read_again(cut, read_at, read, printed))
+                continue
+        # A date's number the boxes do not say where to cut, whose marks the ink places
+        # between the characters around it, is cut where they are.
+        placed_in_date = len(of_date) == printed > len(run)
+        found.append(
+            _placed_read_again(band, read_at, read, of_date)
+            if placed_in_date
+            else DigitRun(read, printed=printed)
+        )
     if date and inked:
         return tuple(_date_number_placed(pixels, read_at, runs, found, inked, text, in_date))
     return tuple(found)
@@ -144,11 +142,7 @@ def _date_number_placed(
         if number.again or marks is None:
             out.append(number)
             continue
-        top = max(min(box[1] for _, box in run) - DIGIT_RUN_MARGIN_PX, 0)
-        bottom = max(box[3] for _, box in run) + DIGIT_RUN_MARGIN_PX
-        left, right = marks[0].start - DIGIT_RUN_MARGIN_PX, marks[-1].end + DIGIT_RUN_MARGIN_PX
-        left, right = _clear_of_neighbours(left, right, marks[0], marks[-1], inked)
-        cut = pixels[top:bottom, max(left, 0) : right]
+        cut = _cut(_band(pixels, [box for _, box in run]), marks[0], marks[-1], inked)
         out.append(_cut_read_again(cut, read_at, number.read, len(marks)))
     return out
 
@@ -189,11 +183,8 @@ def lost_day_again(
     if not marks:
         return None
     around = [box for char, box in boxed if char in "月日"][-2:]
-    top = max(min(box[1] for box in around) - DIGIT_RUN_MARGIN_PX, 0)
-    bottom = max(box[3] for box in around) + DIGIT_RUN_MARGIN_PX
-    left, right = marks[0].start - DIGIT_RUN_MARGIN_PX, marks[-1].end + DIGIT_RUN_MARGIN_PX
-    left, right = _clear_of_neighbours(left, right, marks[0], marks[-1], inked)
-    image = Image.fromarray(imaging.pad(pixels[top:bottom, max(left, 0) : right], DIGIT_RUN_PAD_PX))
+    cut = _cut(_band(pixels, around), marks[0], marks[-1], inked)
+    image = Image.fromarray(imaging.pad(cut, DIGIT_RUN_PAD_PX))
     again, score = line_of_digits(image)
     larger, larger_score = line_of_digits(tesseract.scaled(image, 1 / read_at))
     return DigitRun("", again, larger, len(marks), score, larger_score)
@@ -217,9 +208,26 @@ def _placed_read_again(band: Any, read_at: float, read: str, marks: tuple[InkRun
     (development form 486)."""
     if len(marks) < 2:  # a lone digit read as one: not read again
         return DigitRun(read, printed=len(marks))
-    left = max(marks[0].start - DIGIT_RUN_MARGIN_PX, 0)
-    cut = band[:, left : marks[-1].end + DIGIT_RUN_MARGIN_PX]
-    return _cut_read_again(cut, read_at, read, len(marks))
+    return _cut_read_again(_cut(band, marks[0], marks[-1]), read_at, read, len(marks))
+
+
+def _band(pixels: Any, boxes: list[tesseract.Box]) -> Any:
+    """The rows of `pixels` the `boxes` span, with a margin above and below."""
+    top = max(min(box[1] for box in boxes) - DIGIT_RUN_MARGIN_PX, 0)
+    return pixels[top : max(box[3] for box in boxes) + DIGIT_RUN_MARGIN_PX]
+
+
+def _cut(band: Any, first: InkRun, last: InkRun, runs: list[InkRun] | None = None) -> Any:
+    """`band` cut from the ink of `first` to that of `last`, with a margin on each side; with
+    the line's `runs`, not into the runs beside the two."""
+    left, right = first.start - DIGIT_RUN_MARGIN_PX, last.end + DIGIT_RUN_MARGIN_PX
+    if runs is not None:
+        at_first, at_last = runs.index(first), runs.index(last)
+        if at_first > 0:
+            left = max(left, runs[at_first - 1].end)
+        if at_last + 1 < len(runs):
+            right = min(right, runs[at_last + 1].start)
+    return band[:, max(left, 0) : right]
 
 
 def _cut_read_again(cut: Any, read_at: float, read: str, printed: int) -> DigitRun:
@@ -256,18 +264,6 @@ def between_characters(first: InkRun, last: InkRun, runs: list[InkRun]) -> bool:
         after is None or after.full_width or (after is runs[-1] and _narrow_last_closes(runs, wide))
     )
     return (before is None or before.full_width) and closes
-
-
-def _clear_of_neighbours(
-    left: int, right: int, first: InkRun, last: InkRun, runs: list[InkRun]
-) -> tuple[int, int]:
-    """`left` and `right` moved off the ink of the runs beside `first` and `last`."""
-    at_first, at_last = runs.index(first), runs.index(last)
-    if at_first > 0:
-        left = max(left, runs[at_first - 1].end)
-    if at_last + 1 < len(runs):
-        right = min(right, runs[at_last + 1].start)
-    return left, right
 
 
 def line_of_digits(image: Image.Image) -> tuple[str, float]:

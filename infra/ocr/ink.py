@@ -1,12 +1,16 @@
 """Is anything written in a box? Ink measured on the pixels, never inferred from the engine.
 
 Pure numpy on a grayscale crop (0 black .. 255 white) of one box's interior, cut a little
-inside its printed border. Two calls are the whole API:
+inside its printed border, and of the box cut a little outside it. Three calls:
 
 - `measure(crop, dpi)` -> `Ink`: the written ink after the printed border's remnants and
   scanner specks are removed; `Ink.written` says blank or not.
 - `measure_cells(crop, cells, dpi)` -> one `Ink` per cell of a comb box of `cells` equal cells
   side by side (the printed dividers between cells are removed like the border).
+- `measure_against_border(crop, dpi, threshold, slack_px, inset_px)` -> the written ink
+  between the printed border, found on the pixels of a crop cut a little outside the box, and
+  the crop `measure` is given (a stroke written against the border), and the box's interior
+  up to the border, to read what was written whole. `any_written` adds the two measures up.
 
 Areas are in mm², so the same thresholds hold at 200, 300 or 400 dpi. `threshold` is the gray
 level below which a pixel is ink: `page_ink_threshold(page)` fits one to the page, so light and
@@ -156,6 +160,182 @@ def measure_cells(
     return [
         measure(crop[:, left:right], dpi, threshold) for left, right in pairwise(edges.tolist())
     ]
+
+
+# How a box's printed border is told from a stroke written against it. A border is a line along
+# the whole side: in at least LINE_SHARE of the side's LINE_CHUNK_MM stretches some row (column)
+# across the side is more than BORDER_FILL ink, and those rows lie on one straight course. A
+# stroke is short: a "1" or a tick 1.5-4 mm long fills a few stretches of an 11 mm side. Where a
+# stroke touches the border, the line there is thicker than the side's usual thickness; what
+# lies past that, plus LINE_TOLERANCE_PX of blur, is writing.
+LINE_CHUNK_MM = 1.5
+LINE_SHARE = 0.6
+LINE_EDGE_FILL = 0.2
+LINE_TOLERANCE_PX = 1
+LINE_COURSE_PX = 2  # a stretch's line this far off the side's course is not the border
+LINES_PER_SIDE = 2  # a doubled border: two lines, the inner one thinner
+LINE_SEARCH_MM = 1.2  # how far past where the border should be its lines are looked for
+
+
+@dataclass(frozen=True)
+class AgainstBorder:
+    ink: Ink  # written between the printed border and `measure`'s crop
+    inside: NDArray[np.bool_]  # the crop's pixels inside the border's lines
+
+    def interior(self, crop: Gray) -> Gray:
+        """`crop` with its border and all beyond it white: what was written in the box, whole."""
+        return np.where(self.inside, crop, np.uint8(255)).astype(np.uint8)
+
+
+def measure_against_border(
+    crop: Gray, dpi: int, threshold: int, slack_px: int, inset_px: int
+) -> AgainstBorder:
+    """The written ink between a box's printed border, found on the pixels, and the crop
+    `measure` is given, cut `inset_px` inside the box: a "1" or a tick written against the
+    border, which that crop leaves out.
+
+    `crop` is the box cut `slack_px` larger than the template puts it on every side, so its
+    border lies near `slack_px` from each edge however the alignment erred. Along each side the
+    border's lines are found (`_border_lines`: a doubled, dashed, thicker or slightly turned
+    border too) and they, and all outside them, are left out; a side without a line has
+    nothing against it. The bounding box is in `crop`'s pixels; `inside`, which of them lie
+    inside the lines (a side without a line: inside the crop `measure` is given).
+    """
+    height, width = crop.shape
+    cut = slack_px + inset_px
+    inside = np.ones((height, width), dtype=bool)
+    if height <= 2 * cut or width <= 2 * cut:
+        return AgainstBorder(BLANK, inside)
+    chunk = max(round(LINE_CHUNK_MM * dpi / 25.4), 4)
+    depth = min(max(slack_px * 2 + round(LINE_SEARCH_MM * dpi / 25.4), cut), height // 2)
+    # Each side seen from outside inwards: axis 0 runs across the side, axis 1 along it.
+    # Lines are found before the median, which wears a hairline (the thin inner line of a
+    # doubled border) down to pieces.
+    for side, region in (
+        (crop, inside),
+        (crop[::-1], inside[::-1]),
+        (crop.T, inside.T),
+        (crop.T[::-1], inside.T[::-1]),
+    ):
+        lines = _border_lines(side[:depth] < threshold, chunk, slack_px)
+        if lines is None:
+            region[:cut] = False
+        else:
+            region[:depth][lines] = False
+    frame = np.zeros_like(inside)
+    frame[:cut] = frame[-cut:] = True
+    frame[:, :cut] = frame[:, -cut:] = True
+    zone = inside & frame
+    found = (crop < threshold) & zone
+    if np.count_nonzero(found) * (25.4 / dpi) ** 2 < MIN_WRITTEN_MM2:
+        return AgainstBorder(_ink_of(found, dpi), inside)  # not enough even with specks
+    # The ink counted without specks, as `measure` counts it: the median of the frame's
+    # strips only (a row or column deeper, for the median's neighbours).
+    smooth = np.full_like(crop, 255)
+    for rows, cols in (
+        (slice(0, cut + 1), slice(None)),
+        (slice(height - cut - 1, height), slice(None)),
+        (slice(None), slice(0, cut + 1)),
+        (slice(None), slice(width - cut - 1, width)),
+    ):
+        smooth[rows, cols] = _despeckled(crop[rows, cols])
+    return AgainstBorder(_ink_of((smooth < threshold) & zone, dpi), inside)
+
+
+def any_written(*parts: Ink) -> bool:
+    """Ink measured in parts of one box (`measure`, `measure_against_border`): together
+    enough to be writing."""
+    return sum(part.area_mm2 for part in parts) >= MIN_WRITTEN_MM2
+
+
+def _border_lines(near: NDArray[np.bool_], chunk: int, expected: int) -> NDArray[np.bool_] | None:
+    """Which pixels of one side of a box (`near`: its ink, axis 0 across the side from
+    outside inwards, axis 1 along it) are its printed lines or lie outside them; None where
+    the side has no line. The border nearest the row `expected`, then up to LINES_PER_SIDE
+    lines in all, inwards: ink between two lines (a stroke over a doubled border's hairline)
+    is writing."""
+    rows = np.arange(near.shape[0])[:, None]
+    # The outermost line in each stretch, or the one nearest where the border should be: a
+    # label printed just outside the box stands for the first in a few stretches, a stroke
+    # written against a box printed off its place for the second. The course more stretches
+    # follow is the border's.
+    courses = [_line_course(near, chunk), _line_course(near, chunk, expected)]
+    found = [line for line in courses if line is not None]
+    if not found:
+        return None
+    line = max(found, key=lambda course: course.support)
+    excluded = rows < line.end[None, :]
+    for _ in range(LINES_PER_SIDE - 1):
+        inner = _line_course(near & ~excluded, chunk)
+        if inner is None:
+            break
+        excluded |= (rows >= inner.start[None, :]) & (rows < inner.end[None, :])
+    return excluded
+
+
+@dataclass(frozen=True)
+class _Line:
+    start: NDArray[np.int64]  # per position along the side, the line's first row
+    end: NDArray[np.int64]  # and the first row past it
+    support: int  # how many stretches of the side follow its course
+
+
+def _line_course(side: NDArray[np.bool_], chunk: int, expected: int | None = None) -> _Line | None:
+    """The line along `side` nearest the row `expected` (None: the outermost), where one runs
+    straight along at least LINE_SHARE of it (else None), LINE_TOLERANCE_PX wider on each
+    side for the blur."""
+    across, along = side.shape
+    chunk = min(chunk, along)
+    chunks = along // chunk
+    if across == 0 or chunks == 0:
+        return None
+    # Per stretch of `chunk` positions along the side: the rows more than BORDER_FILL ink, and
+    # of them the run nearest `expected` (or the outermost) the line's.
+    fill = side[:, : chunks * chunk].reshape(across, chunks, chunk).sum(axis=2, dtype=np.int32)
+    filled = fill > BORDER_FILL * chunk
+    found = filled.any(axis=0)
+    if found.sum() < LINE_SHARE * chunks:
+        return None
+    rows = np.arange(across)[:, None]
+    if expected is None:
+        nearest = filled.argmax(axis=0)
+    else:
+        nearest = np.where(filled, np.abs(rows - expected), across).argmin(axis=0)
+    past = ~filled & (rows >= nearest[None, :])
+    ends = np.where(past.any(axis=0), past.argmax(axis=0), across)
+    before = (~filled & (rows < nearest[None, :]))[::-1]
+    starts = np.where(before.any(axis=0), across - before.argmax(axis=0), 0)
+    # A line turned a little crosses from one row to the next within a stretch: the row on
+    # either side it partly fills is the line's too.
+    lit, stretch = fill > LINE_EDGE_FILL * chunk, np.arange(chunks)
+    starts -= (starts > 0) & lit[np.maximum(starts - 1, 0), stretch]
+    ends += (ends < across) & lit[np.minimum(ends, across - 1), stretch]
+    at = (np.arange(chunks) * chunk + chunk / 2)[found]
+    first_rows, widths = starts[found].astype(float), (ends - starts)[found]
+    # Theil-Sen: the median slope between stretches, then the median offset; a stroke that
+    # stands for the line in a few stretches does not move it.
+    upper = np.triu_indices(len(at), 1)
+    rises = np.subtract.outer(first_rows, first_rows)[upper] / np.subtract.outer(at, at)[upper]
+    slope = float(np.median(rises)) if len(at) > 1 else 0.0
+    offset = float(np.median(first_rows - slope * at))
+    on_course = np.abs(first_rows - (offset + slope * at)) <= LINE_COURSE_PX
+    if on_course.sum() < LINE_SHARE * chunks:
+        return None
+    width = float(np.median(widths[on_course]))
+    course = offset + slope * np.arange(along)
+    start = np.floor(course - LINE_TOLERANCE_PX).astype(np.int64)
+    end = np.ceil(course + width + LINE_TOLERANCE_PX).astype(np.int64)
+    # Where a stretch shows the line no thicker than it is elsewhere, the rows it shows are
+    # the line's: a straight course misses the step from row to row of a line turned a little
+    # by a pixel (development form 74). A stretch a stroke against the line thickens keeps
+    # the course, and the stroke stays ink.
+    plain = np.zeros(chunks, dtype=bool)
+    plain[np.flatnonzero(found)[on_course & (widths <= width + 1)]] = True
+    seen = np.repeat(plain, chunk)
+    span = slice(0, chunks * chunk)
+    start[span] = np.where(seen, np.minimum(start[span], np.repeat(starts, chunk) - 1), start[span])
+    end[span] = np.where(seen, np.maximum(end[span], np.repeat(ends, chunk) + 1), end[span])
+    return _Line(start, end, int(on_course.sum()))
 
 
 def _ink_of(mask: NDArray[np.bool_], dpi: int) -> Ink:

@@ -110,10 +110,16 @@ PAPER_MARGIN_MM = 4.0
 
 
 def crop_mm(
-    image: Image.Image, box_mm: tuple[float, ...], inset: float, dx: int, dy: int, skew: float
+    image: Image.Image,
+    box_mm: tuple[float, ...],
+    inset: float,
+    dx: int,
+    dy: int,
+    skew: float,
+    resample: Image.Resampling = Image.Resampling.BICUBIC,
 ) -> imaging.Gray:
     region = _box_px(box_mm, dx, dy, inset)
-    return np.asarray(imaging.deskewed_crop(image, region, skew))  # type: ignore[arg-type]
+    return np.asarray(imaging.deskewed_crop(image, region, skew, resample))  # type: ignore[arg-type]
 
 
 def cleaned(crop: Any, despeckled: Any = None) -> Any:

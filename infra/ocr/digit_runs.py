@@ -132,13 +132,17 @@ def _date_number_placed(
 ) -> list[DigitRun]:
     """The numbers of a date `found` not read again, read again cut where the ink places them
     (`date_numbers_placed`), or else on the two or more marks `counted` for them between whole
-    characters (`date_marks`), clear of the characters beside them. Counted so, VL Gothic's
+    characters (`date_marks`), or on one where more digits were read, clear of the characters
+    beside them. Counted so, VL Gothic's
     昭和20年 read 昭和720年 (和's last stroke a 7) was not read again: its cut, from the box
     on 和, had no whole character before it."""
     placed = date_numbers_placed(text, inked, [number.printed for number in found])
     out = []
     for run, number, on_ink, of_date in zip(runs, found, placed, counted, strict=True):
-        marks = on_ink or (of_date if len(of_date) >= 2 else None)
+        # A lone mark is read again only where more digits were read on it: VL Gothic's
+        # 令和3年 read 令和53年, a stroke of 和 a 5 (rendered dates).
+        counted_here = len(of_date) >= 2 or 0 < len(of_date) < len(number.read)
+        marks = on_ink or (of_date if counted_here else None)
         if number.again or marks is None:
             out.append(number)
             continue

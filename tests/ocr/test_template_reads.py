@@ -542,6 +542,26 @@ def test_a_date_whose_era_breaks_in_two(
     assert (value.value, value.review_reason) == (shown, reason), reading
 
 
+@pytest.mark.parametrize(
+    ("printed", "size_mm", "read", "shown"),
+    [
+        ("令和3年1月22日", 3.4, "令和53年1月22日", "2021-01-22"),
+        ("令和2年4月8日", 4.7, "令和72年4月8日", "2020-04-08"),
+    ],
+)
+def test_a_year_read_with_a_digit_more_than_its_lone_mark(
+    printed: str, size_mm: float, read: str, shown: str
+) -> None:
+    """VL Gothic's 令和3年 read 令和53年 and 令和2年 read 令和72年, a stroke of 和 read as a
+    digit: the one mark counted before 年 was not read again (a lone digit is not), and the
+    dates were shown as 2071 and 2090, flagged. Read again where more digits were read on
+    it, the mark is 3 and 2: shown so, still flagged."""
+    reading = read_one_box(printed, VL_GOTHIC, size_mm, kind="date")
+    assert reading.raw == read  # the model's reading this probe was kept for
+    value = field_value(BORN, reading, True, date(2026, 11, 1))
+    assert (value.value, value.needs_review, value.review_reason) == (shown, True, "implausible")
+
+
 # VL Gothic's 令和7年7月3日 read 令和7年7月日 (development form 1726): 月 at 150-176, the 3
 # at 183-194, 日 at 200-223 (narrower than an em).
 LOST_DAY_INK = [

@@ -288,6 +288,8 @@ def _doubt(
 ) -> ReviewReason | None:
     """Why a value that parsed is still not to be trusted, if it is not. `place`: the check
     of a free text line's place names (None for any other value)."""
+    if reading.read_whole:  # what was written against the border may not belong to the value
+        return "ink_unread"
     if spec.kind in ("digits", "integer") and characters_dropped(reading.raw, reading.glyph_runs):
         return "implausible"
     # Dates and text lines: digits lost inside a date (10月 read 1月, development forms), at

@@ -8,6 +8,7 @@ engines (`tesseract.py`) and read again where a reading is doubted (`digit_runs.
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -72,6 +73,7 @@ def read_fields(
     dx, dy, aligned = alignment
     threshold = ink.page_ink_threshold(small_deskewed)
     readings = []
+    read_whole: set[str] = set()  # the boxes read whole, with the ink against their border
     for box in task.fields:
         if box.hand or box.cells or box.kind == "choice":
             readings.append(_read_hand(image, box, dx, dy, skew, threshold))
@@ -92,6 +94,7 @@ def read_fields(
         if against.ink.written and not table_cells:  # cells: page text, as cut
             # Written against the border, which the crop cut inside it left out or cut in
             # half (Sawarabi Mincho's 8 read as 3): the box read whole, its border whitened.
+            read_whole.add(box.name)
             outer = _outer_crop(image, box.box_mm, dx, dy, skew, Image.Resampling.BICUBIC)
             raw_crop = against.interior(outer)
             despeckled = imaging.despeckle(raw_crop)
@@ -206,6 +209,7 @@ def read_fields(
                 digits_by_jpn=by_jpn,
             )
         )
+    readings = [replace(r, read_whole=True) if r.name in read_whole else r for r in readings]
     text = "\n".join(r.raw for r in readings if r.raw)
     confidences = [r.confidence for r in readings]
     mean = sum(confidences) / len(confidences) if confidences else 0.0

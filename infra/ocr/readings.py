@@ -87,6 +87,10 @@ class FieldReading:
     # A line of digits with a digit nearly read as another (a close second choice): the digits
     # the Japanese model reads in the same place (`fields._digits_by_jpn`), "" where not read.
     digits_by_jpn: str = ""
+    # Ink against the box's printed border, which the box as the template cuts it leaves out:
+    # the box read whole, its border whitened (`fields.py`). A pen stroke beside a value is
+    # read into it then (a stroke at the left of 257-6092 read 1257-6092, rendered boxes).
+    read_whole: bool = False
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ LINE = 2  # the border's width in 300 dpi pixels, as the corpora print it
 @dataclass(frozen=True)
 class Case:
     mark: str  # "digit", "word", "stroke" or "blank"
-    text: str  # what is written (the border's style for a blank)
+    text: str  # what is written (the border's style for a blank; typed beside a stroke)
     side: str
     gap: int  # px between the mark's ink and the border's inner edge
     dpi: int
@@ -103,7 +103,7 @@ def glyph(case: Case) -> Image.Image:
         vertical = case.parallel == (case.side in ("left", "right"))
         shape = (width, length) if vertical else (length, width)
         return Image.new("L", shape, 0)
-    canvas = Image.new("L", (mm(size * 3), mm(size * 2)), 255)
+    canvas = Image.new("L", (mm(size * max(3, len(case.text))), mm(size * 2)), 255)
     ImageDraw.Draw(canvas).text(
         (mm(1), mm(0.5)), case.text, font=font(size, Path(case.face)), fill=0
     )
@@ -138,6 +138,11 @@ def page_of(case: Case) -> tuple[Image.Image, tuple[float, float, float, float]]
         top = min(max(top, inner[1]), inner[3] - mark.height + 1)
         region = page.crop((left, top, left + mark.width, top + mark.height))
         page.paste(Image.fromarray(_darker(region, mark)), (left, top))
+    if case.mark == "stroke" and case.text:  # a value typed in the middle of the box
+        typed = glyph(dataclasses.replace(case, mark="word"))
+        left, top = (x0 + x1 - typed.width) // 2, (y0 + y1 - typed.height) // 2
+        region = page.crop((left, top, left + typed.width, top + typed.height))
+        page.paste(Image.fromarray(_darker(region, typed)), (left, top))
     page = page.rotate(case.angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
     page = _scanned(page, random.Random(case.key))
     if case.dpi != 300:

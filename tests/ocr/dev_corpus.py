@@ -30,8 +30,11 @@ FACES = (
     (Path("/usr/share/fonts/truetype/vlgothic/VL-Gothic-Regular.ttf"), 0),
     (Path("/usr/share/fonts/truetype/sawarabi-mincho/sawarabi-mincho-medium.ttf"), 0),
 )
-# Mincho faces the rules were not found on, for reading the same layout in a face the pipeline
-# never saw (`bench.ocr_dev newfaces`). Debian packages fonts-morisawa-bizud-mincho,
+# Mincho faces no rule up to 0.12.0 was found on, for reading the same layout in a face the
+# pipeline had not seen (`bench.ocr_dev newfaces`). Since then, development data too: rules were
+# found on BIZ UDMincho's and Hanazono Mincho's forms 0-287 (59, 101, 127, 143, 145, 276, 281),
+# and Noto Serif CJK Light's 1000-1095 were read once, as a fresh check. Three of the five are
+# weights of Noto Serif CJK, whose Regular is in FACES. Debian packages fonts-morisawa-bizud-mincho,
 # fonts-hanazono, fonts-noto-cjk-extra; none of them IPA-derived (the report set's family).
 # Not used by `make bench`, so not installed by `make devfonts`. (fonts-dejima-mincho has no
 # Latin digits: its forms would carry blank boxes where the numbers are.)

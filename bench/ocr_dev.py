@@ -6,8 +6,9 @@ every field that came back wrong listed, flagged or not.
     .venv/bin/python -m bench.ocr_dev dev 192 576   # 192 development forms from the 577th on
     .venv/bin/python -m bench.ocr_dev dev 192 0 200 # the same forms, every one at 200 dpi
     .venv/bin/python -m bench.ocr_dev newfaces 96 0 BIZUDMincho,HanaMinA
-        # the development layout in Mincho faces no rule was found on (dev_corpus.NEW_FACES),
-        # those installed, or those whose file name starts with one of the names given
+        # the development layout in other Mincho faces (dev_corpus.NEW_FACES, which says
+        # which of their forms rules were found on), those installed, or those whose file
+        # name starts with one of the names given
 
 Forms a rule was found on measure nothing but that rule's regression afterwards: say which
 forms a figure comes from, and read forms nobody has looked at for an accuracy.

@@ -185,6 +185,8 @@ def border(draw: ImageDraw.ImageDraw, corners: tuple[int, int, int, int], style:
             end = min(start + dash, y1)
             draw.rectangle((x0, start, x0 + LINE - 1, end), fill=0)
             draw.rectangle((x1 - LINE + 1, start, x1, end), fill=0)
+    elif style == "rounded":  # corners of 2 mm radius, as many municipal forms print them
+        draw.rounded_rectangle(corners, radius=mm(2.0), outline=0, width=LINE)
     else:
         draw.rectangle(corners, outline=0, width=LINE)
 

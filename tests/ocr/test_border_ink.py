@@ -47,18 +47,14 @@ def test_a_digit_against_the_border_is_read_whole() -> None:
     assert (got.value, got.needs_review) == (8, True)
 
 
-@pytest.mark.parametrize(
-    ("text", "kind", "gap", "read_into"),
-    [("3", "integer", 2, 31), ("418-6449", "digits", 1, "418-64491")],
-)
+@pytest.mark.parametrize(("text", "kind", "gap"), [("3", "integer", 2), ("418-6449", "digits", 1)])
 def test_a_stroke_beside_a_typed_value_is_never_trusted_in_it(
-    text: str, kind: str, gap: int, read_into: object
+    text: str, kind: str, gap: int
 ) -> None:
     """A pen stroke along the right border beside a typed value: the box read whole read it
     into the value (3 as 31, 418-6449 as 418-64491) and trusted it."""
     case = Case("stroke", text, "right", gap, 300, -0.5, str(font_path()), kind, (0, 0), 0.5, True)
     got = read_case(case)
-    assert got.value == read_into  # the stroke is read: the box was read whole
     assert (got.needs_review, got.review_reason) == (True, "ink_unread")
 
 
@@ -69,7 +65,7 @@ def test_a_stroke_along_the_border_goes_to_staff(side: str, kind: str) -> None:
     assert got.needs_review
 
 
-@pytest.mark.parametrize("border", ["thick", "double", "dashed", "turned"])
+@pytest.mark.parametrize("border", ["thick", "double", "dashed", "turned", "rounded"])
 def test_a_blank_box_with_an_odd_border_is_blank(border: str) -> None:
     case = drawn("blank", border, "top", 0, font_path(), "text", dpi=200, angle=-0.6)
     got = read_case(case)

@@ -39,6 +39,7 @@ from handlers.ocr.plausible import (
     kanji_read_as_katakana,
     katakana_among_hiragana,
     letter_outscored_digit,
+    lone_latin_letter,
     long_vowel_first,
     long_vowel_misplaced,
     lost_day_restored,
@@ -302,7 +303,9 @@ def _doubt(
     if spec.kind == "text" and reading.characters_lost:
         return "implausible"
     text = value if spec.kind == "text" and isinstance(value, str) else None
-    if text is not None and (no_letters(text) or stray_punctuation(text)):
+    if text is not None and (
+        no_letters(text) or stray_punctuation(text) or lone_latin_letter(text)
+    ):
         return "implausible"
     # A field of listed words (続柄): none of them is implausible; one of them is what the
     # form expects, and the name rules below (男 read for 勇) do not apply to it.

@@ -22,6 +22,7 @@ from handlers.ocr.plausible import (
     kanji_read_as_katakana,
     katakana_among_hiragana,
     letter_outscored_digit,
+    lone_latin_letter,
     long_vowel_first,
     long_vowel_misplaced,
     lost_day_restored,
@@ -437,6 +438,31 @@ def test_an_address_read_with_a_bar_is_shown_with_it_and_flagged() -> None:
     value = field_value(spec, reading, True, date(2026, 11, 1))
     assert value.needs_review
     assert isinstance(value.value, str) and "|" in value.value
+
+
+@pytest.mark.parametrize(
+    ("text", "lone"),
+    [
+        ("鹿児島県鹿児島市山下町1000番地e", True),  # development form 2300: 6 read e
+        ("東京都港区芝5丁目 Aハイツ", True),  # a building's letter: staff look, nothing lost
+        ("山田 X子", True),
+        ("東京都港区芝5丁目 ABCビル", False),
+        ("東京都港区芝5丁目 ＮＴＴ", False),
+        ("鹿児島県鹿児島市山下町1000番地6", False),
+    ],
+)
+def test_lone_latin_letter(text: str, lone: bool) -> None:
+    assert lone_latin_letter(text) is lone
+
+
+def test_an_address_ending_in_a_lone_letter_goes_to_staff() -> None:
+    """Noto Serif CJK's 1000番地6 came back "1000番地e" at 91, each character at 95 or more,
+    and was trusted (development form 2300)."""
+    spec = FormField(name="address", label="住所", kind="text", box_mm=(65.0, 86.0, 130.0, 11.0))
+    raw = "鹿児島県鹿児島市山下町1000番地e"
+    reading = FieldReading("address", raw, 91.0, 0.1, symbols=tuple((c, 99.0) for c in raw))
+    value = field_value(spec, reading, True, date(2026, 11, 1))
+    assert (value.value, value.needs_review, value.review_reason) == (raw, True, "implausible")
 
 
 def test_a_line_s_digits_read_again_unsurely_are_shown_as_eng_read_them() -> None:
